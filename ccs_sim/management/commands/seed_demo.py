@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from ccs_sim.roles import Role
+
+DEMO_PASSWORD = "ccs-demo-2026"
+DEMO_ACCOUNTS = [
+    # username, full name, role, staff (admin access)
+    ("demo-candidate", "Dana Candidate", Role.CANDIDATE, False),
+    ("demo-candidate2", "Casey Candidate", Role.CANDIDATE, False),
+    ("demo-instructor", "Ivy Instructor", Role.INSTRUCTOR, True),
+    ("demo-reviewer", "Rafael Reviewer", Role.INSTRUCTOR, True),
+    ("demo-manager", "Morgan Manager", Role.MANAGER, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts for each role and load the sample bank. Development only."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-bank", action="store_true", help="skip loading the sample bank")
+
+    def handle(self, *args, no_bank=False, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "Refusing to create demo accounts with DEBUG off: they have a published password."
+            )
+        user_model = get_user_model()
+        with transaction.atomic():
+            for username, full_name, role, staff in DEMO_ACCOUNTS:
+                first, last = full_name.split(" ", 1)
+                user, _ = user_model.objects.get_or_create(username=username)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@example.org"
+                user.is_staff = staff
+                user.is_active = True
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.groups.add(Group.objects.get(name=role.value))
+        if not no_bank:
+            call_command("load_sample_bank", stdout=self.stdout)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
+        for username, full_name, role, _ in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<17} {role.value:<16} {full_name}")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from cohorts import views
+
+app_name = "cohorts"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

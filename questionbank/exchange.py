@@ -1,0 +1,459 @@
+"""Import and export of the bank (format: docs/bank-format.md).
+
+An import validates every record before writing anything and runs in one transaction: a
+bad record raises BankImportError naming the record and the field, and the bank is left
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from questionbank.models import (
+    Case,
+    Domain,
+    Item,
+    ItemStatus,
+    ItemVersion,
+    Setting,
+    StatusChange,
+    case_sections_errors,
+)
+from questionbank.services import angoff_rating_set, item_create, item_revise, version_options
+from questionbank.validation import OptionData, content_errors
+
+FORMAT = "ccs-sim-bank"
+FORMAT_VERSION = 1
+CSV_COLUMNS = [
+    "key", "domain", "kind", "choose", "stem",
+    "option_a", "option_b", "option_c", "option_d", "option_e", "option_f",
+    "keys", "rationale", "references", "code_set_year", "status",
+]  # fmt: skip
+
+
+class BankImportError(Exception):
+    """A record that cannot be imported; nothing was written."""
+
+    def __init__(self, record: str, field_name: str, message: str):
+        self.record = record
+        self.field = field_name
+        self.message = message
+        super().__init__(f"{record}, field '{field_name}': {message}")
+
+
+@dataclass
+class ImportResult:
+    cases_created: int = 0
+    cases_updated: int = 0
+    items_created: int = 0
+    items_revised: int = 0
+    items_unchanged: int = 0
+    ratings: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"cases: {self.cases_created} created, {self.cases_updated} updated; "
+            f"items: {self.items_created} created, {self.items_revised} revised, "
+            f"{self.items_unchanged} unchanged; Angoff ratings: {self.ratings}"
+        )
+
+
+def _year(value, record: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BankImportError(record, "code_set_year", "must be a year such as 2026")
+    try:
+        year = int(value)
+    except ValueError:
+        raise BankImportError(record, "code_set_year", f"{value!r} is not a year") from None
+    if not 2015 <= year <= 2100:
+        raise BankImportError(record, "code_set_year", f"{year} is not a plausible code-set year")
+    return year
+
+
+def _text(obj: dict, name: str, record: str, *, required: bool = True) -> str:
+    value = obj.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BankImportError(record, name, "must be text")
+    if required and not value.strip():
+        raise BankImportError(record, name, "is required")
+    return value
+
+
+def _clean_case(raw, index: int) -> dict:
+    record = f"case {index + 1}"
+    if not isinstance(raw, dict):
+        raise BankImportError(record, "(record)", "must be an object")
+    key = _text(raw, "key", record)
+    record = f"case {index + 1} ({key})"
+    setting = _text(raw, "setting", record)
+    if setting not in Setting.values:
+        raise BankImportError(record, "setting", f"must be one of {', '.join(Setting.values)}")
+    sections = raw.get("sections")
+    problems = case_sections_errors(sections)
+    if problems:
+        raise BankImportError(record, "sections", " ".join(problems))
+    coding = raw.get("coding") or {}
+    if not isinstance(coding, dict):
+        raise BankImportError(record, "coding", "must be an object")
+    return {
+        "key": key,
+        "title": _text(raw, "title", record),
+        "setting": setting,
+        "sections": [{"heading": s["heading"], "body": s["body"]} for s in sections],
+        "coding": coding,
+        "code_set_year": _year(raw.get("code_set_year"), record),
+    }
+
+
+def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]) -> dict:
+    record = f"item {index + 1}"
+    if not isinstance(raw, dict):
+        raise BankImportError(record, "(record)", "must be an object")
+    key = _text(raw, "key", record)
+    record = f"item {index + 1} ({key})"
+    domain_number = raw.get("domain")
+    if isinstance(domain_number, bool) or domain_number not in domains:
+        raise BankImportError(
+            record, "domain", f"must be a domain number 1–5, got {domain_number!r}"
+        )
+    case_key = raw.get("case") or None
+    if case_key is not None and case_key not in case_keys:
+        raise BankImportError(record, "case", f"no case with key {case_key!r} in the file or bank")
+    kind = _text(raw, "kind", record)
+    choose = raw.get("choose", 1)
+    if isinstance(choose, bool) or not isinstance(choose, int):
+        raise BankImportError(record, "choose", "must be a whole number")
+    raw_options = raw.get("options")
+    if not isinstance(raw_options, list):
+        raise BankImportError(record, "options", "must be a list of {text, key}")
+    options = []
+    for number, option in enumerate(raw_options, start=1):
+        if not isinstance(option, dict) or not isinstance(option.get("text"), str):
+            raise BankImportError(record, f"options[{number}]", "must be {text, key}")
+        if not isinstance(option.get("key", False), bool):
+            raise BankImportError(record, f"options[{number}].key", "must be true or false")
+        options.append(OptionData(option["text"].strip(), option.get("key", False)))
+    status = raw.get("status") or ItemStatus.DRAFT
+    if status not in ItemStatus.values:
+        raise BankImportError(record, "status", f"must be one of {', '.join(ItemStatus.values)}")
+    partial = raw.get("partial_credit", False)
+    if not isinstance(partial, bool):
+        raise BankImportError(record, "partial_credit", "must be true or false")
+    stem = _text(raw, "stem", record)
+    rationale = _text(raw, "rationale", record, required=False)
+    errors = content_errors(
+        kind=kind,
+        choose=choose,
+        options=options,
+        stem=stem,
+        rationale=rationale,
+        status=status,
+        partial_credit=partial,
+    )
+    if errors:
+        field_name, messages = next(iter(errors.items()))
+        raise BankImportError(record, field_name, " ".join(messages))
+    ratings = []
+    for number, rating in enumerate(raw.get("angoff") or [], start=1):
+        if not isinstance(rating, dict) or not isinstance(rating.get("judge"), str):
+            raise BankImportError(record, f"angoff[{number}]", "must be {judge, rating}")
+        try:
+            value = Decimal(str(rating.get("rating")))
+        except InvalidOperation:
+            raise BankImportError(record, f"angoff[{number}].rating", "must be a number") from None
+        if not Decimal(0) <= value <= Decimal(1):
+            raise BankImportError(record, f"angoff[{number}].rating", "must be between 0 and 1")
+        ratings.append((rating["judge"], value))
+    return {
+        "key": key,
+        "domain": domains[domain_number],
+        "case_key": case_key,
+        "kind": kind,
+        "choose": choose,
+        "options": options,
+        "stem": stem,
+        "rationale": rationale,
+        "references": _text(raw, "references", record, required=False),
+        "code_set_year": _year(raw.get("code_set_year"), record),
+        "status": status,
+        "partial_credit": partial,
+        "ratings": ratings,
+        "record": record,
+    }
+
+
+def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> ImportResult:
+    """Import a bank document (already parsed JSON). All or nothing."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BankImportError("document", "format", f"must be {FORMAT!r}")
+    if data.get("version") != FORMAT_VERSION:
+        raise BankImportError("document", "version", f"must be {FORMAT_VERSION}")
+    raw_cases = data.get("cases") or []
+    raw_items = data.get("items") or []
+    if not isinstance(raw_cases, list) or not isinstance(raw_items, list):
+        raise BankImportError("document", "cases/items", "must be lists")
+
+    cases = [_clean_case(raw, i) for i, raw in enumerate(raw_cases)]
+    _no_duplicates([c["key"] for c in cases], "case")
+    case_keys = {c["key"] for c in cases} | set(Case.objects.values_list("key", flat=True))
+    domains = {d.number: d for d in Domain.objects.all()}
+    items = [_clean_item(raw, i, domains, case_keys) for i, raw in enumerate(raw_items)]
+    _no_duplicates([i["key"] for i in items], "item")
+
+    judge_names = {name for item in items for name, _ in item["ratings"]}
+    user_model = get_user_model()
+    judges = {u.username: u for u in user_model.objects.filter(username__in=judge_names)}
+    missing = judge_names - set(judges)
+    if missing and not create_missing_judges:
+        item = next(i for i in items if any(n in missing for n, _ in i["ratings"]))
+        name = next(n for n, _ in item["ratings"] if n in missing)
+        raise BankImportError(item["record"], "angoff.judge", f"no user named {name!r}")
+
+    result = ImportResult()
+    with transaction.atomic():
+        for name in sorted(missing):
+            # Panel judges named in a sample bank get accounts that cannot sign in.
+            judge = user_model(username=name, is_active=False)
+            judge.set_unusable_password()
+            judge.save()
+            judges[name] = judge
+        case_by_key = {}
+        for data_case in cases:
+            obj, created = Case.objects.update_or_create(
+                key=data_case["key"],
+                defaults={k: v for k, v in data_case.items() if k != "key"} | {"created_by": by},
+            )
+            case_by_key[obj.key] = obj
+            if created:
+                result.cases_created += 1
+            else:
+                result.cases_updated += 1
+        for key in {i["case_key"] for i in items} - set(case_by_key) - {None}:
+            case_by_key[key] = Case.objects.get(key=key)
+        existing = {
+            item.key: item for item in Item.objects.filter(key__in=[i["key"] for i in items])
+        }
+        for data_item in items:
+            try:
+                version = _import_item(data_item, existing, case_by_key, by, result)
+            except ValidationError as exc:
+                raise BankImportError(
+                    data_item["record"], _first_field(exc), " ".join(exc.messages)
+                ) from exc
+            for name, value in data_item["ratings"]:
+                angoff_rating_set(version=version, judge=judges[name], rating=value)
+                result.ratings += 1
+    return result
+
+
+def _first_field(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return next(iter(exc.error_dict))
+    return "(record)"
+
+
+def _no_duplicates(keys: list[str], what: str) -> None:
+    seen = set()
+    for index, key in enumerate(keys):
+        if key in seen:
+            raise BankImportError(f"{what} {index + 1} ({key})", "key", "appears twice in the file")
+        seen.add(key)
+
+
+def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result) -> ItemVersion:
+    content = {
+        "domain": data_item["domain"],
+        "case": case_by_key.get(data_item["case_key"]),
+        "kind": data_item["kind"],
+        "choose": data_item["choose"],
+        "partial_credit": data_item["partial_credit"],
+        "stem": data_item["stem"],
+        "rationale": data_item["rationale"],
+        "references": data_item["references"],
+        "code_set_year": data_item["code_set_year"],
+    }
+    item = existing.get(data_item["key"])
+    if item is None:
+        result.items_created += 1
+        return item_create(
+            key=data_item["key"],
+            options=data_item["options"],
+            author=by,
+            status=data_item["status"],
+            **content,
+        )
+    current = item.latest_version
+    same = all(getattr(current, k) == v for k, v in content.items()) and version_options(
+        current
+    ) == list(data_item["options"])
+    if same and current.status == data_item["status"]:
+        result.items_unchanged += 1
+        return current
+    version = current
+    if not same:
+        version = item_revise(version=current, by=by, options=data_item["options"], **content)
+        result.items_revised += 1
+    if version.status != data_item["status"]:
+        # An import is the bank's owner restoring a state, not a review step, so the
+        # status is set directly; it is recorded in the workflow history.
+        StatusChange.objects.create(
+            item_version=version,
+            from_status=version.status,
+            to_status=data_item["status"],
+            by=by,
+            note="Set by import.",
+        )
+        version.status = data_item["status"]
+        version.save(update_fields=["status", "updated_at"], allow_locked=True)
+    return version
+
+
+def parse_csv(text: str) -> dict:
+    """Turn the CSV format for simple items into a bank document; errors name the line."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [
+        c
+        for c in ("key", "domain", "stem", "keys", "code_set_year")
+        if c not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise BankImportError("CSV header", ", ".join(missing), "missing column")
+    items = []
+    for row in reader:
+        record = f"line {reader.line_num}"
+        letters = "abcdef"
+        texts = [(row.get(f"option_{c}") or "").strip() for c in letters]
+        keyed = {k.strip().lower() for k in (row.get("keys") or "").split(";") if k.strip()}
+        bad = keyed - set(letters)
+        if bad:
+            raise BankImportError(
+                record, "keys", f"unknown option letter(s) {', '.join(sorted(bad))}"
+            )
+        options = []
+        for letter, option_text in zip(letters, texts, strict=True):
+            if option_text:
+                options.append({"text": option_text, "key": letter in keyed})
+            elif letter in keyed:
+                raise BankImportError(record, "keys", f"option {letter.upper()} is keyed but empty")
+        try:
+            domain = int(row.get("domain") or "")
+            choose = int(row.get("choose") or 1)
+        except ValueError:
+            raise BankImportError(record, "domain/choose", "must be whole numbers") from None
+        items.append(
+            {
+                "key": (row.get("key") or "").strip(),
+                "domain": domain,
+                "kind": (row.get("kind") or "single").strip(),
+                "choose": choose,
+                "stem": row.get("stem") or "",
+                "options": options,
+                "rationale": row.get("rationale") or "",
+                "references": row.get("references") or "",
+                "code_set_year": (row.get("code_set_year") or "").strip(),
+                "status": (row.get("status") or "draft").strip(),
+                "_line": reader.line_num,
+            }
+        )
+    return {"format": FORMAT, "version": FORMAT_VERSION, "cases": [], "items": items}
+
+
+def bank_import_file(
+    *, name: str, content: bytes, by=None, create_missing_judges=False
+) -> ImportResult:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BankImportError("file", "(encoding)", "must be UTF-8 text") from None
+    if name.lower().endswith(".csv"):
+        data = parse_csv(text)
+        try:
+            return bank_import(data, by=by, create_missing_judges=create_missing_judges)
+        except BankImportError as exc:
+            # Name the CSV line rather than the item's position.
+            index = _position(exc.record)
+            if index is not None and index < len(data["items"]):
+                line = data["items"][index]["_line"]
+                raise BankImportError(f"line {line}", exc.field, exc.message) from exc
+            raise
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BankImportError(f"JSON line {exc.lineno}", "(syntax)", exc.msg) from None
+    return bank_import(data, by=by, create_missing_judges=create_missing_judges)
+
+
+def _position(record: str) -> int | None:
+    if record.startswith("item "):
+        try:
+            return int(record.split()[1]) - 1
+        except ValueError:
+            return None
+    return None
+
+
+def bank_export(*, include_retired: bool = False) -> dict:
+    """The bank as a document that bank_import reproduces: each item's latest version."""
+    cases = [
+        {
+            "key": c.key,
+            "title": c.title,
+            "setting": c.setting,
+            "code_set_year": c.code_set_year,
+            "sections": c.sections,
+            "coding": c.coding,
+        }
+        for c in Case.objects.order_by("key")
+    ]
+    versions = (
+        ItemVersion.objects.latest()
+        .select_related("item", "domain", "case")
+        .prefetch_related("options", "angoff_ratings__judge")
+        .order_by("item__key")
+    )
+    if not include_retired:
+        versions = versions.exclude(status=ItemStatus.RETIRED)
+    items = []
+    for v in versions:
+        items.append(
+            {
+                "key": v.item.key,
+                "domain": v.domain.number,
+                "case": v.case.key if v.case else None,
+                "kind": v.kind,
+                "choose": v.choose,
+                "stem": v.stem,
+                "options": [{"text": o.text, "key": o.is_key} for o in v.options.all()],
+                "rationale": v.rationale,
+                "references": v.references,
+                "code_set_year": v.code_set_year,
+                "status": v.status,
+                "partial_credit": v.partial_credit,
+                "angoff": [
+                    {"judge": r.judge.username, "rating": float(r.rating)}
+                    for r in sorted(v.angoff_ratings.all(), key=lambda r: r.judge.username)
+                ],
+            }
+        )
+    return {"format": FORMAT, "version": FORMAT_VERSION, "cases": cases, "items": items}
+
+
+__all__ = [
+    "BankImportError",
+    "ImportResult",
+    "bank_export",
+    "bank_import",
+    "bank_import_file",
+    "parse_csv",
+]

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from questionbank.models import Case, Item, ItemVersion, case_sections_errors
+from questionbank.validation import OptionData, content_errors
+
+_HEADING = re.compile(r"^##\s*(.+?)\s*$")
+
+
+def sections_to_text(sections) -> str:
+    return "\n\n".join(f"## {s['heading']}\n{s['body'].strip()}" for s in sections or [])
+
+
+def text_to_sections(text: str) -> list[dict]:
+    sections: list[dict] = []
+    for line in text.splitlines():
+        match = _HEADING.match(line)
+        if match:
+            sections.append({"heading": match.group(1), "body": ""})
+        elif sections:
+            sections[-1]["body"] += line + "\n"
+        elif line.strip():
+            raise ValidationError(
+                "Start the documentation with a section heading line "
+                "such as '## History and physical'."
+            )
+    return [{"heading": s["heading"], "body": s["body"].strip()} for s in sections]
+
+
+class CaseAdminForm(forms.ModelForm):
+    documentation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField"}),
+        help_text="Each section starts with a line '## Heading' (e.g. '## Operative report').",
+    )
+
+    class Meta:
+        model = Case
+        fields = ["key", "title", "setting", "code_set_year", "coding"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documentation"].initial = sections_to_text(self.instance.sections)
+        self.fields["coding"].required = False
+
+    def clean_documentation(self):
+        sections = text_to_sections(self.cleaned_data["documentation"])
+        problems = case_sections_errors(sections)
+        if problems:
+            raise ValidationError(problems)
+        # Set before the model's own validation runs (in _post_clean), which checks it.
+        self.instance.sections = sections
+        return sections
+
+
+class ItemVersionAdminForm(forms.ModelForm):
+    item_key = forms.SlugField(
+        max_length=40, label="Item key", help_text="Stable identifier, e.g. D1-0101."
+    )
+
+    class Meta:
+        model = ItemVersion
+        fields = [
+            "domain",
+            "case",
+            "kind",
+            "choose",
+            "partial_credit",
+            "stem",
+            "rationale",
+            "references",
+            "code_set_year",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["item_key"].initial = self.instance.item.key
+            self.fields["item_key"].disabled = True
+        self.fields["case"].queryset = Case.objects.order_by("key")
+
+    def clean_item_key(self):
+        key = self.cleaned_data["item_key"]
+        if not self.instance.pk and Item.objects.filter(key=key).exists():
+            raise ValidationError(f"An item with key {key} exists; choose another key.")
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        status = self.instance.status if self.instance.pk else "draft"
+        if status != "draft" and not (cleaned.get("rationale") or "").strip():
+            self.add_error("rationale", "A rationale is required before an item goes to review.")
+        return cleaned
+
+
+class OptionInlineFormSet(BaseInlineFormSet):
+    """Validates the options against the item's type and 'choose' from the same POST."""
+
+    def option_data(self) -> list[OptionData]:
+        result = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
+                continue
+            result.append(OptionData(data["text"].strip(), bool(data.get("is_key"))))
+        return result
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kind = self.data.get("kind", "single")
+        try:
+            choose = int(self.data.get("choose") or 1)
+        except ValueError:
+            return  # the parent form reports the bad number
+        errors = content_errors(
+            kind=kind,
+            choose=choose,
+            options=self.option_data(),
+            stem="-",
+            rationale="-",
+            status="draft",
+        )
+        messages = errors.get("options", []) + errors.get("choose", [])
+        if messages:
+            raise ValidationError(messages)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="JSON (docs/bank-format.md) or CSV for simple items.")
+    create_missing_judges = forms.BooleanField(
+        required=False,
+        help_text="Create sign-in-less accounts for Angoff judges named in the file.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".json", ".csv")):
+            raise ValidationError("Upload a .json or .csv file.")
+        if upload.size > 20 * 1024 * 1024:
+            raise ValidationError("The file is larger than 20 MB.")
+        return upload
+
+
+class AngoffForm(forms.Form):
+    rating = forms.DecimalField(
+        min_value=0,
+        max_value=1,
+        decimal_places=3,
+        max_digits=4,
+        help_text="Probability (0–1) that a minimally competent candidate answers correctly.",
+    )

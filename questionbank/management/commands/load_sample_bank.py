@@ -1,0 +1,33 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from questionbank.exchange import BankImportError, bank_import
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_bank"
+
+
+class Command(BaseCommand):
+    help = "Load the original sample item bank shipped in questionbank/sample_bank (idempotent)."
+
+    def handle(self, *args, **options):
+        files = sorted(SAMPLE_DIR.glob("*.json"))
+        if not files:
+            self.stdout.write("No sample bank files found; nothing to load.")
+            return
+        # One transaction for all files: items in one file may use cases from another.
+        merged = {"format": "ccs-sim-bank", "version": 1, "cases": [], "items": []}
+        for file in files:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            merged["cases"] += data.get("cases", [])
+            merged["items"] += data.get("items", [])
+        try:
+            with transaction.atomic():
+                result = bank_import(merged, create_missing_judges=True)
+        except BankImportError as exc:
+            raise CommandError(f"sample bank: nothing was loaded. {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"sample bank ({len(files)} files): {result.summary()}")
+        )

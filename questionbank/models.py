@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import string
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+CODE_SET_YEAR_VALIDATORS = [MinValueValidator(2015), MaxValueValidator(2100)]
+
+
+class Domain(models.Model):
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class Setting(models.TextChoices):
+    INPATIENT = "inpatient", "Inpatient"
+    OUTPATIENT = "outpatient", "Outpatient"
+    OTHER = "other", "Other"
+
+
+class Case(models.Model):
+    """A health-record scenario shared by several items."""
+
+    key = models.SlugField(max_length=40, unique=True, help_text="Stable identifier, e.g. IP-01")
+    title = models.CharField(max_length=200)
+    setting = models.CharField(max_length=12, choices=Setting.choices)
+    # [{"heading": "...", "body": "..."}], in reading order.
+    sections = models.JSONField(default=list)
+    # Correct coding of an inpatient case, for DRG display: principal_diagnosis,
+    # secondary_diagnoses, procedures.
+    coding = models.JSONField(default=dict, blank=True)
+    code_set_year = models.PositiveSmallIntegerField(validators=CODE_SET_YEAR_VALIDATORS)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.title}"
+
+
+def case_sections_errors(sections) -> list[str]:
+    if not isinstance(sections, list) or not sections:
+        return ["A case needs at least one section of documentation."]
+    errors = []
+    for number, section in enumerate(sections, start=1):
+        if not isinstance(section, dict):
+            errors.append(f"Section {number} must be an object with a heading and a body.")
+            continue
+        if not str(section.get("heading", "")).strip():
+            errors.append(f"Section {number} needs a heading.")
+        if not str(section.get("body", "")).strip():
+            errors.append(f"Section {number} needs a body.")
+    return errors
+
+
+class Item(models.Model):
+    """The stable identity of a question; its content lives in versions."""
+
+    key = models.SlugField(max_length=40, unique=True, help_text="Stable identifier, e.g. D1-0001")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def latest_version(self) -> ItemVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+class ItemKind(models.TextChoices):
+    SINGLE = "single", "Multiple choice"
+    MULTIPLE = "multiple", "Multiple response"
+
+
+class ItemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    OPERATIONAL = "operational", "Operational"
+    PRETEST = "pretest", "Pretest"
+    RETIRED = "retired", "Retired"
+
+
+class ItemVersionQuerySet(models.QuerySet):
+    def operational(self):
+        return self.filter(status=ItemStatus.OPERATIONAL)
+
+    def pretest(self):
+        return self.filter(status=ItemStatus.PRETEST)
+
+    def in_domain(self, domain):
+        return self.filter(domain=domain)
+
+    def latest(self):
+        """The newest version of each item."""
+        newest = ItemVersion.objects.filter(item=models.OuterRef("item")).order_by("-number")
+        return self.filter(pk=models.Subquery(newest.values("pk")[:1]))
+
+
+class LockedVersionError(Exception):
+    """Raised when code tries to change a version that has been delivered."""
+
+
+class ItemVersion(models.Model):
+    """The content of an item at one point in time.
+
+    A locked version (one delivered on a form) is never edited: revising it creates the
+    next version, so responses and statistics always point at what candidates saw.
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(default=1)
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="item_versions")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="item_versions"
+    )
+    kind = models.CharField(max_length=10, choices=ItemKind.choices, default=ItemKind.SINGLE)
+    choose = models.PositiveSmallIntegerField(
+        default=1, help_text="How many options the candidate picks (1 for multiple choice)."
+    )
+    partial_credit = models.BooleanField(
+        default=False, help_text="Multiple response only: credit (keys − wrong) / keys."
+    )
+    stem = models.TextField()
+    rationale = models.TextField(blank=True)
+    references = models.TextField(blank=True)
+    code_set_year = models.PositiveSmallIntegerField(validators=CODE_SET_YEAR_VALIDATORS)
+    status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.DRAFT)
+    locked = models.BooleanField(default=False, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item__key", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="itemversion_unique_number"),
+            models.CheckConstraint(
+                condition=Q(choose__gte=1) & Q(choose__lte=5), name="itemversion_choose_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "domain"])]
+        permissions = [
+            ("review_itemversion", "Can approve or return items in review"),
+            ("activate_itemversion", "Can make approved items operational or pretest, or retire"),
+        ]
+        verbose_name = "item"
+
+    def __str__(self) -> str:
+        return f"{self.item.key} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.pop("allow_locked", False):
+            stored = ItemVersion.objects.filter(pk=self.pk).values_list("locked", flat=True).first()
+            if stored:
+                raise LockedVersionError(
+                    f"{self} has been delivered and cannot be edited; "
+                    "revise it to make a new version."
+                )
+        super().save(*args, **kwargs)
+
+
+class Option(models.Model):
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=500)
+    is_key = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="option_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter}. {self.text}"
+
+    def save(self, *args, **kwargs):
+        if ItemVersion.objects.filter(pk=self.version_id, locked=True).exists():
+            raise LockedVersionError(f"{self.version} is locked; its options cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if ItemVersion.objects.filter(pk=self.version_id, locked=True).exists():
+            raise LockedVersionError(f"{self.version} is locked; its options cannot change.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def letter(self) -> str:
+        return string.ascii_uppercase[self.position]
+
+
+class AngoffRating(models.Model):
+    """One judge's estimate that a minimally competent candidate answers correctly."""
+
+    item_version = models.ForeignKey(
+        ItemVersion, on_delete=models.CASCADE, related_name="angoff_ratings"
+    )
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rating = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Probability from 0 to 1, e.g. 0.65",
+    )
+    rated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item_version", "judge"], name="angoff_one_per_judge"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=0) & Q(rating__lte=1), name="angoff_rating_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_version}: {self.rating} by {self.judge}"
+
+
+class StatusChange(models.Model):
+    """Audit trail of the review workflow."""
+
+    item_version = models.ForeignKey(
+        ItemVersion, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=ItemStatus.choices)
+    to_status = models.CharField(max_length=12, choices=ItemStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.item_version}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,235 @@
+"""Writes to the question bank: authoring, versioning, the review workflow and ratings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from questionbank.models import (
+    AngoffRating,
+    Case,
+    Domain,
+    Item,
+    ItemStatus,
+    ItemVersion,
+    Option,
+    StatusChange,
+)
+from questionbank.validation import OptionData, content_errors
+
+CONTENT_FIELDS = (
+    "domain",
+    "case",
+    "kind",
+    "choose",
+    "partial_credit",
+    "stem",
+    "rationale",
+    "references",
+    "code_set_year",
+)
+
+# Who may move a version from one status to another is decided in item_version_transition.
+TRANSITIONS: dict[str, set[str]] = {
+    ItemStatus.DRAFT: {ItemStatus.IN_REVIEW, ItemStatus.RETIRED},
+    ItemStatus.IN_REVIEW: {ItemStatus.APPROVED, ItemStatus.DRAFT},
+    ItemStatus.APPROVED: {ItemStatus.OPERATIONAL, ItemStatus.PRETEST, ItemStatus.RETIRED},
+    ItemStatus.PRETEST: {ItemStatus.OPERATIONAL, ItemStatus.RETIRED},
+    ItemStatus.OPERATIONAL: {ItemStatus.RETIRED},
+    ItemStatus.RETIRED: set(),
+}
+ACTIVE_STATUSES = {ItemStatus.OPERATIONAL, ItemStatus.PRETEST}
+# Versions in these states are edited in place; anything further along has been reviewed,
+# so a change makes a new draft version that goes through review again.
+EDITABLE_IN_PLACE = {ItemStatus.DRAFT, ItemStatus.IN_REVIEW}
+
+
+def _check_content(version: ItemVersion, options: Sequence[OptionData]) -> None:
+    errors = content_errors(
+        kind=version.kind,
+        choose=version.choose,
+        options=options,
+        stem=version.stem,
+        rationale=version.rationale,
+        status=version.status,
+        partial_credit=version.partial_credit,
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _write_options(version: ItemVersion, options: Sequence[OptionData]) -> None:
+    Option.objects.filter(version=version).delete()
+    Option.objects.bulk_create(
+        Option(version=version, position=i, text=o.text.strip(), is_key=o.is_key)
+        for i, o in enumerate(options)
+    )
+
+
+def version_options(version: ItemVersion) -> list[OptionData]:
+    return [OptionData(o.text, o.is_key) for o in version.options.order_by("position")]
+
+
+@transaction.atomic
+def item_create(
+    *,
+    key: str,
+    domain: Domain,
+    stem: str,
+    options: Sequence[OptionData],
+    code_set_year: int,
+    author=None,
+    kind: str = "single",
+    choose: int = 1,
+    case: Case | None = None,
+    rationale: str = "",
+    references: str = "",
+    partial_credit: bool = False,
+    status: str = ItemStatus.DRAFT,
+) -> ItemVersion:
+    """A new item with its first version. Status other than draft is for imports."""
+    item = Item.objects.create(key=key)
+    version = ItemVersion(
+        item=item,
+        number=1,
+        domain=domain,
+        case=case,
+        kind=kind,
+        choose=choose,
+        partial_credit=partial_credit,
+        stem=stem,
+        rationale=rationale,
+        references=references,
+        code_set_year=code_set_year,
+        status=status,
+        author=author,
+    )
+    _check_content(version, options)
+    version.full_clean(exclude=["item"])
+    version.save()
+    _write_options(version, options)
+    return version
+
+
+@transaction.atomic
+def item_revise(
+    *,
+    version: ItemVersion,
+    by,
+    options: Sequence[OptionData] | None = None,
+    **changes,
+) -> ItemVersion:
+    """Apply content changes; returns the version that holds them.
+
+    A draft or in-review version that has never been delivered is edited in place. A
+    locked version, or one that has been approved, is left as it is and the change becomes
+    the item's next version, in draft.
+    """
+    unknown = set(changes) - set(CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"not content fields: {sorted(unknown)}")
+    version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    new_options = list(options) if options is not None else version_options(version)
+    if not version.locked and version.status in EDITABLE_IN_PLACE:
+        target = version
+    else:
+        next_number = (
+            ItemVersion.objects.filter(item=version.item_id).aggregate(n=Max("number"))["n"] + 1
+        )
+        target = ItemVersion(
+            item_id=version.item_id,
+            number=next_number,
+            status=ItemStatus.DRAFT,
+            author=by,
+            **{field: getattr(version, field) for field in CONTENT_FIELDS},
+        )
+    for field, value in changes.items():
+        setattr(target, field, value)
+    _check_content(target, new_options)
+    target.full_clean(exclude=["item"])
+    target.save()
+    _write_options(target, new_options)
+    return target
+
+
+def _may(user, perm: str) -> bool:
+    return user is not None and user.has_perm(f"questionbank.{perm}")
+
+
+@transaction.atomic
+def item_version_transition(
+    *, version: ItemVersion, to_status: str, by, note: str = ""
+) -> ItemVersion:
+    """Move a version through the review workflow, enforcing who may do what."""
+    version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    from_status = version.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise ValidationError(
+            f"{version} cannot go from {ItemStatus(from_status).label} "
+            f"to {ItemStatus(to_status).label}."
+        )
+    is_author = by is not None and version.author_id == by.pk
+    if to_status == ItemStatus.IN_REVIEW:
+        if not (is_author or _may(by, "change_itemversion")):
+            raise PermissionDenied("Only the author or an instructor can send an item to review.")
+    elif from_status == ItemStatus.IN_REVIEW and to_status == ItemStatus.APPROVED:
+        if not _may(by, "review_itemversion"):
+            raise PermissionDenied("You do not have permission to approve items.")
+        if is_author:
+            raise PermissionDenied("An author cannot approve their own item; ask another reviewer.")
+    elif from_status == ItemStatus.IN_REVIEW and to_status == ItemStatus.DRAFT:
+        if not (is_author or _may(by, "review_itemversion")):
+            raise PermissionDenied("Only the author or a reviewer can return an item to draft.")
+    elif from_status == ItemStatus.DRAFT and to_status == ItemStatus.RETIRED:
+        if not (is_author or _may(by, "activate_itemversion")):
+            raise PermissionDenied("Only the author or an instructor can retire a draft.")
+    elif not _may(by, "activate_itemversion"):
+        raise PermissionDenied(
+            f"You do not have permission to make items {ItemStatus(to_status).label.lower()}."
+        )
+
+    if to_status == ItemStatus.IN_REVIEW:
+        version.status = to_status
+        _check_content(version, version_options(version))
+    version.status = to_status
+    version.save(update_fields=["status", "updated_at"], allow_locked=True)
+    if to_status in ACTIVE_STATUSES:
+        # One live version per item: the one just activated replaces any earlier one.
+        for older in ItemVersion.objects.filter(
+            item_id=version.item_id, status__in=ACTIVE_STATUSES
+        ).exclude(pk=version.pk):
+            StatusChange.objects.create(
+                item_version=older,
+                from_status=older.status,
+                to_status=ItemStatus.RETIRED,
+                by=by,
+                note=f"Replaced by version {version.number}.",
+            )
+            older.status = ItemStatus.RETIRED
+            older.save(update_fields=["status", "updated_at"], allow_locked=True)
+    StatusChange.objects.create(
+        item_version=version, from_status=from_status, to_status=to_status, by=by, note=note
+    )
+    return version
+
+
+def item_versions_lock(*, version_ids: Sequence[int]) -> int:
+    """Mark versions as delivered: from now on they are never edited."""
+    return ItemVersion.objects.filter(pk__in=version_ids, locked=False).update(locked=True)
+
+
+@transaction.atomic
+def angoff_rating_set(
+    *, version: ItemVersion, judge, rating: Decimal | float | str
+) -> AngoffRating:
+    value = Decimal(str(rating))
+    if not Decimal(0) <= value <= Decimal(1):
+        raise ValidationError({"rating": "An Angoff rating is a probability between 0 and 1."})
+    obj, _ = AngoffRating.objects.update_or_create(
+        item_version=version, judge=judge, defaults={"rating": value}
+    )
+    return obj

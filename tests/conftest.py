@@ -1,0 +1,164 @@
+"""Shared fixtures: the people of STYLE.md, real services, and the browser.
+
+With CCS_REQUIRE_SERVICES=1 (CI) a run that is not on PostgreSQL or cannot reach Redis
+stops at start, and tests that need Redis or Chromium fail instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from such a thread unless told that this is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def services_required() -> bool:
+    return os.environ.get("CCS_REQUIRE_SERVICES", "") == "1"
+
+
+def redis_problem(url: str | None) -> str | None:
+    if not url:
+        return "REDIS_URL is not set"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:  # any failure means Redis is not usable
+        return f"Redis at {url} does not answer ({type(exc).__name__}: {exc})"
+    return None
+
+
+def pytest_sessionstart(session):
+    if not services_required():
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.exit(
+            "CCS_REQUIRE_SERVICES=1 but the tests are not running on PostgreSQL "
+            f"(database vendor: {connection.vendor}); set DATABASE_URL=postgres://...",
+            returncode=3,
+        )
+    problem = redis_problem(os.environ.get("REDIS_URL"))
+    if problem:
+        pytest.exit(f"CCS_REQUIRE_SERVICES=1 but {problem}", returncode=3)
+
+
+def need(problem: str | None) -> None:
+    """Skip locally, fail in CI, when a real part a test needs is missing."""
+    if problem is None:
+        return
+    if services_required():
+        pytest.fail(f"required service missing: {problem}")
+    pytest.skip(problem)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    need(redis_problem(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not shutil.which(CHROMIUM):
+        need(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login_in_browser(live_server):
+    """Sign a browser page in through the real login form."""
+
+    def _login(page, user, password="pw-for-tests-1"):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return _login
+
+
+# --- People -------------------------------------------------------------------------------
+PASSWORD = "pw-for-tests-1"
+
+
+def make_user(django_user_model, username: str, role: str | None, *, staff: bool = False):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username=username, password=PASSWORD, is_staff=staff, first_name=username.title()
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def candidate(django_user_model):
+    return make_user(django_user_model, "cand", "Candidate")
+
+
+@pytest.fixture
+def other_candidate(django_user_model):
+    return make_user(django_user_model, "cand2", "Candidate")
+
+
+@pytest.fixture
+def instructor(django_user_model):
+    return make_user(django_user_model, "instr", "Instructor", staff=True)
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return make_user(django_user_model, "reviewer", "Instructor", staff=True)
+
+
+@pytest.fixture
+def manager(django_user_model):
+    return make_user(django_user_model, "mgr", "Program manager")
+
+
+@pytest.fixture
+def manager_b(django_user_model):
+    return make_user(django_user_model, "mgr-b", "Program manager")

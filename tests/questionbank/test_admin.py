@@ -1,0 +1,213 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from questionbank.factories import CaseFactory, ItemVersionFactory
+from questionbank.models import Case, Domain, ItemVersion
+from questionbank.services import item_versions_lock
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/questionbank/itemversion/add/"
+
+
+def item_post(case=None, options=None, **overrides):
+    options = options or [("K59.00", True), ("K59.09", False), ("R19.4", False)]
+    data = {
+        "item_key": "D1-7001",
+        "domain": Domain.objects.get(number=1).pk,
+        "case": case.pk if case else "",
+        "kind": "single",
+        "choose": "1",
+        "stem": "Which code is assigned for constipation documented without further detail?",
+        "rationale": "",
+        "references": "",
+        "code_set_year": "2026",
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "3",
+        "options-MAX_NUM_FORMS": "6",
+        "angoff_ratings-TOTAL_FORMS": "0",
+        "angoff_ratings-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+    }
+    for i, (text, key) in enumerate(options):
+        data[f"options-{i}-text"] = text
+        if key:
+            data[f"options-{i}-is_key"] = "on"
+    data.update(overrides)
+    return data
+
+
+def test_instructor_creates_a_case_and_items_on_it(client, instructor):
+    client.force_login(instructor)
+    response = client.post(
+        "/admin/questionbank/case/add/",
+        {
+            "key": "OP-T9",
+            "title": "Clinic visit for constipation",
+            "setting": "outpatient",
+            "code_set_year": "2026",
+            "coding": "{}",
+            "documentation": "## Clinic note\nTwo weeks of constipation.\n\n## Plan\nFiber, follow-up.",
+        },
+    )
+    assert response.status_code == 302, response.content
+    case = Case.objects.get(key="OP-T9")
+    assert [s["heading"] for s in case.sections] == ["Clinic note", "Plan"]
+    response = client.post(ADD_URL, item_post(case=case))
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    version = ItemVersion.objects.get(item__key="D1-7001")
+    assert (version.author, version.status, version.case) == (instructor, "draft", case)
+    assert [(o.position, o.is_key) for o in version.options.all()] == [
+        (0, True),
+        (1, False),
+        (2, False),
+    ]
+    page = client.get(f"/admin/questionbank/case/{case.pk}/change/")
+    assert b"D1-7001 v1" in page.content
+
+
+def test_case_documentation_must_start_with_a_heading(client, instructor):
+    client.force_login(instructor)
+    response = client.post(
+        "/admin/questionbank/case/add/",
+        {
+            "key": "X",
+            "title": "t",
+            "setting": "other",
+            "code_set_year": "2026",
+            "coding": "{}",
+            "documentation": "no heading",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Start the documentation with a section heading" in response.content
+
+
+def test_admin_refuses_two_keys_on_multiple_choice_with_a_clear_message(client, instructor):
+    client.force_login(instructor)
+    response = client.post(ADD_URL, item_post(options=[("a", True), ("b", True), ("c", False)]))
+    assert response.status_code == 200
+    assert b"exactly one key; this one has 2" in response.content
+    assert not ItemVersion.objects.exists()
+
+
+def test_admin_enforces_choose_n_keys(client, instructor):
+    client.force_login(instructor)
+    data = item_post(
+        options=[("a", True), ("b", False), ("c", False), ("d", False)], kind="multiple", choose="2"
+    )
+    response = client.post(ADD_URL, data)
+    assert b"asks for 2 has exactly 2 keys; this one has 1" in response.content
+
+
+def test_editing_a_locked_version_in_the_admin_creates_the_next_version(client, instructor):
+    version = ItemVersionFactory(author=instructor)
+    item_versions_lock(version_ids=[version.pk])
+    client.force_login(instructor)
+    options = list(version.options.order_by("position"))
+    data = item_post(item_key=version.item.key, stem="Reworded stem?", rationale=version.rationale)
+    data.update({"options-TOTAL_FORMS": "4", "options-INITIAL_FORMS": "4"})
+    for i, option in enumerate(options):
+        data[f"options-{i}-id"] = str(option.pk)
+        data[f"options-{i}-version"] = str(version.pk)
+        data[f"options-{i}-text"] = option.text
+        data.pop(f"options-{i}-is_key", None)
+        if option.is_key:
+            data[f"options-{i}-is_key"] = "on"
+    response = client.post(f"/admin/questionbank/itemversion/{version.pk}/change/", data)
+    assert response.status_code == 302
+    versions = list(ItemVersion.objects.filter(item=version.item).order_by("number"))
+    assert [v.number for v in versions] == [1, 2]
+    assert versions[0].stem != "Reworded stem?" and versions[1].stem == "Reworded stem?"
+    assert [o.text for o in versions[1].options.all()] == [o.text for o in options]
+
+
+def test_status_actions_enforce_the_workflow(client, instructor, reviewer):
+    version = ItemVersionFactory(author=instructor, status="draft")
+    client.force_login(instructor)
+    changelist = "/admin/questionbank/itemversion/"
+    client.post(changelist, {"action": "make_in_review", "_selected_action": [version.pk]})
+    version.refresh_from_db()
+    assert version.status == "in_review"
+    response = client.post(
+        changelist, {"action": "make_approved", "_selected_action": [version.pk]}, follow=True
+    )
+    assert b"cannot approve their own item" in response.content
+    client.force_login(reviewer)
+    client.post(changelist, {"action": "make_approved", "_selected_action": [version.pk]})
+    version.refresh_from_db()
+    assert version.status == "approved"
+
+
+def test_preview_shows_the_item_as_a_candidate_sees_it(client, instructor):
+    case = CaseFactory()
+    version = ItemVersionFactory(case=case)
+    client.force_login(instructor)
+    response = client.get(f"/admin/questionbank/itemversion/{version.pk}/preview/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    candidate_part = html.split('class="candidate-view"')[1].split("<hr>")[0]
+    assert version.stem in candidate_part
+    assert "History and physical" in candidate_part
+    assert "Because the guideline" not in candidate_part  # no rationale in the candidate view
+    assert "key" not in candidate_part.lower()
+
+
+def test_changelist_filters_and_search(client, instructor):
+    ItemVersionFactory(stem="Sepsis sequencing question?")
+    ItemVersionFactory(stem="Query compliance question?", domain=Domain.objects.get(number=3))
+    client.force_login(instructor)
+    response = client.get("/admin/questionbank/itemversion/?q=sepsis")
+    assert response.context["cl"].result_count == 1
+    response = client.get(
+        f"/admin/questionbank/itemversion/?domain__id__exact={Domain.objects.get(number=3).pk}"
+    )
+    assert response.context["cl"].result_count == 1
+
+
+def test_angoff_rating_entry(client, instructor):
+    version = ItemVersionFactory()
+    client.force_login(instructor)
+    url = f"/admin/questionbank/itemversion/{version.pk}/angoff/"
+    assert client.post(url, {"rating": "1.4"}).status_code == 200
+    assert not version.angoff_ratings.exists()
+    assert client.post(url, {"rating": "0.55"}).status_code == 302
+    assert float(version.angoff_ratings.get(judge=instructor).rating) == 0.55
+
+
+def test_import_upload_reports_the_bad_record_and_keeps_the_bank(client, instructor):
+    ItemVersionFactory()
+    client.force_login(instructor)
+    bad = {"format": "ccs-sim-bank", "version": 1, "items": [{"key": "U-1", "domain": 7}]}
+    upload = SimpleUploadedFile(
+        "bank.json", json.dumps(bad).encode(), content_type="application/json"
+    )
+    response = client.post("/admin/questionbank/itemversion/import/", {"file": upload})
+    assert response.status_code == 200
+    assert (
+        "Nothing was imported. item 1 (U-1), field &#x27;domain&#x27;" in response.content.decode()
+    )
+    assert ItemVersion.objects.count() == 1
+
+
+def test_export_download(client, instructor):
+    ItemVersionFactory()
+    client.force_login(instructor)
+    response = client.get("/admin/questionbank/itemversion/export/")
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert len(json.loads(response.content)["items"]) == 1
+
+
+def test_candidate_cannot_reach_admin_tools(client, candidate):
+    version = ItemVersionFactory()
+    client.force_login(candidate)
+    for url in [
+        f"/admin/questionbank/itemversion/{version.pk}/preview/",
+        "/admin/questionbank/itemversion/import/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]

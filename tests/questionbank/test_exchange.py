@@ -1,0 +1,198 @@
+import copy
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from questionbank.exchange import BankImportError, bank_export, bank_import, bank_import_file
+from questionbank.models import AngoffRating, Case, Item, ItemVersion
+from questionbank.services import item_versions_lock
+
+pytestmark = pytest.mark.django_db
+
+
+def document():
+    return {
+        "format": "ccs-sim-bank",
+        "version": 1,
+        "cases": [
+            {
+                "key": "IP-T1",
+                "title": "Heart failure admission",
+                "setting": "inpatient",
+                "code_set_year": 2026,
+                "sections": [
+                    {"heading": "History and physical", "body": "Dyspnea and edema."},
+                    {
+                        "heading": "Discharge summary",
+                        "body": "Acute on chronic diastolic heart failure.",
+                    },
+                ],
+                "coding": {"principal_diagnosis": "I50.33"},
+            }
+        ],
+        "items": [
+            {
+                "key": "T-0001",
+                "domain": 1,
+                "case": "IP-T1",
+                "kind": "single",
+                "choose": 1,
+                "stem": "Which code describes the heart failure?",
+                "options": [
+                    {"text": "I50.33", "key": True},
+                    {"text": "I50.32", "key": False},
+                    {"text": "I50.9", "key": False},
+                    {"text": "I50.23", "key": False},
+                ],
+                "rationale": "Acute on chronic diastolic is I50.33.",
+                "references": "ICD-10-CM Tabular I50",
+                "code_set_year": 2026,
+                "status": "operational",
+                "angoff": [{"judge": "panel-1", "rating": 0.7}],
+            },
+            {
+                "key": "T-0002",
+                "domain": 3,
+                "kind": "multiple",
+                "choose": 2,
+                "stem": "Which TWO query elements are compliant? Choose 2.",
+                "options": [
+                    {"text": "Clinical indicators from the record", "key": True},
+                    {"text": "Multiple clinically reasonable options", "key": True},
+                    {"text": "The financial impact of the answer", "key": False},
+                    {"text": "Only the diagnosis the coder prefers", "key": False},
+                ],
+                "rationale": "Compliant queries include indicators and reasonable options.",
+                "code_set_year": 2026,
+                "status": "pretest",
+            },
+        ],
+    }
+
+
+def snapshot():
+    return json.dumps(bank_export(), sort_keys=True)
+
+
+def test_import_creates_cases_items_and_ratings():
+    result = bank_import(document(), create_missing_judges=True)
+    assert (result.cases_created, result.items_created, result.ratings) == (1, 2, 1)
+    version = ItemVersion.objects.get(item__key="T-0001")
+    assert version.case.key == "IP-T1" and version.status == "operational"
+    assert [o.is_key for o in version.options.all()] == [True, False, False, False]
+    judge = AngoffRating.objects.get().judge
+    assert judge.username == "panel-1" and not judge.has_usable_password()
+
+
+@pytest.mark.parametrize(
+    "mutate, record, field",
+    [
+        (lambda d: d["items"][1].update(domain=9), "item 2 (T-0002)", "domain"),
+        (lambda d: d["items"][0]["options"][1].update(key=True), "item 1 (T-0001)", "options"),
+        (lambda d: d["items"][1].update(choose=3), "item 2 (T-0002)", "options"),
+        (lambda d: d["items"][1].update(case="NOPE"), "item 2 (T-0002)", "case"),
+        (lambda d: d["items"][1].update(rationale=""), "item 2 (T-0002)", "rationale"),
+        (lambda d: d["items"][1].update(code_set_year="soon"), "item 2 (T-0002)", "code_set_year"),
+        (lambda d: d["cases"][0].update(setting="ward"), "case 1 (IP-T1)", "setting"),
+        (lambda d: d["cases"][0].update(sections=[]), "case 1 (IP-T1)", "sections"),
+        (lambda d: d["items"].append(copy.deepcopy(d["items"][0])), "item 4 (T-0001)", "key"),
+        (
+            lambda d: d["items"][0]["angoff"][0].update(rating=1.5),
+            "item 1 (T-0001)",
+            "angoff[1].rating",
+        ),
+    ],
+)
+def test_a_bad_record_is_named_and_the_bank_is_unchanged(mutate, record, field):
+    bank_import(document(), create_missing_judges=True)
+    before = snapshot()
+    bad = document()
+    bad["items"][0]["stem"] = "Changed stem that must not land?"
+    bad["items"].append(dict(bad["items"][1], key="T-0003"))
+    mutate(bad)
+    with pytest.raises(BankImportError) as info:
+        bank_import(bad, create_missing_judges=True)
+    assert info.value.record == record
+    assert info.value.field == field
+    assert snapshot() == before
+    assert not Item.objects.filter(key="T-0003").exists()
+
+
+def test_unknown_judge_is_an_error_unless_asked_to_create():
+    with pytest.raises(BankImportError, match="no user named 'panel-1'"):
+        bank_import(document())
+    assert not Case.objects.exists()
+
+
+def test_export_then_import_reproduces_the_bank():
+    bank_import(document(), create_missing_judges=True)
+    exported = bank_export()
+    Item.objects.all().delete()
+    Case.objects.all().delete()
+    bank_import(exported)
+    assert bank_export() == exported
+
+
+def test_reimporting_the_same_file_changes_nothing():
+    bank_import(document(), create_missing_judges=True)
+    result = bank_import(document(), create_missing_judges=True)
+    assert (result.items_created, result.items_revised, result.items_unchanged) == (0, 0, 2)
+    assert ItemVersion.objects.count() == 2
+
+
+def test_reimporting_a_changed_locked_item_makes_a_new_version():
+    bank_import(document(), create_missing_judges=True)
+    item_versions_lock(version_ids=list(ItemVersion.objects.values_list("pk", flat=True)))
+    changed = document()
+    changed["items"][0]["stem"] = "Which code describes the documented heart failure?"
+    result = bank_import(changed, create_missing_judges=True)
+    assert result.items_revised == 1
+    versions = ItemVersion.objects.filter(item__key="T-0001").order_by("number")
+    assert [(v.number, v.locked) for v in versions] == [(1, True), (2, False)]
+    assert versions[0].stem == "Which code describes the heart failure?"
+
+
+CSV_OK = (
+    "key,domain,kind,choose,stem,option_a,option_b,option_c,option_d,option_e,option_f,keys,rationale,references,code_set_year,status\n"
+    "C-1,4,single,1,Which rule adopts ICD-10-CM as a HIPAA code set?,45 CFR 162.1002,42 CFR 412,45 CFR 164.502,,,,A,The code set rule.,,2026,approved\n"
+    "C-2,5,multiple,2,Which TWO are messaging standards?,HL7 v2,X12 837I,SNOMED CT,LOINC,,,A;B,HL7 and X12 carry messages.,,2026,draft\n"
+)  # fmt: skip
+
+
+def test_csv_import_of_simple_items():
+    result = bank_import_file(name="items.csv", content=CSV_OK.encode())
+    assert result.items_created == 2
+    version = ItemVersion.objects.get(item__key="C-2")
+    assert (version.kind, version.choose) == ("multiple", 2)
+    assert [o.is_key for o in version.options.all()] == [True, True, False, False]
+
+
+def test_csv_error_names_the_line_and_imports_nothing():
+    bad = CSV_OK.replace(",A;B,", ",A,")
+    with pytest.raises(BankImportError) as info:
+        bank_import_file(name="items.csv", content=bad.encode())
+    assert info.value.record == "line 3"
+    assert not Item.objects.exists()
+
+
+def test_malformed_json_names_the_line():
+    with pytest.raises(BankImportError, match="JSON line 2"):
+        bank_import_file(name="x.json", content=b'{"format":\n  oops}')
+
+
+def test_import_and_export_commands(tmp_path):
+    source = tmp_path / "bank.json"
+    source.write_text(json.dumps(document()))
+    call_command("import_items", str(source), "--create-missing-judges")
+    target = tmp_path / "out.json"
+    call_command("export_items", str(target))
+    assert json.loads(target.read_text())["items"][0]["key"] == "T-0001"
+    bad = document()
+    bad["items"][0]["kind"] = "essay"
+    source.write_text(json.dumps(bad))
+    with pytest.raises(
+        CommandError, match="nothing was imported.*item 1 \\(T-0001\\), field 'kind'"
+    ):
+        call_command("import_items", str(source), "--create-missing-judges")
