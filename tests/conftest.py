@@ -34,6 +34,23 @@ def redis_problem(url: str | None) -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests restore the migrations' data (roles, domains, blueprint).
+
+    A transactional test ends by emptying every table; without serialized rollback the
+    groups and domains that data migrations created would be gone for the tests after it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and "serialized_rollback" not in marker.kwargs
+        ):
+            kwargs = dict(marker.kwargs, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
 def pytest_sessionstart(session):
     if not services_required():
         return
