@@ -40,7 +40,9 @@ test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
 
+# girth is installed for the calibration comparison only; the app never imports it.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps "girth==0.8.0"
 	$(BIN)/python -m benchmarks
 
 clean:
