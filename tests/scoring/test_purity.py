@@ -3,7 +3,13 @@
 import subprocess
 import sys
 
-CORE = ["scoring.items", "scoring.scale", "scoring.rasch", "scoring.calibration", "scoring.analysis"]
+CORE = [
+    "scoring.items",
+    "scoring.scale",
+    "scoring.rasch",
+    "scoring.calibration",
+    "scoring.analysis",
+]
 
 
 def test_scoring_core_imports_no_django():
@@ -13,5 +19,7 @@ def test_scoring_core_imports_no_django():
         "leaked = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(','.join(leaked))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

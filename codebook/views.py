@@ -1,0 +1,115 @@
+"""The code book pages and the in-exam panel's partials (any signed-in user).
+
+Full pages: `codebook:search`, `codebook:code`. The panel (templates/codebook/_panel.html)
+swaps `codebook:panel_search` and `codebook:panel_code` into itself with htmx, so the page
+around it never navigates; without JavaScript its links open the full pages in a separate
+window named "codebook".
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from codebook.models import CodeSystem
+from codebook.selectors import code_page, code_search, codeset_for, codeset_years
+from codebook.services import case_drg
+
+SEARCH_LIMIT = 25
+SYSTEMS = [(CodeSystem.ICD10CM, "ICD-10-CM"), (CodeSystem.ICD10PCS, "ICD-10-PCS")]
+
+
+def _params(request) -> dict:
+    system = request.GET.get("system", CodeSystem.ICD10CM)
+    if system not in CodeSystem.values:
+        system = CodeSystem.ICD10CM
+    try:
+        year = int(request.GET["year"]) if request.GET.get("year") else None
+    except ValueError:
+        year = None
+    code_set = codeset_for(system=system, year=year) or codeset_for(system=system, year=None)
+    return {
+        "q": request.GET.get("q", "").strip()[:200],
+        "system": system,
+        "year": code_set.year if code_set else year,
+        "code_set": code_set,
+        "years": codeset_years(system=system),
+        "systems": SYSTEMS,
+    }
+
+
+def _search_context(request) -> dict:
+    context = _params(request)
+    context["results"] = (
+        code_search(
+            query=context["q"],
+            system=context["system"],
+            year=context["year"],
+            limit=SEARCH_LIMIT,
+        )
+        if context["q"] and context["code_set"]
+        else []
+    )
+    return context
+
+
+@require_GET
+@login_required
+def search(request):
+    context = _search_context(request)
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "codebook/search.html#results", context)
+    return render(request, "codebook/search.html", context)
+
+
+@require_GET
+@login_required
+def code(request, system: str, code: str):
+    context = _params(request) | {"system": system}
+    page = code_page(
+        code=code, system=system, year=context["year"] if system == context["system"] else None
+    )
+    if page is None:
+        raise Http404("No such code in the loaded code sets")
+    context |= {"page": page, "year": page.code_set.year, "code_set": page.code_set}
+    return render(request, "codebook/code.html", context)
+
+
+@require_GET
+@login_required
+def panel(request):
+    """The whole panel, for pages that load it lazily (hx-get) instead of including it."""
+    return render(request, "codebook/_panel.html", _params(request))
+
+
+@require_GET
+@login_required
+def panel_search(request):
+    return render(
+        request, "codebook/_panel_results.html", _search_context(request) | {"in_panel": True}
+    )
+
+
+@require_GET
+@login_required
+def panel_code(request, system: str, code: str):
+    context = _params(request)
+    page = code_page(
+        code=code, system=system, year=context["year"] if system == context["system"] else None
+    )
+    if page is None:
+        raise Http404("No such code in the loaded code sets")
+    context |= {"page": page, "system": system, "in_panel": True}
+    return render(request, "codebook/_panel_code.html", context)
+
+
+@require_GET
+@permission_required("questionbank.view_case", raise_exception=True)
+def case_drg_page(request, key: str):
+    """A case's correct coding and the MS-DRG it groups to (authors only: it is an answer)."""
+    from questionbank.models import Case
+
+    case = get_object_or_404(Case, key=key)
+    return render(request, "codebook/case_drg.html", {"case": case, "drg": case_drg(case)})
