@@ -20,7 +20,9 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
+# Code sets load once (about a minute on SQLite); later runs find them loaded and skip.
 seed: migrate
+	$(BIN)/python manage.py load_codesets
 	$(BIN)/python manage.py seed_demo
 
 run: seed

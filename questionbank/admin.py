@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Avg, Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from questionbank import services
 from questionbank.exchange import BankImportError, bank_export, bank_import_file
@@ -45,13 +47,13 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = ["key", "title", "setting", "code_set_year", "item_count", "updated_at"]
     list_filter = ["setting", "code_set_year"]
     search_fields = ["key", "title", "sections"]
-    readonly_fields = ["case_items"]
+    readonly_fields = ["case_items", "ms_drg"]
     fieldsets = [
         (None, {"fields": ["key", "title", "setting", "code_set_year"]}),
         ("Health-record documentation", {"fields": ["documentation"]}),
         (
             "Correct coding (inpatient, for the MS-DRG)",
-            {"fields": ["coding"], "classes": ["collapse"]},
+            {"fields": ["coding", "ms_drg"]},
         ),
         ("Items on this case", {"fields": ["case_items"]}),
     ]
@@ -87,13 +89,23 @@ class CaseAdmin(admin.ModelAdmin):
                 for v in versions
             ),
         )
-        empty = "" if versions else format_html("<li>No items yet.</li>")
+        empty = "" if versions else mark_safe("<li>No items yet.</li>")
         return format_html(
             '<ul>{}{}</ul><a class="addlink" href="{}">Add an item to this case</a>',
             rows,
             empty,
             add_url,
         )
+
+    @admin.display(description="MS-DRG")
+    def ms_drg(self, obj):
+        if not obj.pk or obj.setting != "inpatient":
+            return "Inpatient cases with a principal diagnosis in their coding show their MS-DRG."
+        # Grouping imports msdrg on first use; it is cached per coding afterwards.
+        from codebook.services import case_drg
+
+        html = render_to_string("codebook/_case_drg.html", {"drg": case_drg(obj)})
+        return mark_safe(html) if html.strip() else "No MS-DRG: add a principal diagnosis."
 
     def save_model(self, request, obj, form, change):
         if not change:

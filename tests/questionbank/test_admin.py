@@ -211,3 +211,12 @@ def test_candidate_cannot_reach_admin_tools(client, candidate):
     ]:
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_inpatient_case_page_shows_its_ms_drg(client, instructor):
+    case = CaseFactory(coding={"principal_diagnosis": "A41.9", "secondary_diagnoses": ["N17.9"]})
+    client.force_login(instructor)
+    response = client.get(f"/admin/questionbank/case/{case.pk}/change/")
+    html = response.content.decode()
+    assert "MS-DRG 87" in html  # septicemia DRGs 871/872, by CC/MCC
+    assert "Septicemia" in html
