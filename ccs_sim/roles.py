@@ -30,7 +30,9 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     Role.MANAGER: [
         ("cohorts", "*"),
         ("exams", "view_*"),
-        ("exams", "change_membership"),
+        # Accommodations: a manager sets a candidate's time multiplier.
+        ("exams", "add_candidateprofile"),
+        ("exams", "change_candidateprofile"),
         ("scoring", "view_*"),
     ],
 }

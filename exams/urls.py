@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from exams import views
@@ -6,4 +7,25 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("forms/<int:form_id>/", views.instructions, name="instructions"),
+    path("forms/<int:form_id>/start/", views.start, name="start"),
+    path("practice/", views.practice, name="practice"),
+    path("attempts/<int:pk>/", views.attempt_detail, name="attempt"),
+    path("attempts/<int:pk>/items/<int:position>/", views.item, name="item"),
+    path("attempts/<int:pk>/items/<int:position>/save/", views.save, name="save"),
+    path("attempts/<int:pk>/items/<int:position>/check/", views.check, name="check"),
+    path("attempts/<int:pk>/review/", views.review, name="review"),
+    path("attempts/<int:pk>/submit/", views.submit, name="submit"),
+    path("attempts/<int:pk>/time-up/", views.time_up, name="time_up"),
+    path("attempts/<int:pk>/result/", views.result, name="result"),
 ]
+
+if settings.CCS_BENCHMARK_VIEWS:
+    # The benchmark's baseline: never routed unless the setting is on.
+    urlpatterns.append(
+        path(
+            "bench/baseline/<int:pk>/<int:position>/",
+            views.bench_baseline,
+            name="bench_baseline",
+        )
+    )

@@ -51,6 +51,53 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
 
 
+def restore_migration_data() -> None:
+    """Recreate what migrations put in the database (permissions, roles, domains, blueprint).
+
+    Serialized rollback does not reach every transactional test (not those with a live
+    server on SQLite), so tests that follow a table flush rebuild these rows themselves.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from ccs_sim.roles import sync_roles
+    from exams.models import Blueprint
+    from questionbank.models import Domain
+
+    if Group.objects.exists() and Domain.objects.exists() and Blueprint.objects.exists():
+        return
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    sync_roles()
+    importlib.import_module("questionbank.migrations.0002_ccs_domains").create_domains(apps, None)
+    importlib.import_module("exams.migrations.0002_ccs_blueprint").create_ccs_blueprint(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached pages, form rows and DRG results of one
+    test must not answer for another's data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or (
+        "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        restore_migration_data()
+
+
 def pytest_sessionstart(session):
     if not services_required():
         return

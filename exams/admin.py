@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ccs_sim.roles import Role, has_role
+from exams import selectors, services
+from exams.forms import AssembleForm, BlueprintDomainFormSet
+from exams.models import (
+    Attempt,
+    Blueprint,
+    BlueprintDomain,
+    CandidateProfile,
+    ExamForm,
+    FormItem,
+    FormKind,
+)
+
+
+class BlueprintDomainInline(admin.TabularInline):
+    model = BlueprintDomain
+    formset = BlueprintDomainFormSet
+    extra = 0
+    min_num = 1
+
+
+@admin.register(Blueprint)
+class BlueprintAdmin(admin.ModelAdmin):
+    list_display = ["name", "total_items", "pretest_count", "time_limit_minutes", "warning_minutes"]
+    inlines = [BlueprintDomainInline]
+    fields = [
+        "name",
+        "description",
+        "total_items",
+        "pretest_count",
+        "time_limit_minutes",
+        "warning_minutes",
+        "shuffle_items",
+        "shuffle_options",
+    ]
+
+
+class FormItemInline(admin.TabularInline):
+    model = FormItem
+    fields = ["position", "item_version", "domain", "is_pretest"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="domain")
+    def domain(self, obj):
+        return obj.item_version.domain.number
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("item_version__item", "item_version__domain")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Publish (freezes the form and locks its items)")
+def publish_forms(modeladmin, request, queryset):
+    for form in queryset:
+        try:
+            services.form_publish(form=form, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            modeladmin.message_user(request, f"{form}: {text}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{form} is published.", messages.SUCCESS)
+
+
+def _availability_action(value: bool, label: str):
+    def action(modeladmin, request, queryset):
+        for form in queryset:
+            services.form_set_availability(form=form, available_to_all=value)
+        modeladmin.message_user(request, f"{label}: {queryset.count()} form(s).", messages.SUCCESS)
+
+    action.__name__ = f"make_available_{value}".lower()
+    return admin.action(description=label)(action)
+
+
+@admin.register(ExamForm)
+class ExamFormAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "blueprint",
+        "status",
+        "available_to_all",
+        "item_count",
+        "published_at",
+        "tools",
+    ]
+    list_filter = ["status", "blueprint", "available_to_all"]
+    search_fields = ["name"]
+    inlines = [FormItemInline]
+    actions = [
+        publish_forms,
+        _availability_action(True, "Make available to all candidates"),
+        _availability_action(False, "Withdraw from candidates"),
+    ]
+    fields = [
+        "name",
+        "blueprint",
+        "seed",
+        "status",
+        "published_at",
+        "time_limit_minutes",
+        "warning_minutes",
+        "shuffle_items",
+        "shuffle_options",
+        "allow_review",
+        "codebook_panel",
+        "available_to_all",
+        "created_by",
+    ]
+    readonly_fields = ["blueprint", "seed", "status", "published_at", "created_by"]
+    change_list_template = "admin/exams/examform/change_list.html"
+
+    def get_queryset(self, request):
+        # Practice sets are per-candidate scratch forms, not part of the instructors' list.
+        return super().get_queryset(request).filter(kind=FormKind.EXAM)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return [f for f in self.fields if f != "available_to_all"]
+        return self.readonly_fields
+
+    def has_add_permission(self, request):
+        return False  # forms are assembled from a blueprint, not typed in
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            del actions["delete_selected"]  # would bypass the published-form check per row
+        return actions
+
+    @admin.display(description="items")
+    def item_count(self, obj):
+        return obj.items.count()
+
+    @admin.display(description="")
+    def tools(self, obj):
+        return format_html(
+            '<a href="{}">Preview</a>', reverse("admin:exams_examform_preview", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        custom = [
+            path("assemble/", view(self.assemble_view), name="exams_examform_assemble"),
+            path("<int:pk>/preview/", view(self.preview_view), name="exams_examform_preview"),
+            path("<int:pk>/publish/", view(self.publish_view), name="exams_examform_publish"),
+        ]
+        return custom + super().get_urls()
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def assemble_view(self, request):
+        if not request.user.has_perm("exams.add_examform"):
+            raise PermissionDenied
+        initial = {"seed": secrets.randbelow(10**6), "blueprint": Blueprint.objects.first()}
+        form = AssembleForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            exclude = FormItem.objects.filter(form__in=data["exclude_forms"]).values_list(
+                "item_version_id", flat=True
+            )
+            try:
+                exam_form = services.form_assemble(
+                    blueprint=data["blueprint"],
+                    seed=data["seed"],
+                    name=data["name"],
+                    by=request.user,
+                    exclude_versions=list(exclude),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request, f"Assembled {exam_form} (draft); check it, then publish."
+                )
+                return redirect("admin:exams_examform_preview", exam_form.pk)
+        context = self._context(request, title="Assemble a form", form=form)
+        return TemplateResponse(request, "admin/exams/examform/assemble.html", context)
+
+    def preview_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        exam_form = get_object_or_404(ExamForm.objects.exams(), pk=pk)
+        items, per_domain = selectors.form_preview(form=exam_form)
+        context = self._context(
+            request,
+            title=f"Preview of {exam_form}",
+            exam_form=exam_form,
+            items=items,
+            per_domain=per_domain,
+            pretest=sum(1 for i in items if i.is_pretest),
+            can_publish=(
+                request.user.has_perm("exams.publish_examform") and not exam_form.is_published
+            ),
+        )
+        return TemplateResponse(request, "admin/exams/examform/preview.html", context)
+
+    def publish_view(self, request, pk):
+        if request.method != "POST":
+            return redirect("admin:exams_examform_preview", pk)
+        exam_form = get_object_or_404(ExamForm.objects.exams(), pk=pk)
+        try:
+            services.form_publish(form=exam_form, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, f"{exam_form} is published.", messages.SUCCESS)
+        return redirect("admin:exams_examform_preview", pk)
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["candidate", "form", "mode", "state", "started_at", "deadline", "raw_score"]
+    list_filter = ["mode", "state", ("form", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["candidate__username", "form__name"]
+    list_select_related = ["candidate", "form"]
+    date_hierarchy = "started_at"
+    exclude = ["layout"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CandidateProfile)
+class CandidateProfileAdmin(admin.ModelAdmin):
+    """Time accommodations, set by instructors and program managers."""
+
+    list_display = ["user", "time_multiplier", "note"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    def _may_edit(self, request) -> bool:
+        return request.user.has_perm("exams.change_candidateprofile") or has_role(
+            request.user, Role.MANAGER
+        )
+
+    def has_module_permission(self, request):
+        return self._may_edit(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_edit(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._may_edit(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request)

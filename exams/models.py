@@ -1,0 +1,405 @@
+"""Blueprints, frozen exam forms, attempts and responses.
+
+A published form never changes: the models refuse edits below the admin, so that every
+response and every statistic points at exactly what candidates saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class FrozenFormError(Exception):
+    """Raised when code tries to change a published form or its items."""
+
+
+# --- Blueprints ------------------------------------------------------------------------
+def _default_warnings() -> list[int]:
+    return [30, 5]
+
+
+class Blueprint(models.Model):
+    """How a form is built: items per domain, pretest items, time and warnings.
+
+    Data that instructors edit in the admin, never constants in code (DESIGN.md).
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    description = models.TextField(blank=True)
+    total_items = models.PositiveSmallIntegerField(
+        help_text="Scored items of all domains plus pretest items; checked when saved."
+    )
+    pretest_count = models.PositiveSmallIntegerField(
+        default=10, help_text="Unscored items mixed in at random positions."
+    )
+    time_limit_minutes = models.PositiveIntegerField(
+        default=240, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    # Minutes left at which the candidate is warned, e.g. [30, 5].
+    warning_minutes = models.JSONField(default=_default_warnings, blank=True)
+    shuffle_items = models.BooleanField(
+        default=True, help_text="Default for new forms: item order differs per attempt."
+    )
+    shuffle_options = models.BooleanField(
+        default=False, help_text="Default for new forms: option order differs per attempt."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        warnings = self.warning_minutes
+        if not isinstance(warnings, list) or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 0 < w < self.time_limit_minutes
+            for w in warnings
+        ):
+            raise ValidationError(
+                {
+                    "warning_minutes": "List whole minutes left at which to warn, each less than "
+                    f"the time limit ({self.time_limit_minutes}), e.g. [30, 5]."
+                }
+            )
+
+    def domain_counts(self) -> dict[int, int]:
+        """Scored items wanted per domain number."""
+        return {
+            row.domain.number: row.scored_items
+            for row in self.domains.select_related("domain").order_by("domain__number")
+        }
+
+    @property
+    def scored_items(self) -> int:
+        return sum(self.domain_counts().values())
+
+
+def blueprint_totals_error(*, total_items: int, pretest_count: int, domain_counts) -> str | None:
+    scored = sum(domain_counts)
+    if scored + pretest_count != total_items:
+        return (
+            f"Total items is {total_items}, but the domains ask for {scored} scored items "
+            f"and {pretest_count} pretest items ({scored + pretest_count} in all)."
+        )
+    if scored == 0:
+        return "A blueprint needs at least one scored item."
+    return None
+
+
+class BlueprintDomain(models.Model):
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.CASCADE, related_name="domains")
+    domain = models.ForeignKey("questionbank.Domain", on_delete=models.PROTECT, related_name="+")
+    scored_items = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["blueprint", "domain__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["blueprint", "domain"], name="blueprint_domain_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blueprint}: domain {self.domain_id} × {self.scored_items}"
+
+
+# --- Forms -----------------------------------------------------------------------------
+class FormStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class FormKind(models.TextChoices):
+    EXAM = "exam", "Exam form"
+    # One ad-hoc form per practice session, so that delivery has a single code path.
+    PRACTICE = "practice", "Practice set"
+
+
+class ExamFormQuerySet(models.QuerySet):
+    def exams(self):
+        return self.filter(kind=FormKind.EXAM)
+
+    def published(self):
+        return self.filter(status=FormStatus.PUBLISHED)
+
+    def delete(self):
+        if self.filter(status=FormStatus.PUBLISHED).exists():
+            raise FrozenFormError("A published form cannot be deleted.")
+        return super().delete()
+
+    def update(self, **kwargs):
+        if set(kwargs) - ExamForm.MUTABLE_AFTER_PUBLISH and self.published().exists():
+            raise FrozenFormError("A published form cannot be changed.")
+        return super().update(**kwargs)
+
+
+class ExamForm(models.Model):
+    # Who may sit a form is not part of what the form is; the cohorts work assigns forms.
+    MUTABLE_AFTER_PUBLISH = {"available_to_all"}
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=10, choices=FormKind.choices, default=FormKind.EXAM)
+    blueprint = models.ForeignKey(
+        Blueprint, null=True, blank=True, on_delete=models.PROTECT, related_name="forms"
+    )
+    seed = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=FormStatus.choices, default=FormStatus.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    time_limit_minutes = models.PositiveIntegerField(
+        default=240, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    warning_minutes = models.JSONField(default=_default_warnings, blank=True)
+    shuffle_items = models.BooleanField(default=True)
+    shuffle_options = models.BooleanField(default=False)
+    allow_review = models.BooleanField(
+        default=False, help_text="After submitting, candidates may review answers and rationales."
+    )
+    codebook_panel = models.BooleanField(
+        default=True, help_text="Show the code-book lookup beside the items during the exam."
+    )
+    available_to_all = models.BooleanField(
+        default=False, help_text="Every signed-in candidate may sit this form."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ExamFormQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "exam form"
+        permissions = [("publish_examform", "Can publish exam forms")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        allow = kwargs.pop("allow_publish", False)
+        stored = self._stored()
+        if stored and stored["status"] == FormStatus.PUBLISHED and not allow:
+            changed = {
+                f.attname
+                for f in self._meta.concrete_fields
+                if f.attname in stored and stored[f.attname] != getattr(self, f.attname)
+            }
+            if changed - self.MUTABLE_AFTER_PUBLISH:
+                raise FrozenFormError(
+                    f"{self} is published and cannot be changed ({', '.join(sorted(changed))})."
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        stored = self._stored()
+        if stored and stored["status"] == FormStatus.PUBLISHED:
+            raise FrozenFormError(f"{self} is published and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == FormStatus.PUBLISHED
+
+    def _stored(self):
+        if not self.pk:
+            return None
+        return type(self).objects.filter(pk=self.pk).values().first()
+
+
+class FormItemQuerySet(models.QuerySet):
+    def _touches_published(self) -> bool:
+        return self.filter(form__status=FormStatus.PUBLISHED).exists()
+
+    def delete(self):
+        if self._touches_published():
+            raise FrozenFormError("Items of a published form cannot be removed.")
+        return super().delete()
+
+    def update(self, **kwargs):
+        if self._touches_published():
+            raise FrozenFormError("Items of a published form cannot be changed.")
+        return super().update(**kwargs)
+
+
+class FormItem(models.Model):
+    form = models.ForeignKey(ExamForm, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    item_version = models.ForeignKey(
+        "questionbank.ItemVersion", on_delete=models.PROTECT, related_name="form_items"
+    )
+    is_pretest = models.BooleanField(default=False)
+
+    objects = FormItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["form", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "position"], name="formitem_unique_position"),
+            models.UniqueConstraint(
+                fields=["form", "item_version"], name="formitem_unique_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} #{self.position}"
+
+    def save(self, *args, **kwargs):
+        if self._form_published():
+            raise FrozenFormError(f"{self.form} is published; its items cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._form_published():
+            raise FrozenFormError(f"{self.form} is published; its items cannot change.")
+        return super().delete(*args, **kwargs)
+
+    def _form_published(self) -> bool:
+        return ExamForm.objects.filter(pk=self.form_id, status=FormStatus.PUBLISHED).exists()
+
+
+# --- Accommodations --------------------------------------------------------------------
+class CandidateProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_profile"
+    )
+    time_multiplier = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("4.00"))],
+        help_text="Extra-time accommodation: 1.50 gives time and a half.",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Reason or reference.")
+
+    class Meta:
+        verbose_name = "candidate accommodation"
+
+    def __str__(self) -> str:
+        return f"{self.user} × {self.time_multiplier}"
+
+
+# --- Attempts --------------------------------------------------------------------------
+class AttemptMode(models.TextChoices):
+    EXAM = "exam", "Exam"
+    PRACTICE = "practice", "Practice"
+
+
+class AttemptState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    EXPIRED = "expired", "Expired"
+
+
+class AttemptQuerySet(models.QuerySet):
+    def exams(self):
+        """Real exam attempts: practice never counts towards results."""
+        return self.filter(mode=AttemptMode.EXAM)
+
+    def practice(self):
+        return self.filter(mode=AttemptMode.PRACTICE)
+
+    def in_progress(self):
+        return self.filter(state=AttemptState.IN_PROGRESS)
+
+    def finished(self):
+        return self.exclude(state=AttemptState.IN_PROGRESS)
+
+    def past_deadline(self, now: dt.datetime, *, grace_seconds: float = 0):
+        return self.filter(deadline__lt=now - dt.timedelta(seconds=grace_seconds))
+
+    def of(self, user):
+        return self.filter(candidate=user)
+
+
+class Attempt(models.Model):
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+    )
+    form = models.ForeignKey(ExamForm, on_delete=models.PROTECT, related_name="attempts")
+    mode = models.CharField(max_length=10, choices=AttemptMode.choices, default=AttemptMode.EXAM)
+    state = models.CharField(
+        max_length=12, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS
+    )
+    started_at = models.DateTimeField()
+    # Null for untimed practice.
+    deadline = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    time_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    seed = models.BigIntegerField()
+    # What the candidate sees, in order: [[form_item_id, choose, [option ids in display
+    # order]], ...]. Computed once at start so that a save validates against this row
+    # alone (one indexed read) and shuffling is stable for the whole attempt.
+    layout = models.JSONField(default=list)
+    current_position = models.PositiveSmallIntegerField(default=1)
+    practice_settings = models.JSONField(default=dict, blank=True)
+    raw_score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    # Written once by scoring: raw, scaled, passed, domain results.
+    result = models.JSONField(default=dict, blank=True)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # Starting twice (double click, two tabs, a cohort's synchronized start) resumes
+            # the attempt already in progress instead of opening a second one.
+            models.UniqueConstraint(
+                fields=["candidate", "form"],
+                condition=Q(state="in_progress"),
+                name="attempt_one_in_progress_per_form",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "deadline"], name="attempt_state_deadline")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} · {self.form} · {self.get_state_display()}"
+
+    @property
+    def item_count(self) -> int:
+        return len(self.layout)
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.state == AttemptState.IN_PROGRESS
+
+    def seconds_left(self, now: dt.datetime) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.0, (self.deadline - now).total_seconds())
+
+    def accepts_writes(self, now: dt.datetime, *, grace_seconds: float) -> bool:
+        if self.state != AttemptState.IN_PROGRESS:
+            return False
+        return self.deadline is None or now <= self.deadline + dt.timedelta(seconds=grace_seconds)
+
+
+class Response(models.Model):
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    form_item = models.ForeignKey(FormItem, on_delete=models.PROTECT, related_name="responses")
+    # Option ids (questionbank.Option pk) the candidate selected.
+    selection = models.JSONField(default=list, blank=True)
+    flagged = models.BooleanField(default=False)
+    saved_at = models.DateTimeField()
+    # Practice only: when the candidate asked to see the key and rationale.
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "form_item"], name="response_one_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.form_item_id}: {self.selection}"
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.selection)

@@ -1,0 +1,239 @@
+"""Reads for exam delivery.
+
+What a candidate sees during an attempt is built here and only here, from the attempt's
+layout: the dataclasses below carry no key, rationale, status or pretest flag, so a
+template cannot leak what it is never given.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
+from questionbank.models import Option
+
+
+def forms_available_to(*, user):
+    """Published exam forms the user may sit (cohort assignment will extend this)."""
+    return (
+        ExamForm.objects.exams()
+        .published()
+        .filter(available_to_all=True)
+        .annotate(item_total=Count("items"))
+        .order_by("name")
+    )
+
+
+def form_is_available_to(*, form: ExamForm, user) -> bool:
+    return forms_available_to(user=user).filter(pk=form.pk).exists()
+
+
+def attempts_of(*, user):
+    return Attempt.objects.of(user).select_related("form").order_by("-started_at")
+
+
+@dataclass(frozen=True)
+class OptionView:
+    index: int  # position in this attempt's display order; the form field's value
+    letter: str
+    text: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    title: str
+    sections: list
+
+
+@dataclass(frozen=True)
+class ItemView:
+    position: int
+    total: int
+    stem: str
+    kind: str  # "single" or "multiple"
+    choose: int
+    options: list[OptionView]
+    case: CaseView | None
+    flagged: bool
+    answered: bool
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Practice only: shown after the candidate checks an answer."""
+
+    correct: bool
+    key_letters: list[str]
+    rationale: str
+    references: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    position: int
+    answered: bool
+    flagged: bool
+
+
+def attempt_item(*, attempt: Attempt, position: int) -> tuple[ItemView, Response | None]:
+    form_item_id, choose, option_ids = attempt.layout[position - 1]
+    form_item = FormItem.objects.select_related("item_version__case").get(pk=form_item_id)
+    version = form_item.item_version
+    response = Response.objects.filter(attempt=attempt, form_item_id=form_item_id).first()
+    selected = set(response.selection) if response else set()
+    texts = dict(Option.objects.filter(pk__in=option_ids).values_list("pk", "text"))
+    options = [
+        OptionView(i, string.ascii_uppercase[i], texts[pk], pk in selected)
+        for i, pk in enumerate(option_ids)
+    ]
+    case = version.case
+    view = ItemView(
+        position=position,
+        total=len(attempt.layout),
+        stem=version.stem,
+        kind=version.kind,
+        choose=choose,
+        options=options,
+        case=CaseView(case.title, list(case.sections)) if case else None,
+        flagged=bool(response and response.flagged),
+        answered=bool(selected),
+    )
+    return view, response
+
+
+def practice_feedback(*, attempt: Attempt, position: int, response: Response | None):
+    """Key and rationale of a checked practice item; None in an exam, always."""
+    if attempt.mode != AttemptMode.PRACTICE or attempt.form.kind != FormKind.PRACTICE:
+        return None
+    if response is None or response.checked_at is None:
+        return None
+    _, _, option_ids = attempt.layout[position - 1]
+    version = response.form_item.item_version
+    keys = set(version.options.filter(is_key=True).values_list("pk", flat=True))
+    letters = [string.ascii_uppercase[i] for i, pk in enumerate(option_ids) if pk in keys]
+    return Feedback(
+        correct=set(response.selection) == keys,
+        key_letters=letters,
+        rationale=version.rationale,
+        references=version.references,
+    )
+
+
+def attempt_cells(*, attempt: Attempt) -> list[Cell]:
+    """Navigator state of every position, from one query."""
+    state = {
+        fi: (bool(sel), flagged)
+        for fi, sel, flagged in Response.objects.filter(attempt=attempt).values_list(
+            "form_item_id", "selection", "flagged"
+        )
+    }
+    cells = []
+    for position, (form_item_id, _choose, _options) in enumerate(attempt.layout, start=1):
+        answered, flagged = state.get(form_item_id, (False, False))
+        cells.append(Cell(position, answered, flagged))
+    return cells
+
+
+def attempt_counts(*, cells: list[Cell]) -> dict[str, int]:
+    return {
+        "total": len(cells),
+        "answered": sum(c.answered for c in cells),
+        "unanswered": sum(not c.answered for c in cells),
+        "flagged": sum(c.flagged for c in cells),
+    }
+
+
+def filter_cells(cells: list[Cell], show: str) -> list[Cell]:
+    if show == "answered":
+        return [c for c in cells if c.answered]
+    if show == "unanswered":
+        return [c for c in cells if not c.answered]
+    if show == "flagged":
+        return [c for c in cells if c.flagged]
+    return cells
+
+
+def form_preview(*, form: ExamForm):
+    """Instructors' view of a form: every item with its domain, status and keys."""
+    items = list(
+        form.items.select_related(
+            "item_version__item", "item_version__domain", "item_version__case"
+        )
+        .prefetch_related("item_version__options")
+        .order_by("position")
+    )
+    per_domain = (
+        form.items.filter(is_pretest=False)
+        .values("item_version__domain__number")
+        .annotate(n=Count("pk"), cases=Count("item_version__case", distinct=True))
+        .order_by("item_version__domain__number")
+    )
+    return items, list(per_domain)
+
+
+def attempt_history(*, user):
+    attempts = attempts_of(user=user)
+    return {
+        "in_progress": [a for a in attempts if a.is_in_progress],
+        "past": [a for a in attempts if not a.is_in_progress],
+    }
+
+
+def exam_results_count(*, user) -> int:
+    """Finished exam attempts (practice excluded), e.g. for retake rules and reports."""
+    return Attempt.objects.exams().of(user).filter(~Q(state="in_progress")).count()
+
+
+@dataclass(frozen=True)
+class ReviewedOption:
+    letter: str
+    text: str
+    is_key: bool
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ReviewedItem:
+    position: int
+    stem: str
+    options: list[ReviewedOption]
+    correct: bool
+    rationale: str
+
+
+def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
+    """Answers with keys and rationales, for a finished attempt whose form allows review."""
+    if attempt.is_in_progress:
+        raise ValueError("keys are never shown while an attempt is in progress")
+    form_items = {
+        fi.pk: fi
+        for fi in FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version")
+    }
+    options = {
+        o.pk: o
+        for o in Option.objects.filter(
+            version_id__in=[fi.item_version_id for fi in form_items.values()]
+        )
+    }
+    selections = dict(
+        Response.objects.filter(attempt=attempt).values_list("form_item_id", "selection")
+    )
+    reviewed = []
+    for position, (form_item_id, _choose, option_ids) in enumerate(attempt.layout, start=1):
+        chosen = set(selections.get(form_item_id) or [])
+        opts = [
+            ReviewedOption(
+                string.ascii_uppercase[i], options[pk].text, options[pk].is_key, pk in chosen
+            )
+            for i, pk in enumerate(option_ids)
+        ]
+        keys = {pk for pk in option_ids if options[pk].is_key}
+        version = form_items[form_item_id].item_version
+        reviewed.append(
+            ReviewedItem(position, version.stem, opts, chosen == keys, version.rationale)
+        )
+    return reviewed

@@ -1,0 +1,592 @@
+"""Writes for exam delivery: assembling and publishing forms, attempts, saving answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
+from exams.models import (
+    Attempt,
+    AttemptMode,
+    AttemptState,
+    Blueprint,
+    CandidateProfile,
+    ExamForm,
+    FormItem,
+    FormKind,
+    FormStatus,
+    Response,
+    blueprint_totals_error,
+)
+from questionbank.models import ItemVersion, Option
+from questionbank.services import item_versions_lock
+from scoring.items import score_item
+
+logger = logging.getLogger(__name__)
+
+# Practice sets are timed at the pace of the real exam: 240 minutes for 107 items.
+PRACTICE_SECONDS_PER_ITEM = round(240 * 60 / 107)
+PRACTICE_MAX_ITEMS = 107
+
+
+class SaveRefused(Exception):
+    """A save the server will not store (HTTP 400): options not on the item, too many."""
+
+
+class AttemptClosed(Exception):
+    """The attempt no longer accepts writes (HTTP 409)."""
+
+    def __init__(self, message: str, *, attempt_id: int):
+        super().__init__(message)
+        self.attempt_id = attempt_id
+
+
+def _grace() -> float:
+    return float(settings.CCS_SAVE_GRACE_SECONDS)
+
+
+# --- Form assembly ----------------------------------------------------------------------
+def _units(rows: Iterable[tuple[int, int, int, int | None]], avoid_items: set[int]) -> list[Unit]:
+    """Bank rows (version id, item id, domain number, case id) grouped into placement units."""
+    by_case: dict[int, list[tuple]] = defaultdict(list)
+    units = []
+    for row in rows:
+        if row[3] is None:
+            units.append(Unit((row[0],), (row[2],), None, row[1] not in avoid_items))
+        else:
+            by_case[row[3]].append(row)
+    for case_id, members in by_case.items():
+        members.sort()
+        units.append(
+            Unit(
+                tuple(m[0] for m in members),
+                tuple(m[2] for m in members),
+                case_id,
+                not any(m[1] in avoid_items for m in members),
+            )
+        )
+    return units
+
+
+def _bank_rows(queryset) -> list[tuple[int, int, int, int | None]]:
+    return list(queryset.values_list("pk", "item_id", "domain__number", "case_id"))
+
+
+@transaction.atomic
+def form_assemble(
+    *,
+    blueprint: Blueprint,
+    seed: int,
+    name: str,
+    by=None,
+    exclude_versions: Iterable[int] | None = None,
+) -> ExamForm:
+    """Build a draft form from the bank's operational and pretest items.
+
+    `exclude_versions` are versions the form should avoid (e.g. those of a candidate's
+    previous forms); any version of the same items is avoided too, and they are used only
+    where the bank has nothing else. Raises ValidationError naming each shortfall.
+    """
+    counts = blueprint.domain_counts()
+    error = blueprint_totals_error(
+        total_items=blueprint.total_items,
+        pretest_count=blueprint.pretest_count,
+        domain_counts=counts.values(),
+    )
+    if error:
+        raise ValidationError(error)
+    if ExamForm.objects.filter(name=name).exists():
+        raise ValidationError(f"A form named {name!r} already exists.")
+    avoid_items = set(
+        ItemVersion.objects.filter(pk__in=list(exclude_versions or [])).values_list(
+            "item_id", flat=True
+        )
+    )
+    operational = _units(_bank_rows(ItemVersion.objects.operational()), avoid_items)
+    pretest = _units(_bank_rows(ItemVersion.objects.pretest()), avoid_items)
+    try:
+        plan = plan_form(
+            counts=counts,
+            pretest_count=blueprint.pretest_count,
+            operational=operational,
+            pretest=pretest,
+            seed=seed,
+        )
+    except AssemblyError as exc:
+        raise ValidationError(str(exc)) from exc
+    form = ExamForm.objects.create(
+        name=name,
+        kind=FormKind.EXAM,
+        blueprint=blueprint,
+        seed=seed,
+        time_limit_minutes=blueprint.time_limit_minutes,
+        warning_minutes=list(blueprint.warning_minutes),
+        shuffle_items=blueprint.shuffle_items,
+        shuffle_options=blueprint.shuffle_options,
+        created_by=by,
+    )
+    FormItem.objects.bulk_create(
+        FormItem(form=form, position=i, item_version_id=p.version_id, is_pretest=p.is_pretest)
+        for i, p in enumerate(plan, start=1)
+    )
+    return form
+
+
+def form_publish_prepare_scoring(*, form: ExamForm) -> None:
+    """Hook for the Scoring work: build the form's raw-to-scaled conversion table here.
+
+    Called inside the publishing transaction, so an exception stops the publication. Until
+    conversion tables exist there is nothing to prepare, and scoring records raw scores.
+    """
+
+
+@transaction.atomic
+def form_publish(*, form: ExamForm, by=None) -> ExamForm:
+    """Freeze a form: lock its item versions and make it deliverable."""
+    form = ExamForm.objects.select_for_update().get(pk=form.pk)
+    if by is not None and not by.has_perm("exams.publish_examform"):
+        raise PermissionDenied("You do not have permission to publish forms.")
+    if form.kind != FormKind.EXAM:
+        raise ValidationError("Practice sets are not published.")
+    if form.is_published:
+        raise ValidationError(f"{form} is already published.")
+    version_ids = list(form.items.values_list("item_version_id", flat=True))
+    if not version_ids:
+        raise ValidationError(f"{form} has no items.")
+    if form.blueprint_id and len(version_ids) != form.blueprint.total_items:
+        raise ValidationError(
+            f"{form} has {len(version_ids)} items; its blueprint asks for "
+            f"{form.blueprint.total_items}."
+        )
+    item_versions_lock(version_ids=version_ids)
+    form_publish_prepare_scoring(form=form)
+    form.status = FormStatus.PUBLISHED
+    form.published_at = timezone.now()
+    form.save(allow_publish=True)
+    cache.delete(_rows_cache_key(form.pk))
+    return form
+
+
+@transaction.atomic
+def form_set_availability(*, form: ExamForm, available_to_all: bool) -> ExamForm:
+    form.available_to_all = available_to_all
+    form.save(update_fields=["available_to_all"])
+    return form
+
+
+# --- Starting an attempt ----------------------------------------------------------------
+def _rows_cache_key(form_id: int) -> str:
+    return f"exams:form-rows:v1:{form_id}"
+
+
+def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, list[int]]]:
+    """(form_item_id, case_id, choose, option ids) in position order.
+
+    A published form never changes, so its rows are cached: when a cohort starts at once,
+    each start costs a cache read and one insert instead of two joins.
+    """
+    key = _rows_cache_key(form.pk)
+    if form.is_published:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    items = list(
+        FormItem.objects.filter(form=form)
+        .order_by("position")
+        .values_list("pk", "item_version_id", "item_version__case_id", "item_version__choose")
+    )
+    options: dict[int, list[int]] = defaultdict(list)
+    for version_id, option_id in (
+        Option.objects.filter(version_id__in=[i[1] for i in items])
+        .order_by("version_id", "position")
+        .values_list("version_id", "pk")
+    ):
+        options[version_id].append(option_id)
+    rows = [(pk, case_id, choose, options[vid]) for pk, vid, case_id, choose in items]
+    if form.is_published:
+        cache.set(key, rows, 60 * 60 * 24)
+    return rows
+
+
+def candidate_time_multiplier(*, user) -> Decimal:
+    value = (
+        CandidateProfile.objects.filter(user=user).values_list("time_multiplier", flat=True).first()
+    )
+    return value if value is not None else Decimal("1.00")
+
+
+def _deadline(start: dt.datetime, minutes: float, multiplier: Decimal) -> dt.datetime:
+    return start + dt.timedelta(seconds=float(Decimal(str(minutes)) * 60 * multiplier))
+
+
+def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, practice=None):
+    multiplier = candidate_time_multiplier(user=candidate)
+    seed = secrets.randbits(48)
+    layout = attempt_layout(
+        rows=form_delivery_rows(form=form),
+        seed=seed,
+        shuffle_items=form.shuffle_items,
+        shuffle_options=form.shuffle_options,
+    )
+    return Attempt.objects.create(
+        candidate=candidate,
+        form=form,
+        mode=mode,
+        started_at=now,
+        deadline=_deadline(now, minutes, multiplier) if minutes else None,
+        time_multiplier=multiplier,
+        seed=seed,
+        layout=layout,
+        practice_settings=practice or {},
+    )
+
+
+def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:
+    """Start an exam on a form, or resume the attempt already in progress on it."""
+    from exams.selectors import form_is_available_to
+
+    now = now or timezone.now()
+    existing = Attempt.objects.in_progress().filter(candidate=candidate, form=form).first()
+    if existing is not None:
+        return existing
+    if not form_is_available_to(form=form, user=candidate):
+        raise PermissionDenied("This exam is not available to you.")
+    try:
+        with transaction.atomic():
+            return _create_attempt(
+                form=form,
+                candidate=candidate,
+                mode=AttemptMode.EXAM,
+                minutes=form.time_limit_minutes,
+                now=now,
+            )
+    except IntegrityError:
+        # Another request of the same candidate started it a moment ago: resume that one.
+        return Attempt.objects.in_progress().get(candidate=candidate, form=form)
+
+
+@transaction.atomic
+def practice_start(
+    *,
+    candidate,
+    domains: Sequence[int],
+    count: int,
+    timed: bool,
+    now: dt.datetime | None = None,
+    seed: int | None = None,
+) -> Attempt:
+    """A practice session on operational items of the chosen domains.
+
+    Pretest items never appear in practice: practice shows keys and rationales.
+    """
+    now = now or timezone.now()
+    if not domains:
+        raise ValidationError("Choose at least one domain.")
+    if not 1 <= count <= PRACTICE_MAX_ITEMS:
+        raise ValidationError(f"Choose between 1 and {PRACTICE_MAX_ITEMS} items.")
+    seed = secrets.randbits(48) if seed is None else seed
+    pool = list(
+        ItemVersion.objects.operational()
+        .filter(domain__number__in=list(domains))
+        .order_by("pk")
+        .values_list("pk", "case_id")
+    )
+    if not pool:
+        raise ValidationError("The bank has no items in those domains yet.")
+    rng = random.Random(seed)
+    rng.shuffle(pool)
+    # Keep a case's items next to each other so the documentation is read once.
+    picked = sorted(pool[:count], key=lambda row: (row[1] is None, row[1] or 0, row[0]))
+    form = ExamForm.objects.create(
+        name=f"Practice {candidate.pk}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
+        kind=FormKind.PRACTICE,
+        seed=seed,
+        time_limit_minutes=max(1, round(len(picked) * PRACTICE_SECONDS_PER_ITEM / 60)),
+        warning_minutes=[],
+        shuffle_items=False,
+        shuffle_options=True,
+        allow_review=True,
+        created_by=candidate,
+    )
+    FormItem.objects.bulk_create(
+        FormItem(form=form, position=i, item_version_id=pk) for i, (pk, _) in enumerate(picked, 1)
+    )
+    item_versions_lock(version_ids=[pk for pk, _ in picked])
+    return _create_attempt(
+        form=form,
+        candidate=candidate,
+        mode=AttemptMode.PRACTICE,
+        minutes=form.time_limit_minutes if timed else None,
+        now=now,
+        practice={"domains": sorted(domains), "count": len(picked), "timed": timed},
+    )
+
+
+def attempt_set_position(*, attempt: Attempt, position: int) -> None:
+    """Remember where the candidate is, so that resuming returns there."""
+    if attempt.current_position != position:
+        Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
+        attempt.current_position = position
+
+
+# --- Saving answers (the hot path) -----------------------------------------------------
+@dataclass(frozen=True)
+class SaveResult:
+    position: int
+    answered: bool
+    flagged: bool
+    saved_at: dt.datetime
+
+
+def _selection_ids(*, attempt: Attempt, position: int, choices: Sequence[str]) -> list[int]:
+    try:
+        form_item_id, choose, option_ids = attempt.layout[position - 1]
+    except (IndexError, TypeError, ValueError):
+        raise SaveRefused(f"There is no item {position} on this exam.") from None
+    if position < 1:
+        raise SaveRefused(f"There is no item {position} on this exam.")
+    picked: list[int] = []
+    for choice in choices:
+        try:
+            index = int(choice)
+        except (TypeError, ValueError):
+            raise SaveRefused("That answer is not one of this item's options.") from None
+        if not 0 <= index < len(option_ids):
+            raise SaveRefused("That answer is not one of this item's options.")
+        if option_ids[index] not in picked:
+            picked.append(option_ids[index])
+    if len(picked) > choose:
+        raise SaveRefused(
+            f"Choose {choose}: you picked {len(picked)}. Clear one before picking another."
+            if choose > 1
+            else "Choose one answer only."
+        )
+    return picked
+
+
+_UPSERT = """
+INSERT INTO exams_response (attempt_id, form_item_id, selection, flagged, saved_at)
+SELECT %s, %s, {json}, %s, %s
+WHERE EXISTS (
+    SELECT 1 FROM exams_attempt
+    WHERE id = %s AND candidate_id = %s AND state = 'in_progress'
+      AND (deadline IS NULL OR deadline >= %s) {lock}
+)
+ON CONFLICT (attempt_id, form_item_id) DO UPDATE
+SET selection = excluded.selection, flagged = excluded.flagged, saved_at = excluded.saved_at
+WHERE exams_response.checked_at IS NULL
+"""
+
+
+def _upsert_sql() -> str:
+    if connection.vendor == "postgresql":
+        # FOR SHARE makes finalising (an UPDATE of the attempt) wait for a save already
+        # under way, so scoring never misses an answer accepted inside the grace.
+        return _UPSERT.format(json="%s::jsonb", lock="FOR SHARE")
+    return _UPSERT.format(json="%s", lock="")
+
+
+def response_save(
+    *,
+    attempt: Attempt,
+    position: int,
+    choices: Sequence[str],
+    flagged: bool,
+    now: dt.datetime | None = None,
+) -> SaveResult:
+    """Store the candidate's answer to the item at `position` (last write wins).
+
+    `attempt` needs only id, candidate_id, state, deadline and layout loaded. The
+    ownership, state and deadline checks are repeated inside the upsert's WHERE, so the
+    whole save is one statement and cannot race with finalising.
+    """
+    now = now or timezone.now()
+    if not attempt.accepts_writes(now, grace_seconds=_grace()):
+        _refuse_closed(attempt=attempt, now=now)
+    selection = _selection_ids(attempt=attempt, position=position, choices=choices)
+    form_item_id = attempt.layout[position - 1][0]
+    adapt = connection.ops.adapt_datetimefield_value
+    cutoff = now - dt.timedelta(seconds=_grace())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _upsert_sql(),
+            [
+                attempt.pk,
+                form_item_id,
+                json.dumps(selection),
+                bool(flagged),
+                adapt(now),
+                attempt.pk,
+                attempt.candidate_id,
+                adapt(cutoff),
+            ],
+        )
+        stored = cursor.rowcount
+    if stored != 1:
+        fresh = Attempt.objects.only("id", "state", "deadline", "mode").get(pk=attempt.pk)
+        if not fresh.accepts_writes(now, grace_seconds=_grace()):
+            _refuse_closed(attempt=fresh, now=now)
+        raise SaveRefused("You have already checked this answer; it can no longer change.")
+    return SaveResult(position=position, answered=bool(selection), flagged=flagged, saved_at=now)
+
+
+def _refuse_closed(*, attempt: Attempt, now: dt.datetime):
+    if attempt.state == AttemptState.IN_PROGRESS:
+        attempt_finalise(attempt_id=attempt.pk, state=AttemptState.EXPIRED, now=now)
+        raise AttemptClosed(
+            "Time is up: the exam ended at its deadline and has been submitted. "
+            "Answers saved before then are kept.",
+            attempt_id=attempt.pk,
+        )
+    raise AttemptClosed(
+        "This exam has already been submitted; answers can no longer change.",
+        attempt_id=attempt.pk,
+    )
+
+
+@transaction.atomic
+def response_check(*, attempt: Attempt, position: int, now: dt.datetime | None = None) -> Response:
+    """Practice: reveal the key and rationale of an item; its answer is final from now."""
+    if attempt.mode != AttemptMode.PRACTICE:
+        raise PermissionDenied("Keys are shown only in practice.")
+    now = now or timezone.now()
+    if not attempt.accepts_writes(now, grace_seconds=_grace()):
+        _refuse_closed(attempt=attempt, now=now)
+    try:
+        form_item_id = attempt.layout[position - 1][0]
+    except IndexError:
+        raise SaveRefused(f"There is no item {position} in this practice set.") from None
+    response, _ = Response.objects.get_or_create(
+        attempt=attempt, form_item_id=form_item_id, defaults={"saved_at": now}
+    )
+    if response.checked_at is None:
+        response.checked_at = now
+        response.save(update_fields=["checked_at"])
+    return response
+
+
+# --- Finishing ------------------------------------------------------------------------
+def attempt_finalise(*, attempt_id: int, state: str, now: dt.datetime | None = None) -> bool:
+    """Close an in-progress attempt and queue its scoring; False if it was already closed.
+
+    A conditional UPDATE rather than a lock: of two workers (or a worker and the
+    candidate's own submit) exactly one changes the row, and only that one queues scoring.
+    """
+    if state not in (AttemptState.SUBMITTED, AttemptState.EXPIRED):
+        raise ValueError(f"cannot finalise into {state!r}")
+    now = now or timezone.now()
+    changed = Attempt.objects.filter(pk=attempt_id, state=AttemptState.IN_PROGRESS).update(
+        state=state, submitted_at=now
+    )
+    if changed:
+        from exams.tasks import score_attempt
+
+        transaction.on_commit(lambda: score_attempt.delay(attempt_id))
+    return bool(changed)
+
+
+def attempt_submit(*, attempt: Attempt, now: dt.datetime | None = None) -> Attempt:
+    """The candidate submits. After the deadline (and grace) it counts as expired."""
+    now = now or timezone.now()
+    grace = _grace()
+    in_time = attempt.deadline is None or now <= attempt.deadline + dt.timedelta(seconds=grace)
+    with transaction.atomic():
+        attempt_finalise(
+            attempt_id=attempt.pk,
+            state=AttemptState.SUBMITTED if in_time else AttemptState.EXPIRED,
+            now=now,
+        )
+    attempt.refresh_from_db(fields=["state", "submitted_at"])
+    return attempt
+
+
+def attempt_time_up(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:
+    """The page's clock reached zero: finalise if the server agrees the time is over."""
+    now = now or timezone.now()
+    if attempt.deadline is None or now < attempt.deadline:
+        return attempt.state != AttemptState.IN_PROGRESS
+    with transaction.atomic():
+        attempt_finalise(attempt_id=attempt.pk, state=AttemptState.EXPIRED, now=now)
+    return True
+
+
+def attempts_expire_overdue(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Finalise attempts whose deadline and grace have passed; returns how many this call did.
+
+    Safe to run in two workers at once: each attempt is claimed by a conditional UPDATE.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Attempt.objects.in_progress()
+        .past_deadline(now, grace_seconds=_grace())
+        .order_by("deadline")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for attempt_id in ids:
+        with transaction.atomic():
+            done += attempt_finalise(attempt_id=attempt_id, state=AttemptState.EXPIRED, now=now)
+    return done
+
+
+def attempt_score_raw(*, attempt_id: int, now: dt.datetime | None = None) -> Decimal | None:
+    """Record the raw score over operational items, once.
+
+    Stands in for the Scoring work, which replaces it with scaled scores and domain results.
+    """
+    attempt = Attempt.objects.filter(pk=attempt_id).first()
+    if attempt is None:
+        logger.warning("score_attempt: attempt %s does not exist", attempt_id)
+        return None
+    if attempt.state == AttemptState.IN_PROGRESS:
+        return None
+    if attempt.scored_at is not None:
+        return attempt.raw_score
+    items = list(
+        FormItem.objects.filter(form_id=attempt.form_id, is_pretest=False).select_related(
+            "item_version"
+        )
+    )
+    keys: dict[int, list[int]] = defaultdict(list)
+    for version_id, option_id in Option.objects.filter(
+        version_id__in=[i.item_version_id for i in items], is_key=True
+    ).values_list("version_id", "pk"):
+        keys[version_id].append(option_id)
+    selections = dict(
+        Response.objects.filter(attempt_id=attempt_id).values_list("form_item_id", "selection")
+    )
+    raw = 0.0
+    for item in items:
+        version = item.item_version
+        raw += score_item(
+            version.kind,
+            keys[version.pk],
+            selections.get(item.pk) or [],
+            partial=version.partial_credit,
+        )
+    raw_score = Decimal(str(round(raw, 3)))
+    now = now or timezone.now()
+    Attempt.objects.filter(pk=attempt_id, scored_at__isnull=True).update(
+        raw_score=raw_score,
+        scored_at=now,
+        result={
+            "raw_score": float(raw_score),
+            "max_raw": len(items),
+            "answered": sum(1 for s in selections.values() if s),
+        },
+    )
+    return raw_score

@@ -1,0 +1,100 @@
+"""Instructors' admin: blueprints, assembling, previewing and publishing forms."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from exams.factories import bank_items, blueprint_with, published_form
+from exams.models import Blueprint, CandidateProfile, ExamForm
+from questionbank.models import Domain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, instructor):
+    client.force_login(instructor)
+    return client
+
+
+def blueprint_post(blueprint: Blueprint, counts: dict[int, int], **fields) -> dict:
+    rows = list(blueprint.domains.order_by("domain__number"))
+    data = {
+        "name": blueprint.name,
+        "description": "",
+        "total_items": blueprint.total_items,
+        "pretest_count": blueprint.pretest_count,
+        "time_limit_minutes": blueprint.time_limit_minutes,
+        "warning_minutes": "[30, 5]",
+        "shuffle_items": "on",
+        "domains-TOTAL_FORMS": len(rows),
+        "domains-INITIAL_FORMS": len(rows),
+        "domains-MIN_NUM_FORMS": 1,
+        "domains-MAX_NUM_FORMS": 1000,
+        **fields,
+    }
+    for i, row in enumerate(rows):
+        data[f"domains-{i}-id"] = row.pk
+        data[f"domains-{i}-blueprint"] = blueprint.pk
+        data[f"domains-{i}-domain"] = row.domain_id
+        data[f"domains-{i}-scored_items"] = counts[Domain.objects.get(pk=row.domain_id).number]
+    return data
+
+
+def test_blueprint_totals_are_validated_in_the_admin(admin_client):
+    ccs = Blueprint.objects.get(name="CCS")
+    url = reverse("admin:exams_blueprint_change", args=[ccs.pk])
+    assert admin_client.get(url).status_code == 200
+    bad = blueprint_post(ccs, {1: 50, 2: 14, 3: 10, 4: 10, 5: 8})
+    response = admin_client.post(url, bad)
+    assert response.status_code == 200
+    assert "but the domains ask for 92 scored items" in response.content.decode()
+    good = blueprint_post(ccs, {1: 50, 2: 14, 3: 10, 4: 10, 5: 8}, total_items=102)
+    response = admin_client.post(url, good)
+    assert response.status_code == 302
+    ccs.refresh_from_db()
+    assert ccs.total_items == 102 and ccs.domain_counts()[1] == 50
+
+
+def test_assemble_preview_and_publish_from_the_admin(admin_client):
+    bank_items(1, 4)
+    blueprint = blueprint_with({1: 3}, name="Small")
+    url = reverse("admin:exams_examform_assemble")
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"blueprint": blueprint.pk, "name": "Admin form", "seed": 9})
+    form = ExamForm.objects.get(name="Admin form")
+    assert response["Location"] == reverse("admin:exams_examform_preview", args=[form.pk])
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "Option B" in preview and "Publish this form" in preview  # keys visible here
+    admin_client.post(reverse("admin:exams_examform_publish", args=[form.pk]))
+    form.refresh_from_db()
+    assert form.is_published
+    change = admin_client.get(reverse("admin:exams_examform_change", args=[form.pk]))
+    assert change.status_code == 200
+    assert 'name="name"' not in change.content.decode()  # read-only once published
+
+
+def test_assemble_shortfall_is_shown_in_the_admin(admin_client):
+    blueprint = blueprint_with({2: 3}, name="Empty")
+    response = admin_client.post(
+        reverse("admin:exams_examform_assemble"),
+        {"blueprint": blueprint.pk, "name": "Nope", "seed": 1},
+    )
+    assert "domain 2: needed 3, available 0" in response.content.decode()
+
+
+def test_candidates_cannot_use_the_exam_admin(client, candidate):
+    form = published_form({1: 1})
+    client.force_login(candidate)
+    response = client.get(reverse("admin:exams_examform_preview", args=[form.pk]))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_instructor_sets_a_time_accommodation(admin_client, candidate):
+    response = admin_client.post(
+        reverse("admin:exams_candidateprofile_add"),
+        {"user": candidate.pk, "time_multiplier": "1.50", "note": "letter 2026-01"},
+    )
+    assert response.status_code == 302
+    assert CandidateProfile.objects.get(user=candidate).time_multiplier == 1.5

@@ -1,0 +1,183 @@
+"""What only a browser shows: sitting a form in headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+
+from exams.factories import bank_items, published_form
+from exams.models import Attempt, AttemptState, Response
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
+
+SAVED = "All answers saved"
+
+
+@pytest.fixture
+def short_form():
+    bank_items(1, 2)
+    bank_items(1, 1, kind="multiple", choose=2, options=[
+        ("A", True), ("B", True), ("C", False), ("D", False), ("E", False)
+    ])  # fmt: skip
+    return published_form({1: 3}, pretest=1, minutes=60, name="Short form")
+
+
+def start(page, live_server, short_form):
+    page.goto(f"{live_server.url}/exams/")
+    page.get_by_role("link", name="Start…").click()
+    page.get_by_role("button", name="Start the exam").click()
+    page.wait_for_selector("#q-heading")
+    return Attempt.objects.get()
+
+
+def wait_saved(page):
+    page.wait_for_function(
+        "document.getElementById('save-status').textContent.includes('All answers saved')"
+    )
+
+
+def go_to(page, position):
+    page.click(f"#nav-{position}")
+    page.wait_for_function(
+        f"document.getElementById('q-heading').textContent.startsWith('Question {position} ')"
+    )
+
+
+def test_sit_a_short_form_end_to_end(page, live_server, login_in_browser, candidate, short_form):
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, short_form)
+    page.wait_for_function(
+        "/^(01:00:00|00:59:5\\d)$/.test(document.getElementById('timer').textContent)"
+    )
+    multiple = next(i for i, row in enumerate(attempt.layout, 1) if row[1] == 2)
+    skip = 3 if multiple != 3 else 4
+    for position in range(1, 5):
+        heading = page.locator("#q-heading")
+        assert heading.inner_text() == f"Question {position} of 4"
+        # Focus moves to the question after each swap.
+        if position > 1:
+            page.wait_for_function("document.activeElement.id === 'q-heading'")
+        choices = page.locator("input[name=choice]")
+        if position == multiple:
+            choices.nth(0).click()
+            choices.nth(1).click()
+            choices.nth(2).click()  # a third pick on "Choose 2" is refused with a message
+            assert "Choose 2" in page.locator("#choose-msg").inner_text()
+            assert not choices.nth(2).is_checked()
+        elif position == 2 and multiple != 2:
+            page.keyboard.press("2")  # shortcut: option B
+            assert choices.nth(1).is_checked()
+        elif position != skip:
+            choices.nth(0).click()
+        if position == 2:
+            page.keyboard.press("f")  # shortcut: flag
+            assert page.locator("input[name=flagged]").is_checked()
+        wait_saved(page)
+        if position < 4:
+            page.get_by_role("button", name="Save and next").click()
+            page.wait_for_function(
+                f"document.getElementById('q-heading').textContent.startsWith("
+                f"'Question {position + 1} ')"
+            )
+    # The navigator shows answered and flagged, and moves freely.
+    assert "flagged" in page.locator("#nav-2").get_attribute("class")
+    assert "answered" not in page.locator(f"#nav-{skip}").get_attribute("class")
+    go_to(page, 1)
+    assert page.locator("input[name=choice]:checked").count() >= 1
+    page.keyboard.press("r")
+    page.wait_for_selector("#review-heading")
+    page.get_by_role("link", name="Flagged").click()
+    page.wait_for_function("document.getElementById('review-list').dataset.show === 'flagged'")
+    assert page.locator("#review-list li").count() == 1
+    assert "Question 2" in page.locator("#review-list").inner_text()
+    page.get_by_role("link", name="Unanswered").click()
+    page.wait_for_function("document.getElementById('review-list').dataset.show === 'unanswered'")
+    assert page.locator("#review-list li").count() == 1
+    page.get_by_role("link", name="Submit…").first.click()
+    counts = page.locator("#submit-counts").inner_text()
+    assert re.search(r"1 of 4 questions are unanswered and 1 is flagged", counts)
+    page.get_by_role("button", name="Submit now").click()
+    page.wait_for_selector("#result-state")
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.SUBMITTED
+    assert Response.objects.filter(attempt=attempt).exclude(selection=[]).count() == 3
+    assert Response.objects.get(attempt=attempt, flagged=True)
+
+
+def test_close_and_reopen_mid_exam_finds_every_answer(
+    page, browser, live_server, login_in_browser, candidate, short_form
+):
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, short_form)
+    for position in (1, 2, 3):
+        go_to(page, position)
+        page.locator("input[name=choice]").nth(1).click()
+        wait_saved(page)
+    context = page.context
+    page.close()
+    again = context.new_page()
+    again.goto(f"{live_server.url}/exams/")
+    again.get_by_role("link", name="Resume").first.click()
+    again.wait_for_selector("#q-heading")
+    assert again.locator("#q-heading").inner_text().startswith("Question 3 ")
+    for position in (1, 2, 3):
+        go_to(again, position)
+        assert again.locator("input[name=choice]").nth(1).is_checked()
+    assert Response.objects.filter(attempt=attempt).count() == 3
+
+
+def test_answers_given_while_offline_arrive_when_the_network_returns(
+    page, live_server, login_in_browser, candidate, short_form
+):
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, short_form)
+    page.context.set_offline(True)
+    choices = page.locator("input[name=choice]")
+    choices.nth(0).click()
+    page.wait_for_function(
+        "document.getElementById('save-status').textContent.includes('Not saved')"
+    )
+    choices.nth(1).click()
+    if attempt.layout[0][1] == 1:
+        assert choices.nth(1).is_checked()
+    page.locator("input[name=flagged]").click()
+    assert not Response.objects.filter(attempt=attempt).exists()
+    page.context.set_offline(False)
+    wait_saved(page)
+    response = Response.objects.get(attempt=attempt)
+    option_ids = attempt.layout[0][2]
+    expected = [option_ids[1]] if attempt.layout[0][1] == 1 else [option_ids[0], option_ids[1]]
+    assert response.selection == expected
+    assert response.flagged
+    # And the next question still works after the outage.
+    page.get_by_role("button", name="Save and next").click()
+    page.wait_for_function(
+        "document.getElementById('q-heading').textContent.startsWith('Question 2 ')"
+    )
+
+
+def test_the_clock_running_out_submits_the_attempt(page, live_server, login_in_browser, candidate):
+    form = published_form({1: 2}, minutes=1, name="One minute")
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, form)
+    # One minute left, past both the 30- and the 5-minute marks: one announcement, the latest.
+    page.wait_for_function(
+        "(document.getElementById('announcer') || {}).textContent === '5 minutes left.'"
+    )
+    page.locator("input[name=choice]").nth(0).click()
+    wait_saved(page)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + dt.timedelta(seconds=5))
+    page.reload()
+    page.wait_for_selector("#q-heading")
+    page.wait_for_timeout(500)
+    assert page.locator("#announcer").text_content() == ""  # announced once, not again
+    page.wait_for_selector("#result-state", timeout=15_000)
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.EXPIRED
+    assert Response.objects.filter(attempt=attempt).count() == 1
