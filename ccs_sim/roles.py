@@ -60,12 +60,11 @@ def sync_roles(apps=None) -> None:
 
 
 def sync_roles_after_migrate(sender, apps=None, **kwargs) -> None:
-    if apps is None:
-        return
-    try:
-        apps.get_model("auth", "Group")
-    except LookupError:
-        return
+    if apps is not None:
+        try:
+            apps.get_model("auth", "Group")
+        except LookupError:
+            return
     sync_roles(apps)
 
 

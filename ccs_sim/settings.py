@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL switch to the real services. `.env.example` lists eve
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ccs_sim.env import (
@@ -133,6 +134,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "exams.tasks.expire_overdue_attempts",
         "schedule": 60.0,
     },
+    # Item analysis for instructors: classical statistics, the bank-wide Rasch calibration,
+    # then the anchored calibration of pretest items (which needs the fresh anchors).
+    "scoring-nightly-item-analysis": {
+        "task": "scoring.stats_tasks.nightly_item_analysis",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Sessions live in the database and are cached in Redis: reads come from the cache, and
@@ -198,6 +205,24 @@ CCS_SAVE_GRACE_SECONDS = env_float("CCS_SAVE_GRACE_SECONDS", 5.0, minimum=0)
 # Routes the autosave benchmark's baseline view (benchmarks/bench_autosave.py); never in
 # production.
 CCS_BENCHMARK_VIEWS = env_bool("CCS_BENCHMARK_VIEWS", default=False)
+# When item analysis flags an item for review (scoring/stats_flags.py says each rule in
+# words), and which flags stop a pretest item from being promoted.
+CCS_ITEM_FLAGS = {
+    "too_easy_p": 0.95,
+    "too_hard_p": 0.25,
+    "min_item_rest": 0.10,
+    "fit_low": 0.7,
+    "fit_high": 1.3,
+    "min_responses": 100,
+    "blocking": [
+        "too_easy",
+        "too_hard",
+        "negative_discrimination",
+        "distractor_upper",
+        "poor_fit",
+        "too_few_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

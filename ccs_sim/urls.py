@@ -24,6 +24,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("exams/", include("exams.urls")),
+    path("scores/", include("scoring.urls")),
     path("cohorts/", include("cohorts.urls")),
     path("codebook/", include("codebook.urls")),
     path("admin/", admin.site.urls),

@@ -6,4 +6,38 @@ app_name = "cohorts"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("export.csv", views.dashboard_export, name="dashboard_export"),
+    path("new/", views.cohort_create, name="create"),
+    path("join/", views.join, name="join"),
+    path("welcome/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
+    path("welcome/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/export/<slug:table>.csv", views.detail_export, name="detail_export"),
+    path("<int:pk>/candidates/<int:user_id>/", views.candidate, name="candidate"),
+    path(
+        "<int:pk>/candidates/<int:user_id>/export.csv",
+        views.candidate_export,
+        name="candidate_export",
+    ),
+    path("<int:pk>/members/", views.members, name="members"),
+    path("<int:pk>/members/add/", views.member_add, name="member_add"),
+    path("<int:pk>/members/roster/", views.roster_upload, name="roster_upload"),
+    path(
+        "<int:pk>/members/<int:user_id>/accommodation/",
+        views.accommodation,
+        name="accommodation",
+    ),
+    path("<int:pk>/settings/", views.cohort_settings, name="settings"),
+    path("<int:pk>/enrolment/", views.enrolment, name="enrolment"),
+    path("<int:pk>/assignments/add/", views.assignment_add, name="assignment_add"),
+    path(
+        "<int:pk>/assignments/<int:assignment_id>/",
+        views.assignment_edit,
+        name="assignment_edit",
+    ),
+    path(
+        "<int:pk>/assignments/<int:assignment_id>/delete/",
+        views.assignment_delete,
+        name="assignment_delete",
+    ),
 ]

@@ -1,13 +1,628 @@
+"""Program managers' and instructors' pages: thin views over cohorts.services and selectors.
+
+Who sees what: a cohort exists, for a user, only if they manage it or teach it (404
+otherwise, so that another program's cohorts cannot even be probed). Managers change
+things; instructors read, and set accommodations.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccs_sim.roles import Role, has_role
+from cohorts import charts, selectors, services
+from cohorts.forms import (
+    AccommodationForm,
+    AssignmentForm,
+    CandidateAddForm,
+    CohortForm,
+    FilterForm,
+    JoinForm,
+    RosterForm,
+)
+from cohorts.models import Cohort
+
+EXPORT_TABLES = ("summary", "readiness", "distribution", "trend", "domains")
+# The readiness list shows those who need help most; "show all" and the CSV have everyone.
+READINESS_SHOWN = 100
+
+
+# --- Access -----------------------------------------------------------------------------
+def _cohort_for(request, pk: int, *, manage: bool = False) -> Cohort:
+    """The cohort if the user manages it (or, unless `manage`, teaches it); else 404."""
+    cohorts = (
+        Cohort.objects.managed_by(request.user)
+        if manage
+        else Cohort.objects.visible_to(request.user)
+    )
+    return get_object_or_404(cohorts, pk=pk)
+
+
+def _can_manage(request, cohort: Cohort) -> bool:
+    return cohort.managers.filter(pk=request.user.pk).exists()
+
+
+def _require_dashboard_role(request) -> None:
+    if request.user.is_superuser:
+        return
+    if not has_role(request.user, Role.MANAGER, Role.INSTRUCTOR):
+        raise Http404("No such page.")
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
+# --- CSV --------------------------------------------------------------------------------
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    text = str(value)
+    # A cell starting with these runs as a formula in a spreadsheet (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return response
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:40] or "cohort"
+
+
+# --- Cohort list ------------------------------------------------------------------------
+@login_required
+@require_GET
+def dashboard(request):
+    """The cohorts the user manages or teaches, each with its figures."""
+    _require_dashboard_role(request)
+    rows = selectors.cohort_list(user=request.user)
+    return render(
+        request,
+        "cohorts/dashboard.html",
+        {"rows": rows, "is_manager": has_role(request.user, Role.MANAGER)},
+    )
 
 
 @login_required
-def dashboard(request):
-    """Program managers' landing page; cohort figures arrive with the cohorts work."""
-    if not has_role(request.user, Role.MANAGER, Role.INSTRUCTOR):
-        raise PermissionDenied("Dashboards are for program managers and instructors.")
-    return render(request, "cohorts/dashboard.html", {"cohorts": []})
+@require_GET
+def dashboard_export(request):
+    _require_dashboard_role(request)
+    rows = selectors.cohort_list(user=request.user)
+    header = [
+        "cohort", "program", "start", "end", "candidates", "sat_an_exam", "exam_attempts",
+        "first_attempt_pass_rate", "best_attempt_pass_rate", "mean_scaled", "median_scaled",
+    ]  # fmt: skip
+    return _csv_response(
+        "cohorts.csv",
+        header,
+        (
+            [
+                r.cohort.name,
+                r.cohort.program,
+                r.cohort.start_date,
+                r.cohort.end_date,
+                r.figures.candidates,
+                r.figures.sat,
+                r.figures.attempts,
+                r.figures.first_pass_rate,
+                r.figures.best_pass_rate,
+                r.figures.mean_scaled,
+                r.figures.median_scaled,
+            ]  # fmt: skip
+            for r in rows
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_create(request):
+    if not has_role(request.user, Role.MANAGER):
+        raise Http404("No such page.")
+    form = CohortForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            cohort = services.cohort_create(
+                by=request.user,
+                name=d["name"],
+                program=d["program"],
+                start_date=d["start_date"],
+                end_date=d["end_date"],
+                instructors=d["instructors"],
+                managers=d["managers"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{cohort.name} created. Add candidates next.")
+            return redirect("cohorts:members", cohort.pk)
+    return render(request, "cohorts/cohort_form.html", {"form": form, "cohort": None})
+
+
+# --- Cohort page ------------------------------------------------------------------------
+def _filters(request, cohort: Cohort) -> tuple[FilterForm, selectors.Filters]:
+    form = FilterForm(request.GET or None, forms_list=selectors.cohort_forms(cohort=cohort))
+    return form, form.filters()
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    cohort = _cohort_for(request, pk)
+    filter_form, filters = _filters(request, cohort)
+    page = selectors.cohort_page(cohort=cohort, filters=filters)
+    has_scores = page.figures.scored_attempts > 0
+    show_all = request.GET.get("all") == "1"
+    query = request.GET.copy()
+    query.pop("all", None)
+    context = {
+        "cohort": cohort,
+        "page": page,
+        "filter_form": filter_form,
+        "query": query.urlencode(),
+        "readiness": page.readiness if show_all else page.readiness[:READINESS_SHOWN],
+        "readiness_hidden": 0 if show_all else max(0, len(page.readiness) - READINESS_SHOWN),
+        "can_manage": _can_manage(request, cohort),
+        "has_scores": has_scores,
+        "has_assignments": cohort.assignments.exists(),
+        "tab": "dashboard",
+    }
+    if has_scores:
+        context["histogram"] = charts.histogram(page.bins)
+        context["trend_chart"] = charts.pass_rate_over_time(page.periods)
+    if any(d.cohort_percent is not None for d in page.domains):
+        context["domain_chart"] = charts.domain_bars(page.domains)
+    return render(request, "cohorts/detail.html", context)
+
+
+@login_required
+@require_GET
+def detail_export(request, pk: int, table: str):
+    if table not in EXPORT_TABLES:
+        raise Http404("No such table.")
+    cohort = _cohort_for(request, pk)
+    _, filters = _filters(request, cohort)
+    page = selectors.cohort_page(cohort=cohort, filters=filters)
+    name = f"{_slug(cohort.name)}-{table}.csv"
+    if table == "summary":
+        f = page.figures
+        return _csv_response(
+            name,
+            ["figure", "value"],
+            [
+                ("candidates", f.candidates),
+                ("sat_an_exam", f.sat),
+                ("exam_attempts", f.attempts),
+                ("scored_attempts", f.scored_attempts),
+                ("first_attempt_pass_rate", f.first_pass_rate),
+                ("best_attempt_pass_rate", f.best_pass_rate),
+                ("mean_scaled", f.mean_scaled),
+                ("median_scaled", f.median_scaled),
+                ("filter_form_id", filters.form_id),
+                ("filter_from", filters.date_from),
+                ("filter_to", filters.date_to),
+            ],
+        )
+    if table == "readiness":
+        return _csv_response(
+            name,
+            [
+                "candidate",
+                "email",
+                "status",
+                "exam_attempts",
+                "latest_scaled",
+                "best_scaled",
+                "trend",
+                "pass_probability",
+                "last_sat",
+            ],  # fmt: skip
+            (
+                [
+                    r.name,
+                    r.email,
+                    r.status_label,
+                    r.attempts,
+                    r.latest,
+                    r.best,
+                    r.trend,
+                    r.latest_probability,
+                    r.last_sat,
+                ]  # fmt: skip
+                for r in page.readiness
+            ),
+        )
+    if table == "distribution":
+        return _csv_response(
+            name,
+            ["scaled_from", "scaled_to", "attempts"],
+            ([b.low, b.high, b.count] for b in page.bins),
+        )
+    if table == "trend":
+        return _csv_response(
+            name,
+            ["month", "scored_attempts", "passed", "pass_rate"],
+            ([f"{p.month:%Y-%m}", p.attempts, p.passed, p.pass_rate] for p in page.periods),
+        )
+    return _csv_response(
+        name,
+        ["domain", "name", "cohort_percent", "all_candidates_percent", "difference"],
+        ([d.number, d.name, d.cohort_percent, d.all_percent, d.difference] for d in page.domains),
+    )
+
+
+# --- Candidate drill-down ---------------------------------------------------------------
+def _candidate_page(request, pk: int, user_id: int):
+    cohort = _cohort_for(request, pk)
+    page = selectors.candidate_page(cohort=cohort, user_id=user_id)
+    if page is None:
+        raise Http404("No such candidate in this cohort.")
+    return cohort, page
+
+
+@login_required
+@require_GET
+def candidate(request, pk: int, user_id: int):
+    cohort, page = _candidate_page(request, pk, user_id)
+    scored = [a for a in page.attempts if a.scaled is not None]
+    return render(
+        request,
+        "cohorts/candidate.html",
+        {
+            "cohort": cohort,
+            "page": page,
+            "chart": charts.domain_lines(page.attempts, page.domains) if scored else None,
+            "accommodation_form": AccommodationForm(
+                initial={"time_multiplier": page.time_multiplier or "1.00", "note": page.note}
+            ),
+            "can_manage": _can_manage(request, cohort),
+            "tab": "dashboard",
+        },
+    )
+
+
+@login_required
+@require_GET
+def candidate_export(request, pk: int, user_id: int):
+    cohort, page = _candidate_page(request, pk, user_id)
+    header = ["attempt", "form", "started", "submitted", "state", "scaled", "passed",
+              "pass_probability"] + [f"domain_{n}_percent" for n, _ in page.domains]  # fmt: skip
+    return _csv_response(
+        f"{_slug(cohort.name)}-{_slug(page.candidate.username)}.csv",
+        header,
+        (
+            [
+                a.attempt_id,
+                a.form_name,
+                a.started_at,
+                a.submitted_at,
+                a.state,
+                a.scaled,
+                a.passed,
+                a.probability,
+            ]
+            + [a.domain_percent.get(n) for n, _ in page.domains]
+            for a in page.attempts
+        ),  # fmt: skip
+    )
+
+
+# --- Members, rosters, accommodations ---------------------------------------------------
+def _members_context(request, cohort: Cohort, **extra) -> dict:
+    return {
+        "cohort": cohort,
+        "members": selectors.cohort_members(cohort=cohort),
+        "can_manage": _can_manage(request, cohort),
+        "add_form": CandidateAddForm(),
+        "roster_form": RosterForm(),
+        "tab": "members",
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def members(request, pk: int):
+    cohort = _cohort_for(request, pk)
+    return render(request, "cohorts/members.html", _members_context(request, cohort))
+
+
+@login_required
+@require_POST
+def member_add(request, pk: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    form = CandidateAddForm(request.POST)
+    if form.is_valid():
+        try:
+            result = services.cohort_candidate_add(
+                cohort=cohort,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, result.summary())
+            return redirect("cohorts:members", cohort.pk)
+    return render(
+        request,
+        "cohorts/members.html",
+        _members_context(request, cohort, add_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def roster_upload(request, pk: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    form = RosterForm(request.POST, request.FILES)
+    roster_errors: list[str] = []
+    if form.is_valid():
+        try:
+            result = services.roster_import(
+                cohort=cohort,
+                data=form.cleaned_data["roster"].read(),
+                base_url=_base_url(request),
+            )
+        except services.RosterError as exc:
+            roster_errors = exc.errors
+        else:
+            messages.success(request, f"Roster imported: {result.summary()}")
+            return redirect("cohorts:members", cohort.pk)
+    return render(
+        request,
+        "cohorts/members.html",
+        _members_context(request, cohort, roster_form=form, roster_errors=roster_errors),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def accommodation(request, pk: int, user_id: int):
+    """Managers and instructors of the cohort set a member's time multiplier."""
+    cohort = _cohort_for(request, pk)
+    form = AccommodationForm(request.POST)
+    back = request.POST.get("next") or reverse("cohorts:members", args=[cohort.pk])
+    if not back.startswith("/"):
+        back = reverse("cohorts:members", args=[cohort.pk])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        services.candidate_time_multiplier_set(
+            cohort=cohort,
+            candidate_id=user_id,
+            multiplier=form.cleaned_data["time_multiplier"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except PermissionDenied:
+        raise Http404("No such cohort.") from None
+    except ValidationError as exc:
+        raise Http404(" ".join(exc.messages)) from None
+    messages.success(
+        request,
+        f"Time multiplier set to {form.cleaned_data['time_multiplier']} "
+        "for exams started from now on.",
+    )
+    return redirect(back)
+
+
+# --- Settings: the cohort, enrolment, assignments (managers) ------------------------------
+def _settings_context(request, cohort: Cohort, **extra) -> dict:
+    return {
+        "cohort": cohort,
+        "cohort_form": CohortForm(instance=cohort),
+        "assignments": selectors.cohort_assignments(cohort=cohort),
+        "assignment_form": AssignmentForm(initial={"opens_at": timezone.localtime()}),
+        "join_url": request.build_absolute_uri(reverse("cohorts:join"))
+        + f"?code={cohort.enrolment_code}",
+        "can_manage": True,
+        "tab": "settings",
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cohort_settings(request, pk: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    if request.method == "POST":
+        form = CohortForm(request.POST, instance=cohort)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.cohort_update(
+                    cohort=cohort,
+                    by=request.user,
+                    name=d["name"],
+                    program=d["program"],
+                    start_date=d["start_date"],
+                    end_date=d["end_date"],
+                    instructors=d["instructors"],
+                    managers=d["managers"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Cohort saved.")
+                return redirect("cohorts:settings", cohort.pk)
+        cohort.refresh_from_db()
+        context = _settings_context(request, cohort, cohort_form=form)
+        return render(request, "cohorts/settings.html", context, status=400)
+    return render(request, "cohorts/settings.html", _settings_context(request, cohort))
+
+
+@login_required
+@require_POST
+def enrolment(request, pk: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    action = request.POST.get("action")
+    if action == "open":
+        services.cohort_enrolment_set_open(cohort=cohort, is_open=True)
+        messages.success(request, "Enrolment by code is on.")
+    elif action == "close":
+        services.cohort_enrolment_set_open(cohort=cohort, is_open=False)
+        messages.success(request, "Enrolment by code is off; the code no longer works.")
+    elif action == "regenerate":
+        services.cohort_enrolment_code_regenerate(cohort=cohort)
+        messages.success(request, f"New code {cohort.display_code}: the old code no longer works.")
+    else:
+        return HttpResponse("Unknown action.", status=400)
+    return redirect("cohorts:settings", cohort.pk)
+
+
+@login_required
+@require_POST
+def assignment_add(request, pk: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    form = AssignmentForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.assignment_create(
+                cohort=cohort,
+                form=d["form"],
+                opens_at=d["opens_at"],
+                closes_at=d["closes_at"],
+                max_attempts=d["max_attempts"],
+                review_policy=d["review_policy"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{d['form']} assigned.")
+            return redirect("cohorts:settings", cohort.pk)
+    context = _settings_context(request, cohort, assignment_form=form)
+    return render(request, "cohorts/settings.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_edit(request, pk: int, assignment_id: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    assignment = get_object_or_404(cohort.assignments.select_related("form"), pk=assignment_id)
+    form = AssignmentForm(request.POST or None, instance=assignment)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.assignment_update(
+                assignment=assignment,
+                opens_at=d["opens_at"],
+                closes_at=d["closes_at"],
+                max_attempts=d["max_attempts"],
+                review_policy=d["review_policy"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Assignment of {assignment.form} saved.")
+            return redirect("cohorts:settings", cohort.pk)
+    return render(
+        request,
+        "cohorts/assignment_form.html",
+        {
+            "cohort": cohort,
+            "assignment": assignment,
+            "form": form,
+            "tab": "settings",
+            "can_manage": True,
+        },  # fmt: skip
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def assignment_delete(request, pk: int, assignment_id: int):
+    cohort = _cohort_for(request, pk, manage=True)
+    assignment = get_object_or_404(cohort.assignments.select_related("form"), pk=assignment_id)
+    services.assignment_delete(assignment=assignment)
+    messages.success(request, f"{assignment.form} is no longer assigned; past attempts stay.")
+    return redirect("cohorts:settings", cohort.pk)
+
+
+# --- Candidates: joining, first password ------------------------------------------------
+JOIN_FAILURES_ALLOWED = 10
+JOIN_FAILURE_WINDOW = 60 * 60
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request):
+    """A candidate types the enrolment code their program gave them."""
+    form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    # Codes are short enough to guess at scale; a few wrong tries an hour are plenty.
+    failures_key = f"cohorts:join-failures:{request.user.pk}"
+    if request.method == "POST" and form.is_valid():
+        if cache.get(failures_key, 0) >= JOIN_FAILURES_ALLOWED:
+            form.add_error("code", "Too many wrong codes: try again in an hour.")
+        else:
+            try:
+                cohort, created = services.cohort_join(
+                    user=request.user, code=form.cleaned_data["code"]
+                )
+            except ValidationError as exc:
+                cache.add(failures_key, 0, JOIN_FAILURE_WINDOW)
+                cache.incr(failures_key)
+                form.add_error("code", exc)
+            else:
+                if created:
+                    messages.success(request, f"Welcome to {cohort.name}.")
+                else:
+                    messages.info(request, f"You are already in {cohort.name}.")
+                return redirect("exams:home")
+    status = 400 if form.errors else 200
+    return render(request, "cohorts/join.html", {"form": form}, status=status)
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The link in the enrolment e-mail: Django's password-reset confirmation."""
+
+    template_name = "cohorts/set_password.html"
+    success_url = reverse_lazy("cohorts:set_password_done")
+    post_reset_login = False
+
+
+class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "cohorts/set_password_done.html"

@@ -79,6 +79,10 @@ def published_form(
     form = services.form_assemble(
         blueprint=blueprint, seed=seed, name=name or f"Form {blueprint.name}", by=None
     )
+    # Publishing builds the conversion table, which needs a cut: one judge's ratings.
+    from scoring.factories import judges, operational_versions, rate
+
+    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="factory-judge"))
     form = services.form_publish(form=form, by=None)
     if available_to_all:
         form = services.form_set_availability(form=form, available_to_all=True)

@@ -16,12 +16,13 @@ from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Res
 from questionbank.models import Option
 
 
-def forms_available_to(*, user):
-    """Published exam forms the user may sit (cohort assignment will extend this)."""
+def forms_available_to(*, user, now=None):
+    """Published exam forms the user may sit: assigned through a cohort with an open
+    window, or open to everyone."""
+    from cohorts import selectors as cohort_selectors
+
     return (
-        ExamForm.objects.exams()
-        .published()
-        .filter(available_to_all=True)
+        cohort_selectors.forms_available_to(user=user, now=now)
         .annotate(item_total=Count("items"))
         .order_by("name")
     )

@@ -34,7 +34,6 @@ from exams.models import (
 )
 from questionbank.models import ItemVersion, Option
 from questionbank.services import item_versions_lock
-from scoring.items import score_item
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +44,10 @@ PRACTICE_MAX_ITEMS = 107
 
 class SaveRefused(Exception):
     """A save the server will not store (HTTP 400): options not on the item, too many."""
+
+
+class AttemptRefused(PermissionDenied):
+    """A visible exam that cannot be started now (window closed, attempts used up)."""
 
 
 class AttemptClosed(Exception):
@@ -146,12 +149,15 @@ def form_assemble(
     return form
 
 
-def form_publish_prepare_scoring(*, form: ExamForm) -> None:
-    """Hook for the Scoring work: build the form's raw-to-scaled conversion table here.
+def form_publish_prepare_scoring(*, form: ExamForm, by=None) -> None:
+    """Build the form's raw-to-scaled conversion table (Angoff cut or equating).
 
-    Called inside the publishing transaction, so an exception stops the publication. Until
-    conversion tables exist there is nothing to prepare, and scoring records raw scores.
+    Called inside the publishing transaction, so a ValidationError saying what is missing
+    (ratings, calibrations) stops the publication.
     """
+    from scoring.services import form_conversion_build
+
+    form_conversion_build(form=form, by=by)
 
 
 @transaction.atomic
@@ -173,7 +179,7 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
             f"{form.blueprint.total_items}."
         )
     item_versions_lock(version_ids=version_ids)
-    form_publish_prepare_scoring(form=form)
+    form_publish_prepare_scoring(form=form, by=by)
     form.status = FormStatus.PUBLISHED
     form.published_at = timezone.now()
     form.save(allow_publish=True)
@@ -265,6 +271,15 @@ def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) 
         return existing
     if not form_is_available_to(form=form, user=candidate):
         raise PermissionDenied("This exam is not available to you.")
+    from cohorts.selectors import assignment_for
+
+    # The cohort's terms: the window and the number of attempts allowed.
+    terms = assignment_for(user=candidate, form=form, now=now)
+    if terms is None:
+        raise PermissionDenied("This exam is not available to you.")
+    refusal = terms.refusal(now)
+    if refusal:
+        raise AttemptRefused(refusal)
     try:
         with transaction.atomic():
             return _create_attempt(
@@ -493,7 +508,7 @@ def attempt_finalise(*, attempt_id: int, state: str, now: dt.datetime | None = N
         state=state, submitted_at=now
     )
     if changed:
-        from exams.tasks import score_attempt
+        from scoring.tasks import score_attempt
 
         transaction.on_commit(lambda: score_attempt.delay(attempt_id))
     return bool(changed)
@@ -541,52 +556,3 @@ def attempts_expire_overdue(*, now: dt.datetime | None = None, limit: int = 1000
         with transaction.atomic():
             done += attempt_finalise(attempt_id=attempt_id, state=AttemptState.EXPIRED, now=now)
     return done
-
-
-def attempt_score_raw(*, attempt_id: int, now: dt.datetime | None = None) -> Decimal | None:
-    """Record the raw score over operational items, once.
-
-    Stands in for the Scoring work, which replaces it with scaled scores and domain results.
-    """
-    attempt = Attempt.objects.filter(pk=attempt_id).first()
-    if attempt is None:
-        logger.warning("score_attempt: attempt %s does not exist", attempt_id)
-        return None
-    if attempt.state == AttemptState.IN_PROGRESS:
-        return None
-    if attempt.scored_at is not None:
-        return attempt.raw_score
-    items = list(
-        FormItem.objects.filter(form_id=attempt.form_id, is_pretest=False).select_related(
-            "item_version"
-        )
-    )
-    keys: dict[int, list[int]] = defaultdict(list)
-    for version_id, option_id in Option.objects.filter(
-        version_id__in=[i.item_version_id for i in items], is_key=True
-    ).values_list("version_id", "pk"):
-        keys[version_id].append(option_id)
-    selections = dict(
-        Response.objects.filter(attempt_id=attempt_id).values_list("form_item_id", "selection")
-    )
-    raw = 0.0
-    for item in items:
-        version = item.item_version
-        raw += score_item(
-            version.kind,
-            keys[version.pk],
-            selections.get(item.pk) or [],
-            partial=version.partial_credit,
-        )
-    raw_score = Decimal(str(round(raw, 3)))
-    now = now or timezone.now()
-    Attempt.objects.filter(pk=attempt_id, scored_at__isnull=True).update(
-        raw_score=raw_score,
-        scored_at=now,
-        result={
-            "raw_score": float(raw_score),
-            "max_raw": len(items),
-            "answered": sum(1 for s in selections.values() if s),
-        },
-    )
-    return raw_score

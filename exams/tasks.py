@@ -6,10 +6,11 @@ from exams import services
 
 
 @shared_task(name="exams.tasks.score_attempt", acks_late=True)
-def score_attempt(attempt_id: int) -> str | None:
-    """Score a finalised attempt. The Scoring work replaces the body with real scoring."""
-    raw = services.attempt_score_raw(attempt_id=attempt_id)
-    return None if raw is None else str(raw)
+def score_attempt(attempt_id: int):
+    """Kept for messages queued under this name before scoring moved to scoring.tasks."""
+    from scoring.tasks import score_attempt as scoring_task
+
+    return scoring_task(attempt_id)
 
 
 @shared_task(name="exams.tasks.expire_overdue_attempts")

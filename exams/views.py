@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from cohorts.selectors import assignment_for, attempt_review_allowed
 from exams import selectors, services
 from exams.forms import PracticeForm
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
@@ -101,6 +102,7 @@ def instructions(request, form_id: int):
     multiplier = services.candidate_time_multiplier(user=request.user)
     minutes = round(form.time_limit_minutes * float(multiplier))
     resume = Attempt.objects.in_progress().filter(candidate=request.user, form=form).first()
+    terms = assignment_for(user=request.user, form=form)
     return render(
         request,
         "exams/instructions.html",
@@ -110,6 +112,8 @@ def instructions(request, form_id: int):
             "minutes": minutes,
             "multiplier": multiplier,
             "resume": resume,
+            "terms": terms,
+            "refusal": terms.refusal(timezone.now()) if terms and not resume else None,
         },
     )
 
@@ -120,6 +124,9 @@ def start(request, form_id: int):
     form = get_object_or_404(ExamForm, pk=form_id)
     try:
         attempt = services.attempt_start(form=form, candidate=request.user)
+    except services.AttemptRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:instructions", form.pk)
     except PermissionDenied:
         raise Http404("No such exam.") from None
     return redirect("exams:item", attempt.pk, attempt.current_position)
@@ -344,7 +351,7 @@ def result(request, pk: int):
     if attempt.is_in_progress:
         return redirect("exams:item", pk, attempt.current_position)
     review_items = None
-    if attempt.form.allow_review or attempt.mode == AttemptMode.PRACTICE:
+    if attempt.mode == AttemptMode.PRACTICE or attempt_review_allowed(attempt=attempt):
         review_items = selectors.attempt_answer_review(attempt=attempt)
     return render(
         request,

@@ -33,6 +33,7 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import MAX_OPTIONS, MIN_OPTIONS
+from scoring import stats_admin
 
 
 @admin.register(Domain)
@@ -212,11 +213,17 @@ class ItemVersionAdmin(admin.ModelAdmin):
         "author",
         "locked",
         "mean_angoff",
+        # Latest item statistics (annotated in get_queryset: no query per row).
+        stats_admin.stat_p,
+        stats_admin.stat_item_rest,
+        stats_admin.stat_difficulty,
+        stats_admin.stat_flags,
         "updated_at",
     ]
     list_display_links = ["item_key"]
     list_filter = [
         LatestVersionFilter,
+        stats_admin.ItemFlagFilter,
         "domain",
         "status",
         "kind",
@@ -227,7 +234,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
     search_fields = ["item__key", "stem", "rationale", "options__text"]
     list_select_related = ["item", "domain", "case", "author"]
     list_per_page = 50
-    readonly_fields = ["status", "version_info", "links"]
+    readonly_fields = ["status", "version_info", "links", "item_statistics"]
     actions = [
         _transition_action(ItemStatus.IN_REVIEW, "Send to review"),
         _transition_action(ItemStatus.APPROVED, "Approve"),
@@ -235,19 +242,24 @@ class ItemVersionAdmin(admin.ModelAdmin):
         _transition_action(ItemStatus.OPERATIONAL, "Make operational"),
         _transition_action(ItemStatus.PRETEST, "Make pretest"),
         _transition_action(ItemStatus.RETIRED, "Retire"),
+        stats_admin.promote_pretest_items,
     ]
     change_list_template = "admin/questionbank/itemversion/change_list.html"
 
     def get_fieldsets(self, request, obj=None):
         main = ["item_key", "domain", "case", "kind", "choose", "partial_credit", "stem"]
         info = ["status", "version_info", "links"] if obj else []
-        return [
+        fieldsets = [
             (None, {"fields": info + main}),
             ("Answer explanation", {"fields": ["rationale", "references", "code_set_year"]}),
         ]
+        if obj:
+            fieldsets.append(("Item statistics", {"fields": ["item_statistics"]}))
+        return fieldsets
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_angoff=Avg("angoff_ratings__rating"))
+        queryset = super().get_queryset(request).annotate(_angoff=Avg("angoff_ratings__rating"))
+        return stats_admin.with_statistics(queryset)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -267,6 +279,10 @@ class ItemVersionAdmin(admin.ModelAdmin):
     @admin.display(description="mean Angoff", ordering="_angoff")
     def mean_angoff(self, obj):
         return "—" if obj._angoff is None else f"{obj._angoff:.2f}"
+
+    @admin.display(description="Statistics")
+    def item_statistics(self, obj):
+        return stats_admin.item_statistics_section(obj)
 
     @admin.display(description="Version")
     def version_info(self, obj):

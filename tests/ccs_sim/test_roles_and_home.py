@@ -85,7 +85,7 @@ def test_candidate_gets_no_admin_and_instructor_does(client, candidate, instruct
 @pytest.mark.django_db
 def test_candidate_cannot_see_dashboards(client, candidate):
     client.force_login(candidate)
-    assert client.get("/cohorts/").status_code == 403
+    assert client.get("/cohorts/").status_code == 404
 
 
 @pytest.mark.django_db

@@ -67,9 +67,20 @@ def test_assemble_preview_and_publish_from_the_admin(admin_client):
     assert response["Location"] == reverse("admin:exams_examform_preview", args=[form.pk])
     preview = admin_client.get(response["Location"]).content.decode()
     assert "Option B" in preview and "Publish this form" in preview  # keys visible here
+    # Without a cut score the form cannot be published, and the admin says what is missing.
+    refused = admin_client.post(
+        reverse("admin:exams_examform_publish", args=[form.pk]), follow=True
+    )
+    assert "have no Angoff rating" in refused.content.decode()
+    form.refresh_from_db()
+    assert not form.is_published
+    from scoring.factories import judges, operational_versions, rate
+
+    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="admin-judge"))
     admin_client.post(reverse("admin:exams_examform_publish", args=[form.pk]))
     form.refresh_from_db()
     assert form.is_published
+    assert form.conversion.method == "angoff"
     change = admin_client.get(reverse("admin:exams_examform_change", args=[form.pk]))
     assert change.status_code == 200
     assert 'name="name"' not in change.content.decode()  # read-only once published

@@ -202,7 +202,7 @@ def test_blueprint_totals_must_add_up():
 def test_publish_locks_item_versions_and_calls_the_scoring_hook(monkeypatch):
     called = []
     monkeypatch.setattr(
-        services, "form_publish_prepare_scoring", lambda *, form: called.append(form.pk)
+        services, "form_publish_prepare_scoring", lambda *, form, by=None: called.append(form.pk)
     )
     form = published_form({1: 2}, pretest=1, available_to_all=False)
     assert form.status == FormStatus.PUBLISHED and form.published_at is not None
@@ -250,12 +250,17 @@ def test_publish_requires_permission(candidate, instructor):
 
     with pytest.raises(PermissionDenied):
         services.form_publish(form=form, by=candidate)
-    services.form_publish(form=form, by=instructor)
+    from scoring.factories import judges, operational_versions, rate
+
+    rate(operational_versions(form), rating=0.6, judges_=judges(1))
+    assert services.form_publish(form=form, by=instructor).is_published
 
 
 @pytest.mark.django_db
 def test_assemble_form_command(capsys):
-    bank_items(1, 6)
+    from scoring.factories import judges, rate
+
+    rate(bank_items(1, 6), rating=0.6, judges_=judges(1))
     blueprint_with({1: 3}, name="Mini")
     call_command("assemble_form", "--blueprint", "Mini", "--name", "Demo A", "--seed", "5",
                  "--publish", "--available-to-all")  # fmt: skip

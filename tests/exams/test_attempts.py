@@ -223,7 +223,8 @@ def test_submit_before_deadline_is_submitted_and_scored_on_operational_items_onl
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.SUBMITTED
     assert attempt.raw_score == Decimal(3)  # four right answers, one of them pretest
-    assert attempt.result == {"raw_score": 3.0, "max_raw": 3, "answered": 4}
+    assert attempt.result["raw_score"] == 3.0 and attempt.result["max_raw"] == 3
+    assert attempt.score.scaled_score == 400 and attempt.score.passed
 
 
 def test_finalise_is_idempotent_and_queues_scoring_once(attempt, run_on_commit):
@@ -239,7 +240,9 @@ def test_scoring_is_written_once(attempt, run_on_commit):
     with run_on_commit(execute=True):
         services.attempt_submit(attempt=attempt, now=T0)
     first = Attempt.objects.get(pk=attempt.pk)
-    assert services.attempt_score_raw(attempt_id=attempt.pk) == first.raw_score
+    from scoring.services import attempt_score
+
+    assert attempt_score(attempt_id=attempt.pk).raw_score == first.raw_score
     assert Attempt.objects.get(pk=attempt.pk).scored_at == first.scored_at
 
 

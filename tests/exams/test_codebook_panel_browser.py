@@ -61,7 +61,9 @@ def test_code_book_panel_searches_beside_the_item_without_losing_the_answer(
 
 
 def test_form_setting_turns_the_panel_off(page, live_server, login_in_browser, candidate):
-    bank_items(1, 3)
+    from scoring.factories import judges, rate
+
+    rate(bank_items(1, 3), rating=0.6, judges_=judges(1))
     form = services.form_assemble(blueprint=blueprint_with({1: 3}), seed=1, name="No book", by=None)
     form.codebook_panel = False
     form.save()

@@ -87,14 +87,16 @@ def test_beat_task_run_twice_at_once_finalises_and_scores_each_attempt_once(
         for i in range(12)
     ]
     scored, lock = [], threading.Lock()
-    real_score = services.attempt_score_raw
+    from scoring import services as scoring_services
+
+    real_score = scoring_services.attempt_score
 
     def counting_score(*, attempt_id, **kwargs):
         with lock:
             scored.append(attempt_id)
         return real_score(attempt_id=attempt_id, **kwargs)
 
-    monkeypatch.setattr(services, "attempt_score_raw", counting_score)
+    monkeypatch.setattr(scoring_services, "attempt_score", counting_score)
     from exams.tasks import expire_overdue_attempts
 
     done = run_together(lambda: expire_overdue_attempts.apply().result, [(), ()])

@@ -328,7 +328,7 @@ def test_result_page_after_submit(cand_client, attempt, run_on_commit):
     with run_on_commit(execute=True):
         cand_client.post(reverse("exams:submit", args=[attempt.pk]))
     page = cand_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
-    assert "submitted" in page and "Raw score" in page
+    assert "submitted" in page and "Scaled score: <strong>" in page
     assert RATIONALE not in page  # the form does not allow answer review
 
 

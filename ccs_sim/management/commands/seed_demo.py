@@ -18,6 +18,11 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# Two full forms of the default blueprint with no item in common, so a candidate can sit
+# two different mock exams out of the box.
+DEMO_FORMS = [("CCS mock exam A", 1), ("CCS mock exam B", 2)]
+
+
 class Command(BaseCommand):
     help = "Create demo accounts for each role and load the sample bank. Development only."
 
@@ -43,7 +48,26 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=role.value))
         if not no_bank:
             call_command("load_sample_bank", stdout=self.stdout)
+            self._demo_forms()
+            call_command("generate_demo_data", "--demo", stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, role, _ in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<17} {role.value:<16} {full_name}")
+
+    def _demo_forms(self) -> None:
+        from exams.models import ExamForm
+
+        done = []
+        for name, seed in DEMO_FORMS:
+            if ExamForm.objects.filter(name=name).exists():
+                self.stdout.write(f"{name}: already there")
+            else:
+                exclude = [arg for other in done for arg in ("--exclude-form", other)]
+                call_command(
+                    "assemble_form",
+                    "--name", name, "--seed", str(seed), "--publish", "--available-to-all",
+                    *exclude,
+                    stdout=self.stdout,
+                )  # fmt: skip
+            done.append(name)

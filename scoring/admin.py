@@ -1,0 +1,276 @@
+"""Instructors' view of scoring: conversion tables (with the cut override), base forms,
+item calibrations and stored attempt results. Everything computed is read-only here;
+the only write is the override, through scoring.services.form_cut_override."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from exams.models import ExamForm, FormKind
+from scoring import services
+from scoring.models import AttemptResult, BaseForm, ItemCalibration, ScaleConversion
+
+
+class OverrideForm(forms.Form):
+    cut = forms.FloatField(
+        label="New raw cut",
+        help_text="The raw score a minimally competent candidate is expected to reach; may "
+        "be fractional. The first whole raw score at or above it scores 300.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the panel's cut is replaced (kept on record with your name and the time).",
+    )
+
+
+# A constant attribute: safe as written.
+_PASSING_CELL = mark_safe(' style="outline:2px solid #1c7c3c"')  # noqa: S308
+
+
+def _table_rows(conversion: ScaleConversion, columns: int = 10):
+    """The raw → scaled table as rows of (raw, scaled, is the passing raw score)."""
+    cells = [
+        (raw, scaled, raw == conversion.raw_passing_score)
+        for raw, scaled in enumerate(conversion.table)
+    ]
+    return [cells[i : i + columns] for i in range(0, len(cells), columns)]
+
+
+@admin.register(ScaleConversion)
+class ScaleConversionAdmin(admin.ModelAdmin):
+    list_display = [
+        "form",
+        "method",
+        "cut_display",
+        "raw_passing_score",
+        "max_raw",
+        "overridden_by",
+        "overridden_at",
+        "created_at",
+    ]
+    list_filter = ["method"]
+    search_fields = ["form__name"]
+    list_select_related = ["form", "overridden_by"]
+    fields = [
+        "form",
+        "method",
+        "cut_display",
+        "raw_passing_score",
+        "max_raw",
+        "base_form",
+        "derivation_display",
+        "table_display",
+        "override_reason",
+        "overridden_by",
+        "overridden_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    change_form_template = "scoring/admin/scaleconversion_change_form.html"
+
+    def has_add_permission(self, request):
+        return False  # built by publishing a form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # attempts were scored with it
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only fields; the cut changes only through the override view
+
+    @admin.display(description="raw cut")
+    def cut_display(self, obj):
+        return f"{obj.cut:.2f}"
+
+    @admin.display(description="how the cut was derived")
+    def derivation_display(self, obj):
+        d = obj.derivation or {}
+        lines = []
+        if d.get("source"):
+            lines.append(d["source"])
+        if obj.method == "angoff" or "judges" in d:
+            lines.append(
+                f"{len(d.get('judges', []))} judges, {d.get('ratings', 0)} ratings on "
+                f"{d.get('items', obj.max_raw)} operational items "
+                f"({d.get('filled', 0)} missing ratings filled with the item's mean)."
+            )
+            lines += [
+                f"{j['username']}: {j['rated']} rated, sum {j['sum']:.2f}"
+                for j in d.get("judges", [])
+            ]
+        if "base_form" in d:
+            lines.append(
+                f"Base form {d['base_form']} ({d.get('base_items')} items, cut "
+                f"{d.get('base_cut', 0):.2f}); ability at the cut θ = {d.get('theta_cut', 0):.3f}."
+            )
+        if d.get("not_equated"):
+            lines.append(f"Not equated: {d['not_equated']}.")
+        for o in d.get("overrides", []):
+            lines.append(
+                f"Overridden by {o['by']} at {o['at'][:16].replace('T', ' ')}: cut "
+                f"{o['previous_cut']:.2f} ({o['previous_method']}) → {o['cut']:.2f}. "
+                f"Reason: {o['reason']}"
+            )
+        return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
+
+    @admin.display(description="raw → scaled")
+    def table_display(self, obj):
+        body = format_html_join(
+            "",
+            "<tr>{}</tr>",
+            (
+                (
+                    format_html_join(
+                        "",
+                        '<td{}><span style="color:#666">{}</span>&nbsp;→&nbsp;<b>{}</b></td>',
+                        (
+                            (
+                                _PASSING_CELL if passing else "",
+                                raw,
+                                scaled,
+                            )
+                            for raw, scaled, passing in row
+                        ),
+                    ),
+                )
+                for row in _table_rows(obj)
+            ),
+        )
+        return format_html(
+            '<table class="conversion-table">{}</table><p>Outlined: the raw passing score '
+            "({}), the first to reach 300.</p>",
+            body,
+            obj.raw_passing_score,
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        custom = [
+            path(
+                "<int:pk>/override/",
+                view(self.override_view),
+                name="scoring_scaleconversion_override",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_override": request.user.has_perm("scoring.change_scaleconversion"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def override_view(self, request, pk):
+        if not request.user.has_perm("scoring.change_scaleconversion"):
+            raise PermissionDenied
+        conversion = get_object_or_404(ScaleConversion.objects.select_related("form"), pk=pk)
+        form = OverrideForm(request.POST or None, initial={"cut": round(conversion.cut, 2)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.form_cut_override(
+                    form=conversion.form,
+                    cut=form.cleaned_data["cut"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request, f"The cut of {conversion.form} is overridden.", messages.SUCCESS
+                )
+                return redirect("admin:scoring_scaleconversion_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Override the cut of {conversion.form}",
+            "conversion": conversion,
+            "form": form,
+            "change_url": reverse("admin:scoring_scaleconversion_change", args=[pk]),
+        }
+        return TemplateResponse(request, "scoring/admin/override.html", context)
+
+
+class BaseFormAdminForm(forms.ModelForm):
+    class Meta:
+        model = BaseForm
+        fields = ["blueprint", "form"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = ExamForm.objects.filter(
+            kind=FormKind.EXAM, conversion__isnull=False
+        )
+
+    def clean(self):
+        data = super().clean()
+        blueprint, form = data.get("blueprint"), data.get("form")
+        if blueprint and form and form.blueprint_id != blueprint.pk:
+            raise ValidationError(f"{form} is not a form of the blueprint {blueprint}.")
+        return data
+
+
+@admin.register(BaseForm)
+class BaseFormAdmin(admin.ModelAdmin):
+    form = BaseFormAdminForm
+    list_display = ["blueprint", "form", "set_by", "set_at"]
+    list_select_related = ["blueprint", "form", "set_by"]
+
+    def save_model(self, request, obj, form, change):
+        base = services.base_form_set(blueprint=obj.blueprint, form=obj.form, by=request.user)
+        obj.pk = base.pk
+
+
+@admin.register(ItemCalibration)
+class ItemCalibrationAdmin(admin.ModelAdmin):
+    """Filled by item analysis; shown here so instructors can see what equating uses."""
+
+    list_display = ["item_version", "difficulty", "se", "n_responses", "method", "calibrated_at"]
+    list_filter = ["method"]
+    search_fields = ["item_version__item__key"]
+    list_select_related = ["item_version__item"]
+    readonly_fields = ["item_version", "difficulty", "se", "n_responses", "method", "calibrated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AttemptResult)
+class AttemptResultAdmin(admin.ModelAdmin):
+    list_display = [
+        "attempt",
+        "mode",
+        "raw_score",
+        "max_raw",
+        "scaled_score",
+        "passed",
+        "pass_probability",
+        "scored_at",
+    ]
+    list_filter = ["passed", "attempt__mode", ("attempt__form", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["attempt__candidate__username", "attempt__form__name"]
+    list_select_related = ["attempt__candidate", "attempt__form"]
+    exclude = ["item_scores"]
+
+    @admin.display(description="mode", ordering="attempt__mode")
+    def mode(self, obj):
+        return obj.attempt.get_mode_display()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

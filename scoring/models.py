@@ -1,0 +1,122 @@
+"""Stored results of the scoring core: per-form conversion tables and per-attempt scores.
+
+The pure computations live in scoring.items / scoring.scale / scoring.rasch (no Django);
+these models only keep what they produced, with how and when.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class ConversionMethod(models.TextChoices):
+    ANGOFF = "angoff", "Modified Angoff cut"
+    EQUATED = "equated", "IRT true-score equating to the base form"
+    OVERRIDE = "override", "Cut set by an instructor"
+
+
+class ScaleConversion(models.Model):
+    """A published form's raw-to-scaled table: one scaled score per raw score 0..max_raw."""
+
+    form = models.OneToOneField(
+        "exams.ExamForm", on_delete=models.CASCADE, related_name="conversion"
+    )
+    method = models.CharField(max_length=10, choices=ConversionMethod.choices)
+    max_raw = models.PositiveSmallIntegerField()
+    cut = models.FloatField(help_text="Raw cut score (may be fractional).")
+    raw_passing_score = models.PositiveSmallIntegerField()
+    table = models.JSONField(help_text="Scaled score for raw 0, 1, ..., max_raw.")
+    base_form = models.ForeignKey(
+        "exams.ExamForm", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How the cut was derived: judges, ratings, calibration used; free-form for display.
+    derivation = models.JSONField(default=dict, blank=True)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.form}: cut {self.cut:.2f} ({self.get_method_display()})"
+
+
+class AttemptResult(models.Model):
+    """The score of one finished attempt, written once by scoring.services.attempt_score."""
+
+    attempt = models.OneToOneField("exams.Attempt", on_delete=models.CASCADE, related_name="score")
+    raw_score = models.FloatField()
+    max_raw = models.PositiveSmallIntegerField()
+    scaled_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+    # Rasch ability on the bank scale and its standard error, for calibrated forms.
+    theta = models.FloatField(null=True, blank=True)
+    theta_se = models.FloatField(null=True, blank=True)
+    # The standard error carried to the 100-400 scale, and the probability of passing.
+    scaled_low = models.PositiveSmallIntegerField(null=True, blank=True)
+    scaled_high = models.PositiveSmallIntegerField(null=True, blank=True)
+    pass_probability = models.FloatField(null=True, blank=True)
+    # {"1": {"correct": 40, "total": 55, "percent": 72.7, "expected": 65.0, "band": "above"}}
+    domain_results = models.JSONField(default=dict)
+    # {"<form_item_id>": 1.0, ...} for every item, pretest included (for statistics).
+    item_scores = models.JSONField(default=dict)
+    scored_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["passed", "scaled_score"])]
+
+    def __str__(self) -> str:
+        return (
+            f"attempt {self.attempt_id}: {self.scaled_score} ({'pass' if self.passed else 'fail'})"
+        )
+
+
+class ItemCalibration(models.Model):
+    """An item version's Rasch difficulty on the bank scale.
+
+    Filled by item analysis (operational items calibrated together, pretest items with the
+    operational ones fixed as anchors). When every operational item of a form has one, the
+    form's conversion table is equated to its blueprint's base form instead of relying on
+    its own Angoff panel, and attempts on it get an ability estimate and its precision.
+    """
+
+    item_version = models.OneToOneField(
+        "questionbank.ItemVersion", on_delete=models.CASCADE, related_name="calibration"
+    )
+    difficulty = models.FloatField(help_text="Rasch difficulty in logits on the bank scale.")
+    se = models.FloatField(null=True, blank=True, help_text="Standard error of the difficulty.")
+    n_responses = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=20, default="cml", help_text="cml, jml, mml, anchored…")
+    calibrated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item_version"]
+
+    def __str__(self) -> str:
+        return f"{self.item_version_id}: b = {self.difficulty:.3f}"
+
+
+class BaseForm(models.Model):
+    """The form of a blueprint whose cut defines the standard for every other form of it.
+
+    Equated forms take their tables from this form's cut: the ability that reaches the
+    base form's cut scores 300 on every form of the blueprint.
+    """
+
+    blueprint = models.OneToOneField(
+        "exams.Blueprint", on_delete=models.CASCADE, related_name="base"
+    )
+    form = models.ForeignKey("exams.ExamForm", on_delete=models.PROTECT, related_name="+")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "base form"
+
+    def __str__(self) -> str:
+        return f"{self.blueprint}: {self.form}"
+
+
+from scoring.stats_models import *  # noqa: E402,F401,F403

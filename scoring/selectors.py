@@ -1,0 +1,183 @@
+"""Reads for scoring: the score report, the candidate's history, results for reports.
+
+Practice attempts are scored for the candidate's own feedback but are never exam results:
+every selector here that lists results keeps to exam attempts on exam forms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cohorts.selectors import attempt_review_allowed
+from exams.models import Attempt, AttemptMode, ExamForm, FormKind
+from exams.selectors import attempt_answer_review
+from questionbank.models import Domain
+from scoring.models import AttemptResult, ScaleConversion
+from scoring.results import BAND_MARGIN
+
+
+def exam_attempts():
+    """Finished attempts that are exam results: exam mode on an exam form."""
+    return Attempt.objects.exams().finished().filter(form__kind=FormKind.EXAM)
+
+
+def exam_results():
+    """Stored results of exam attempts only (for dashboards and exports)."""
+    return AttemptResult.objects.filter(
+        attempt__mode=AttemptMode.EXAM, attempt__form__kind=FormKind.EXAM
+    )
+
+
+def attempt_result(*, attempt: Attempt) -> AttemptResult | None:
+    return AttemptResult.objects.filter(attempt=attempt).first()
+
+
+def form_conversion(*, form: ExamForm) -> ScaleConversion | None:
+    return ScaleConversion.objects.filter(form=form).select_related("overridden_by").first()
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    number: int
+    name: str
+    score: float
+    items: int
+    percent: float
+    expected: float | None
+    expected_from: str | None
+    band: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    attempt: Attempt
+    result: AttemptResult | None  # None until scoring has run
+    is_practice: bool
+    domains: list[DomainRow]
+    time_used: dt.timedelta | None
+    time_allowed: dt.timedelta | None
+    review_items: list | None  # None when the form does not allow review
+    margin: float = BAND_MARGIN
+
+    @property
+    def time_used_text(self) -> str:
+        return duration_text(self.time_used)
+
+    @property
+    def time_allowed_text(self) -> str:
+        return duration_text(self.time_allowed)
+
+    @property
+    def percent_correct(self) -> float | None:
+        if self.result is None or not self.result.max_raw:
+            return None
+        return 100.0 * self.result.raw_score / self.result.max_raw
+
+    @property
+    def pass_probability_text(self) -> str:
+        """Whole percents; the ends are shown as bounds, never as a certainty."""
+        if self.result is None or self.result.pass_probability is None:
+            return ""
+        p = 100.0 * self.result.pass_probability
+        if p > 99:
+            return "over 99%"
+        if p < 1:
+            return "under 1%"
+        return f"{p:.0f}%"
+
+    @property
+    def calibrated(self) -> bool:
+        return self.result is not None and self.result.theta is not None
+
+    @property
+    def has_range(self) -> bool:
+        return self.result is not None and self.result.scaled_low is not None
+
+
+def duration_text(value: dt.timedelta | None) -> str:
+    """3 h 05 min, 12 min, 40 s."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def _time_used(attempt: Attempt) -> dt.timedelta | None:
+    if attempt.submitted_at is None:
+        return None
+    end = attempt.submitted_at
+    if attempt.deadline is not None:
+        # An expired attempt may be finalised by the sweep well after its deadline; the
+        # candidate could not have used more than the time allowed.
+        end = min(end, attempt.deadline)
+    return max(end - attempt.started_at, dt.timedelta(0))
+
+
+def domain_rows(*, result: AttemptResult) -> list[DomainRow]:
+    names = dict(Domain.objects.values_list("number", "name"))
+    rows = []
+    for key, value in sorted(result.domain_results.items(), key=lambda kv: int(kv[0])):
+        number = int(key)
+        rows.append(
+            DomainRow(
+                number=number,
+                name=names.get(number, f"Domain {number}"),
+                score=value["score"],
+                items=value["items"],
+                percent=value["percent"],
+                expected=value.get("expected"),
+                expected_from=value.get("expected_from"),
+                band=value.get("band"),
+            )
+        )
+    return rows
+
+
+def attempt_report(*, attempt: Attempt) -> Report:
+    """Everything the score report shows for one finished attempt."""
+    result = attempt_result(attempt=attempt)
+    is_practice = attempt.mode == AttemptMode.PRACTICE or attempt.form.kind == FormKind.PRACTICE
+    review = None
+    if is_practice or attempt_review_allowed(attempt=attempt):
+        review = attempt_answer_review(attempt=attempt)
+    margin = BAND_MARGIN
+    if result is not None and result.domain_results:
+        margin = next(iter(result.domain_results.values())).get("margin", BAND_MARGIN)
+    return Report(
+        attempt=attempt,
+        result=result,
+        is_practice=is_practice,
+        domains=[] if result is None else domain_rows(result=result),
+        time_used=_time_used(attempt),
+        time_allowed=None if attempt.deadline is None else attempt.deadline - attempt.started_at,
+        review_items=review,
+        margin=margin,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    attempt: Attempt
+    result: AttemptResult | None
+
+    @property
+    def when(self) -> dt.datetime:
+        return self.attempt.submitted_at or self.attempt.started_at
+
+
+def exam_history(*, user) -> list[HistoryRow]:
+    """The user's finished exam attempts, oldest first; practice sessions never appear."""
+    attempts = (
+        exam_attempts()
+        .of(user)
+        .select_related("form", "score")
+        .order_by("submitted_at", "started_at", "pk")
+    )
+    return [HistoryRow(a, getattr(a, "score", None)) for a in attempts]

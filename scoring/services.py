@@ -1,0 +1,445 @@
+"""Writes for scoring: conversion tables of forms, base forms, and attempt scores.
+
+A thin layer over the pure core (scoring.scale, scoring.rasch, scoring.results): it reads
+the rows the computation needs, calls it, and stores what it returns with how and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Avg
+from django.utils import timezone
+
+from exams.models import (
+    Attempt,
+    AttemptMode,
+    AttemptState,
+    Blueprint,
+    ExamForm,
+    FormItem,
+    FormKind,
+    Response,
+)
+from questionbank.models import AngoffRating, Option
+from scoring import results
+from scoring.models import (
+    AttemptResult,
+    BaseForm,
+    ConversionMethod,
+    ItemCalibration,
+    ScaleConversion,
+)
+from scoring.rasch import equated_conversion, expected_score, theta_for_expected_score
+from scoring.scale import angoff_cut, conversion_table, raw_passing_score
+
+logger = logging.getLogger(__name__)
+
+# How many item keys an error message lists before saying "and N more".
+_LIST_AT_MOST = 10
+
+
+def _keys_list(keys: list[str]) -> str:
+    shown = ", ".join(keys[:_LIST_AT_MOST])
+    if len(keys) > _LIST_AT_MOST:
+        shown += f", … and {len(keys) - _LIST_AT_MOST} more"
+    return shown
+
+
+def _items(n: int) -> str:
+    return f"{n} operational item{'' if n == 1 else 's'}"
+
+
+def _operational(form: ExamForm) -> list[tuple[int, str]]:
+    """(item version id, item key) of the form's operational items, in position order."""
+    return list(
+        FormItem.objects.filter(form=form, is_pretest=False)
+        .order_by("position")
+        .values_list("item_version_id", "item_version__item__key")
+    )
+
+
+def _calibrations(version_ids: list[int]) -> dict[int, float]:
+    return dict(
+        ItemCalibration.objects.filter(item_version_id__in=version_ids).values_list(
+            "item_version_id", "difficulty"
+        )
+    )
+
+
+# --- How a table is derived ----------------------------------------------------------------
+def _angoff_plan(items: list[tuple[int, str]]) -> tuple[dict | None, str | None]:
+    """The Angoff cut of these items and how it was reached, or why there is none."""
+    version_ids = [v for v, _ in items]
+    rows = list(
+        AngoffRating.objects.filter(item_version_id__in=version_ids)
+        .order_by("judge_id")
+        .values_list("judge_id", "judge__username", "item_version_id", "rating")
+    )
+    rated = {v for _, _, v, _ in rows}
+    missing = [key for v, key in items if v not in rated]
+    if missing:
+        return None, (
+            f"{_items(len(missing))} {'has' if len(missing) == 1 else 'have'} no Angoff "
+            f"rating: {_keys_list(missing)}"
+        )
+    judges = sorted({(j, name) for j, name, _, _ in rows})
+    row_of = {j: i for i, (j, _) in enumerate(judges)}
+    col_of = {v: i for i, v in enumerate(version_ids)}
+    matrix = np.full((len(judges), len(items)), np.nan)
+    for judge_id, _, version_id, rating in rows:
+        matrix[row_of[judge_id], col_of[version_id]] = float(rating)
+    cut = angoff_cut(matrix)
+    # A judge's missing ratings count at the item's mean (scale.angoff_cut), shown per judge.
+    filled = np.where(np.isnan(matrix), np.nanmean(matrix, axis=0), matrix)
+    derivation = {
+        "source": "Modified Angoff: mean over judges of each judge's summed ratings on the "
+        "operational items (a judge's missing rating counts at the item's mean).",
+        "items": len(items),
+        "judges": [
+            {
+                "id": judge_id,
+                "username": name,
+                "rated": int((~np.isnan(matrix[i])).sum()),
+                "sum": round(float(filled[i].sum()), 4),
+            }
+            for i, (judge_id, name) in enumerate(judges)
+        ],
+        "ratings": len(rows),
+        "filled": int(np.isnan(matrix).sum()),
+        "cut": cut,
+    }
+    return derivation, None
+
+
+def _equating_plan(form: ExamForm, items: list[tuple[int, str]]) -> tuple[dict | None, str | None]:
+    """Everything equating needs, or why the form cannot be equated."""
+    difficulties = _calibrations([v for v, _ in items])
+    uncalibrated = [key for v, key in items if v not in difficulties]
+    if len(uncalibrated) == len(items):
+        return None, f"no calibrated difficulties for any of its {_items(len(items))}"
+    if uncalibrated:
+        return None, (
+            f"{_items(len(uncalibrated))} {'has' if len(uncalibrated) == 1 else 'have'} no "
+            f"calibrated difficulty: {_keys_list(uncalibrated)}"
+        )
+    if form.blueprint_id is None:
+        return None, "the form has no blueprint, hence no base form"
+    base = BaseForm.objects.select_related("form").filter(blueprint_id=form.blueprint_id).first()
+    if base is None:
+        return None, f"its blueprint {form.blueprint} has no base form"
+    if base.form_id == form.pk:
+        return None, "it is its blueprint's base form, whose cut comes from its own panel"
+    base_conversion = ScaleConversion.objects.filter(form_id=base.form_id).first()
+    if base_conversion is None:
+        return None, f"the base form {base.form} has no conversion table"
+    base_items = _operational(base.form)
+    base_difficulties = _calibrations([v for v, _ in base_items])
+    base_uncalibrated = [key for v, key in base_items if v not in base_difficulties]
+    if base_uncalibrated:
+        return None, (
+            f"{_items(len(base_uncalibrated))} of the base form {base.form} "
+            f"{'has' if len(base_uncalibrated) == 1 else 'have'} no calibrated difficulty: "
+            f"{_keys_list(base_uncalibrated)}"
+        )
+    return {
+        "base_form": base.form,
+        "base_cut": base_conversion.cut,
+        "form_b": [difficulties[v] for v, _ in items],
+        "base_b": [base_difficulties[v] for v, _ in base_items],
+        "keys": [key for _, key in items],
+    }, None
+
+
+def _first_passing(table: list[int], passing: int = results.PASSING) -> int:
+    return next(r for r, s in enumerate(table) if s >= passing)
+
+
+@transaction.atomic
+def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
+    """Compute and store the form's raw-to-scaled table (called when a form is published).
+
+    By IRT true-score equating to the blueprint's base form when every operational item
+    (here and on the base form) has a calibrated difficulty, so that the same ability
+    passes on every form; otherwise from the form's own Angoff cut. Raises ValidationError
+    saying what is missing when neither is possible. A draft form's table is rebuilt on
+    every call; a published form's table changes only through form_cut_override.
+    """
+    if form.kind != FormKind.EXAM:
+        raise ValidationError("Practice sets are not scaled and have no conversion table.")
+    existing = ScaleConversion.objects.select_for_update().filter(form=form).first()
+    if existing is not None and form.is_published:
+        raise ValidationError(
+            f"{form} is published and already has its conversion table; override its cut instead."
+        )
+    items = _operational(form)
+    if not items:
+        raise ValidationError(f"{form} has no operational items to score.")
+    n = len(items)
+
+    equating, not_equated = _equating_plan(form, items)
+    if equating is not None:
+        form_b = np.array(equating["form_b"])
+        base_b = np.array(equating["base_b"])
+        table = equated_conversion(form_b, base_b, equating["base_cut"])
+        theta_cut = float(theta_for_expected_score(equating["base_cut"], base_b))
+        # The form's own raw cut: the expected raw score, on this form, of the ability that
+        # just reaches the base form's cut. Its ceiling is the first raw score to pass.
+        cut = float(expected_score(theta_cut, form_b))
+        fields = {
+            "method": ConversionMethod.EQUATED,
+            "cut": cut,
+            "raw_passing_score": _first_passing(table),
+            "table": table,
+            "base_form": equating["base_form"],
+            "derivation": {
+                "source": "IRT true-score equating (Rasch) to the base form: the ability "
+                "that reaches the base form's cut scores 300 on this form.",
+                "items": n,
+                "base_form": equating["base_form"].name,
+                "base_items": len(base_b),
+                "base_cut": equating["base_cut"],
+                "theta_cut": theta_cut,
+                "difficulties": dict(zip(equating["keys"], equating["form_b"], strict=True)),
+            },
+        }
+    else:
+        derivation, no_angoff = _angoff_plan(items)
+        if derivation is None:
+            raise ValidationError(
+                [
+                    f"{form} has no conversion table and cannot be published: {no_angoff}.",
+                    f"It cannot be equated to a base form either: {not_equated}.",
+                ]
+            )
+        cut = derivation["cut"]
+        try:
+            table = conversion_table(n, cut)
+        except ValueError as exc:
+            raise ValidationError(
+                f"The Angoff cut of {form} is {cut:.2f} of {n} points; a cut must lie "
+                f"strictly between 0 and {n} ({exc})."
+            ) from exc
+        derivation["not_equated"] = not_equated
+        fields = {
+            "method": ConversionMethod.ANGOFF,
+            "cut": cut,
+            "raw_passing_score": raw_passing_score(cut),
+            "table": table,
+            "base_form": None,
+            "derivation": derivation,
+        }
+    fields["derivation"]["built_by"] = None if by is None else by.get_username()
+    fields.update(max_raw=n, override_reason="", overridden_by=None, overridden_at=None)
+    if existing is None:
+        return ScaleConversion.objects.create(form=form, **fields)
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    return existing
+
+
+@transaction.atomic
+def form_cut_override(
+    *, form: ExamForm, cut: float, reason: str, by, now: dt.datetime | None = None
+) -> ScaleConversion:
+    """An instructor sets the form's cut by hand; the table is rebuilt from it.
+
+    Who, when and why are recorded, and every earlier cut stays listed in the derivation.
+    Refused once exam attempts on the form have been scored: their stored results would
+    no longer match the table.
+    """
+    if by is None or not by.has_perm("scoring.change_scaleconversion"):
+        raise PermissionDenied("You do not have permission to change conversion tables.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for overriding the cut; it is kept on record.")
+    conversion = ScaleConversion.objects.select_for_update().filter(form=form).first()
+    if conversion is None:
+        raise ValidationError(f"{form} has no conversion table yet; publish it first.")
+    scored = AttemptResult.objects.filter(attempt__form=form).count()
+    if scored:
+        raise ValidationError(
+            f"{form} already has {scored} scored attempt{'' if scored == 1 else 's'}; "
+            "their results were reported with the current table, so its cut can no "
+            "longer change."
+        )
+    try:
+        cut = float(cut)
+        table = conversion_table(conversion.max_raw, cut)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"The cut must be a number strictly between 0 and {conversion.max_raw} ({exc})."
+        ) from exc
+    now = now or timezone.now()
+    derivation = dict(conversion.derivation or {})
+    derivation.setdefault("overrides", []).append(
+        {
+            "previous_method": conversion.method,
+            "previous_cut": conversion.cut,
+            "cut": cut,
+            "reason": reason,
+            "by": by.get_username(),
+            "at": now.isoformat(),
+        }
+    )
+    conversion.method = ConversionMethod.OVERRIDE
+    conversion.cut = cut
+    conversion.raw_passing_score = raw_passing_score(cut)
+    conversion.table = table
+    conversion.derivation = derivation
+    conversion.override_reason = reason
+    conversion.overridden_by = by
+    conversion.overridden_at = now
+    conversion.save()
+    return conversion
+
+
+@transaction.atomic
+def base_form_set(*, blueprint: Blueprint, form: ExamForm, by=None) -> BaseForm:
+    """Make `form` the base form of `blueprint`: the form every later form is equated to."""
+    if form.kind != FormKind.EXAM or form.blueprint_id != blueprint.pk:
+        raise ValidationError(f"{form} is not an exam form of the blueprint {blueprint}.")
+    if not ScaleConversion.objects.filter(form=form).exists():
+        raise ValidationError(
+            f"{form} has no conversion table yet: the base form's cut is the standard the "
+            "other forms are equated to, so publish it (with its Angoff cut) first."
+        )
+    base, _ = BaseForm.objects.update_or_create(
+        blueprint=blueprint, defaults={"form": form, "set_by": by}
+    )
+    return base
+
+
+# --- Scoring an attempt -------------------------------------------------------------------
+class AttemptNotFinished(Exception):
+    """Scoring was asked for an attempt that is still in progress."""
+
+
+def _item_specs(form_id: int) -> list[results.ItemSpec]:
+    """Everything scoring needs about the form's items, in two queries.
+
+    Joins on the form rather than lists of ~107 ids: building and sending those IN lists
+    was most of the cost of scoring an attempt.
+    """
+    rows = (
+        FormItem.objects.filter(form_id=form_id)
+        .order_by("position")
+        .values_list(
+            "pk",
+            "is_pretest",
+            "item_version_id",
+            "item_version__kind",
+            "item_version__partial_credit",
+            "item_version__domain__number",
+            "item_version__calibration__difficulty",
+        )
+        .annotate(angoff=Avg("item_version__angoff_ratings__rating"))
+    )
+    keys: dict[int, set[int]] = defaultdict(set)
+    for version_id, option_id in Option.objects.filter(
+        version__form_items__form_id=form_id, is_key=True
+    ).values_list("version_id", "pk"):
+        keys[version_id].add(option_id)
+    return [
+        results.ItemSpec(
+            ref=pk,
+            kind=kind,
+            keys=frozenset(keys[version_id]),
+            partial=partial,
+            pretest=pretest,
+            domain=domain,
+            angoff=None if angoff is None else float(angoff),
+            difficulty=difficulty,
+        )
+        for pk, pretest, version_id, kind, partial, domain, difficulty, angoff in rows
+    ]
+
+
+def _result_fields(score: results.AttemptScore) -> dict:
+    return {
+        "raw_score": score.raw,
+        "max_raw": score.max_raw,
+        "scaled_score": score.scaled,
+        "passed": score.passed,
+        "theta": score.theta,
+        "theta_se": score.theta_se,
+        "scaled_low": score.scaled_low,
+        "scaled_high": score.scaled_high,
+        "pass_probability": score.pass_probability,
+        "domain_results": {
+            str(d.domain): {
+                "score": d.score,
+                "items": d.items,
+                "percent": round(d.percent, 2),
+                "expected": None if d.expected is None else round(d.expected, 2),
+                "expected_from": d.expected_from,
+                "band": d.band,
+                "margin": results.BAND_MARGIN,
+            }
+            for d in score.domains
+        },
+        "item_scores": {str(ref): value for ref, value in score.item_scores.items()},
+    }
+
+
+def attempt_score(*, attempt_id: int) -> AttemptResult:
+    """Score a submitted or expired attempt once and store the result; idempotent.
+
+    A second call returns the stored result. Two workers scoring the same attempt at once
+    (a retried task, the expiry sweep racing a submit) are serialised by a row lock on the
+    attempt, and the one-to-one result row settles any race the lock cannot (SQLite).
+
+    Practice attempts are scored for the candidate's feedback, without a scaled score;
+    reports and histories leave them out (scoring.selectors).
+    """
+    stored = AttemptResult.objects.filter(attempt_id=attempt_id).first()
+    if stored is not None:
+        return stored
+    with transaction.atomic():
+        # Lock the attempt row only: joining the form here would lock the form row too and
+        # serialise the scoring of a whole cohort that submitted at once.
+        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        if attempt.state == AttemptState.IN_PROGRESS:
+            raise AttemptNotFinished(
+                f"Attempt {attempt_id} is still in progress; it is scored when it is "
+                "submitted or its time runs out."
+            )
+        stored = AttemptResult.objects.filter(attempt_id=attempt_id).first()
+        if stored is not None:
+            return stored
+        conversion = None
+        if attempt.mode == AttemptMode.EXAM:
+            conversion = ScaleConversion.objects.filter(form_id=attempt.form_id).first()
+        selections = dict(
+            Response.objects.filter(attempt_id=attempt_id).values_list("form_item_id", "selection")
+        )
+        score = results.score_attempt(
+            _item_specs(attempt.form_id),
+            selections,
+            table=None if conversion is None else conversion.table,
+            cut=None if conversion is None else conversion.cut,
+        )
+        try:
+            with transaction.atomic():
+                result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
+        except IntegrityError:
+            return AttemptResult.objects.get(attempt_id=attempt_id)
+        Attempt.objects.filter(pk=attempt_id).update(
+            raw_score=Decimal(str(round(score.raw, 3))),
+            scored_at=result.scored_at,
+            result={
+                "raw_score": score.raw,
+                "max_raw": score.max_raw,
+                "scaled_score": score.scaled,
+                "passed": score.passed,
+                "answered": sum(1 for s in selections.values() if s),
+            },
+        )
+    return result

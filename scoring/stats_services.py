@@ -1,0 +1,971 @@
+"""Item analysis for instructors: runs, statistics, calibration, promotion, balanced forms.
+
+A thin layer over the pure core (scoring.analysis, scoring.calibration, scoring.stats_flags):
+it reads the responses of finished EXAM attempts (practice never counts), calls the core,
+and stores what it returns with the time and the number of responses.
+
+Three analyses, each an AnalysisRun whose progress the admin shows:
+- classical: per form, p, point-biserial, item-rest, D and option rates by upper/lower 27%
+  for every item (pretest items against the operational score, which is what they are
+  meant to predict), and the form's mean, sd, KR-20, SEM, score distribution and the items
+  that lower KR-20 most, over the operational (scored) items;
+- rasch: a CML calibration of the OPERATIONAL item versions from every exam attempt (an
+  incomplete design: each attempt answered one form, forms share items), stored in
+  ItemCalibration. The bank scale is kept from one run to the next by mean-mean linking:
+  the new difficulties are shifted so that the items calibrated before keep their mean
+  (the first run, with nothing calibrated yet, puts the mean at 0);
+- pretest_anchor: CML of the PRETEST items with the calibrated operational items fixed as
+  anchors, so pretest difficulties land on the bank scale (ItemCalibration, "anchored").
+
+Idempotent: rows carry the fingerprint of their input data, and a run on unchanged data
+replaces the rows stored from that data instead of adding to them. Concurrency: a run is
+claimed by a conditional UPDATE to "running", and a partial unique index allows one running
+run per kind, so a second worker's claim fails and that run is marked skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exams.models import Blueprint, ExamForm, FormItem, FormKind
+from exams.services import form_assemble
+from questionbank.models import ItemStatus, ItemVersion
+from questionbank.services import item_version_transition
+from scoring import stats_flags
+from scoring.analysis import _group_weights, _option_analysis, item_analysis
+from scoring.calibration import calibrate
+from scoring.models import BaseForm, ItemCalibration
+from scoring.stats_models import (
+    AnalysisKind,
+    AnalysisRun,
+    FormStatistic,
+    ItemStatistic,
+    PretestPromotion,
+    RunStatus,
+)
+from scoring.stats_selectors import (
+    BankResponses,
+    FormResponses,
+    Pooled,
+    analysed_forms,
+    bank_responses,
+    form_responses,
+    item_latest_statistic,
+)
+
+logger = logging.getLogger(__name__)
+
+# A run still "running" after this long lost its worker; it no longer blocks new runs.
+STALE_AFTER = dt.timedelta(hours=6)
+ANCHORED = "anchored"
+# How many items that hurt reliability a form's statistics keep.
+HURTING_KEPT = 10
+
+Progress = Callable[[int, str], None]
+
+
+def flag_rules() -> dict:
+    return stats_flags.thresholds(getattr(settings, "CCS_ITEM_FLAGS", None))
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _rates(rates: dict | None) -> dict:
+    return {str(k): round(float(v), 6) for k, v in (rates or {}).items()}
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
+    if len(x) < 2:
+        return None
+    xc, yc = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    if denominator <= 1e-12:
+        return None
+    return float(xc @ yc) / denominator
+
+
+# --- Rows ---------------------------------------------------------------------------------
+def _row(*, version_id: int, is_pretest: bool, n_responses: int, key: str = "", **values) -> dict:
+    """A statistic row's fields, with the flags its values break under the current rules."""
+    row = {
+        "item_version_id": version_id,
+        "is_pretest": is_pretest,
+        "n_responses": int(n_responses),
+        "key": key,
+        "p": _num(values.get("p")),
+        "point_biserial": _num(values.get("point_biserial")),
+        "item_rest": _num(values.get("item_rest")),
+        "discrimination_index": _num(values.get("discrimination_index")),
+        "option_rates_all": _rates(values.get("option_rates_all")),
+        "option_rates_upper": _rates(values.get("option_rates_upper")),
+        "option_rates_lower": _rates(values.get("option_rates_lower")),
+        "difficulty": _num(values.get("difficulty")),
+        "se": _num(values.get("se")),
+        "infit": _num(values.get("infit")),
+        "outfit": _num(values.get("outfit")),
+    }
+    flags = statistic_flags(row)
+    row["flags"] = [f.as_dict() for f in flags]
+    row["flag_codes"] = "".join(f",{f.code}" for f in flags) + ("," if flags else "")
+    row["flag_count"] = len(flags)
+    return row
+
+
+def per_option(rates: dict) -> dict:
+    """Multiple-response rates by selection ("A+C") turned into rates by option: the share
+    of candidates whose selection included it."""
+    letters = {letter for label in rates for letter in label.split("+")}
+    return {
+        letter: sum(v for label, v in rates.items() if letter in label.split("+"))
+        for letter in sorted(letters)
+    }
+
+
+def statistic_flags(values) -> list[stats_flags.Flag]:
+    """Flags of a row (dict or ItemStatistic) under the current settings."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    key = get("key") or ""
+    upper, lower = get("option_rates_upper") or {}, get("option_rates_lower") or {}
+    if "+" in key or any("+" in label for label in upper):
+        # Multiple response: judge each distractor option, not each combination.
+        upper, lower, key = per_option(upper), per_option(lower), key.split("+")
+    return stats_flags.item_flags(
+        n_responses=get("n_responses"),
+        p=get("p"),
+        item_rest=get("item_rest"),
+        option_rates_upper=upper,
+        option_rates_lower=lower,
+        key=key,
+        infit=get("infit"),
+        outfit=get("outfit"),
+        rules=flag_rules(),
+    )
+
+
+def criterion_statistics(
+    scores: np.ndarray, rest: np.ndarray, group_score: np.ndarray, choices, key: str
+) -> dict:
+    """Classical statistics of one item against an outside criterion.
+
+    `rest` is the score the item is correlated with (the operational total without the
+    item; for a pretest item the operational total itself); the upper and lower 27% are
+    formed on `group_score`, as scoring.analysis forms them.
+    """
+    n = len(scores)
+    upper_w, lower_w = _group_weights(group_score)
+    overall, upper, lower, _ = _option_analysis(
+        np.asarray(choices, dtype=object).reshape(n, 1), [key or None], n, 1, upper_w, lower_w
+    )
+    return {
+        "p": float(scores.mean()),
+        "point_biserial": _corr(scores, rest + scores),
+        "item_rest": _corr(scores, rest),
+        "discrimination_index": float(
+            upper_w @ scores / upper_w.sum() - lower_w @ scores / lower_w.sum()
+        ),
+        "option_rates_all": overall[0],
+        "option_rates_upper": upper[0],
+        "option_rates_lower": lower[0],
+    }
+
+
+# --- Classical statistics of one form --------------------------------------------------------
+def form_classical(data: FormResponses) -> tuple[dict | None, list[dict]]:
+    """(form statistic fields or None, item rows) for one form's matrix."""
+    if data.n == 0:
+        return None, []
+    op = data.operational
+    total = data.operational_total()
+    rows: list[dict] = []
+    form_fields = None
+    if op:
+        choices = np.empty((data.n, len(op)), dtype=object)
+        for index, j in enumerate(op):
+            choices[:, index] = data.choices(j)
+        result = item_analysis(
+            data.scores[:, op], choices=choices, keys=[data.columns[j].key_label for j in op]
+        )
+        for index, j in enumerate(op):
+            column = data.columns[j]
+            rows.append(
+                _row(
+                    version_id=column.version_id,
+                    is_pretest=False,
+                    n_responses=data.n,
+                    key=column.key_label,
+                    p=result.p[index],
+                    point_biserial=result.point_biserial[index],
+                    item_rest=result.item_rest[index],
+                    discrimination_index=result.discrimination_index[index],
+                    option_rates_all=result.option_rates[index],
+                    option_rates_upper=result.option_rates_upper[index],
+                    option_rates_lower=result.option_rates_lower[index],
+                )
+            )
+        counts = np.bincount(np.rint(total).astype(int), minlength=len(op) + 1)
+        hurting = []
+        for index in result.items_hurting_reliability()[:HURTING_KEPT]:
+            column = data.columns[op[index]]
+            hurting.append(
+                {
+                    "item_version": column.version_id,
+                    "key": column.item_key,
+                    "position": column.position,
+                    "kr20_if_deleted": round(float(result.kr20_if_deleted[index]), 6),
+                    "gain": round(float(result.kr20_if_deleted[index] - result.kr20), 6),
+                    "p": _num(result.p[index]),
+                    "item_rest": _num(result.item_rest[index]),
+                }
+            )
+        form_fields = {
+            "n_attempts": data.n,
+            "n_items": len(op),
+            "mean": _num(result.mean),
+            "sd": _num(result.sd),
+            "kr20": _num(result.kr20),
+            "sem": _num(result.sem),
+            "score_distribution": {"max": len(op), "counts": [int(c) for c in counts]},
+            "items_hurting_reliability": hurting,
+        }
+    n_op = max(len(op), 1)
+    for j in data.pretest:
+        column = data.columns[j]
+        stats = criterion_statistics(
+            data.scores[:, j], total, total / n_op, data.choices(j), column.key_label
+        )
+        rows.append(
+            _row(
+                version_id=column.version_id,
+                is_pretest=True,
+                n_responses=data.n,
+                key=column.key_label,
+                **stats,
+            )
+        )
+    return form_fields, rows
+
+
+def _pooled_row(pooled: Pooled, *, is_pretest: bool, **rasch) -> dict:
+    stats = criterion_statistics(
+        pooled.scores, pooled.rest, pooled.group_score, pooled.choices, pooled.key_label
+    )
+    return _row(
+        version_id=pooled.version_id,
+        is_pretest=is_pretest,
+        n_responses=len(pooled.scores),
+        key=pooled.key_label,
+        **stats,
+        **rasch,
+    )
+
+
+def _fingerprint(*parts) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        else:
+            digest.update(repr(part).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+# --- Runs -----------------------------------------------------------------------------------
+def _may_run(user) -> bool:
+    return user is not None and user.has_perm("scoring.add_analysisrun")
+
+
+def analysis_request(*, kind: str, by=None, form: ExamForm | None = None) -> AnalysisRun:
+    """Queue an analysis (by None = the scheduler). Returns the run already queued or
+    running for the same kind and form instead of queueing a second one."""
+    if by is not None and not _may_run(by):
+        raise PermissionDenied("You do not have permission to run item analysis.")
+    if kind not in AnalysisKind.values:
+        raise ValidationError(f"Unknown analysis {kind!r}.")
+    if form is not None and kind != AnalysisKind.CLASSICAL:
+        raise ValidationError("Only the classical statistics are computed for one form.")
+    if form is not None and form.kind != FormKind.EXAM:
+        raise ValidationError("Practice sets are not analysed.")
+    with transaction.atomic():
+        existing = AnalysisRun.objects.active().filter(kind=kind, form=form).first()
+        if existing is not None:
+            return existing
+        run = AnalysisRun.objects.create(kind=kind, form=form, requested_by=by)
+        transaction.on_commit(lambda: _queue(run.pk))
+    return run
+
+
+def _queue(run_id: int) -> None:
+    from scoring.stats_tasks import run_item_analysis
+
+    result = run_item_analysis.delay(run_id)
+    AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id or ""))
+
+
+def _progress(run_id: int) -> Progress:
+    def report(percent: int, message: str) -> None:
+        AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            progress=max(0, min(99, int(percent))), message=message
+        )
+
+    return report
+
+
+def _claim(run_id: int, now: dt.datetime) -> bool:
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.QUEUED:
+        return False  # done, running elsewhere, or delivered twice by the broker
+    AnalysisRun.objects.filter(
+        kind=run.kind, status=RunStatus.RUNNING, started_at__lt=now - STALE_AFTER
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=now,
+        message="Abandoned: its worker stopped before finishing.",
+    )
+    try:
+        with transaction.atomic():
+            claimed = AnalysisRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+                status=RunStatus.RUNNING, started_at=now, progress=1, message="Started."
+            )
+    except IntegrityError:
+        other = (
+            AnalysisRun.objects.filter(kind=run.kind, status=RunStatus.RUNNING)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        AnalysisRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.SKIPPED,
+            finished_at=now,
+            progress=100,
+            message=f"Skipped: run #{other} of the same analysis was already running; "
+            "its results are the current ones.",
+        )
+        return False
+    return bool(claimed)
+
+
+def analysis_run_execute(*, run_id: int) -> AnalysisRun:
+    """Run a queued analysis to the end (the Celery task's body). Safe to call twice."""
+    now = timezone.now()
+    if not _claim(run_id, now):
+        return AnalysisRun.objects.get(pk=run_id)
+    run = AnalysisRun.objects.select_related("form").get(pk=run_id)
+    progress = _progress(run_id)
+    try:
+        summary = RUNNERS[run.kind](run, progress)
+    except Exception as exc:  # recorded on the run for the instructor, and logged
+        logger.exception("item analysis run %s failed", run_id)
+        AnalysisRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            message=f"Failed: {exc}",
+        )
+    else:
+        AnalysisRun.objects.filter(pk=run_id).update(
+            status=RunStatus.DONE,
+            progress=100,
+            finished_at=timezone.now(),
+            message=summary.pop("message"),
+            summary=summary,
+        )
+    return AnalysisRun.objects.get(pk=run_id)
+
+
+def analysis_nightly() -> list[AnalysisRun]:
+    """The scheduler's runs, in order: the pretest calibration needs the fresh anchors."""
+    runs = []
+    for kind in (AnalysisKind.CLASSICAL, AnalysisKind.RASCH, AnalysisKind.PRETEST):
+        run = AnalysisRun.objects.create(kind=kind)
+        runs.append(analysis_run_execute(run_id=run.pk))
+    return runs
+
+
+def _locked_run(run: AnalysisRun) -> AnalysisRun:
+    """Inside the storing transaction: the run, still ours (not declared abandoned)."""
+    locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status != RunStatus.RUNNING:
+        raise RuntimeError(f"run #{run.pk} is no longer running ({locked.status}); not stored")
+    return locked
+
+
+def _store_items(
+    run: AnalysisRun,
+    *,
+    kind: str,
+    form_id: int | None,
+    fingerprint: str,
+    rows: list[dict],
+    now: dt.datetime,
+) -> int:
+    """Replace the rows computed earlier from the same data, then add these; returns how
+    many were replaced."""
+    replaced, _ = ItemStatistic.objects.filter(
+        kind=kind, form_id=form_id, fingerprint=fingerprint
+    ).delete()
+    ItemStatistic.objects.bulk_create(
+        ItemStatistic(
+            run_id=run.pk,
+            kind=kind,
+            form_id=form_id,
+            fingerprint=fingerprint,
+            computed_at=now,
+            **row,
+        )
+        for row in rows
+    )
+    return replaced
+
+
+def _save_calibrations(values: list[tuple[int, float, float | None, int]], method, now) -> None:
+    ItemCalibration.objects.bulk_create(
+        [
+            ItemCalibration(
+                item_version_id=version_id,
+                difficulty=difficulty,
+                se=se,
+                n_responses=n,
+                method=method,
+                calibrated_at=now,
+            )
+            for version_id, difficulty, se, n in values
+        ],
+        update_conflicts=True,
+        unique_fields=["item_version"],
+        update_fields=["difficulty", "se", "n_responses", "method", "calibrated_at"],
+    )
+
+
+def _run_classical(run: AnalysisRun, progress: Progress) -> dict:
+    form_ids = (
+        [run.form_id]
+        if run.form_id
+        else list(analysed_forms().order_by("pk").values_list("pk", flat=True))
+    )
+    computed = []
+    for number, form_id in enumerate(form_ids, start=1):
+        data = form_responses(form_id=form_id)
+        form_fields, rows = form_classical(data)
+        computed.append((data, form_fields, rows))
+        progress(5 + 85 * number // max(len(form_ids), 1), f"Form {number} of {len(form_ids)}")
+    now = timezone.now()
+    forms, replaced, items = [], 0, 0
+    with transaction.atomic():
+        _locked_run(run)
+        for data, form_fields, rows in computed:
+            if data.n == 0:
+                forms.append({"form": data.form_name, "attempts": 0})
+                continue
+            fingerprint = data.fingerprint()
+            replaced += _store_items(
+                run,
+                kind=AnalysisKind.CLASSICAL,
+                form_id=data.form_id,
+                fingerprint=fingerprint,
+                rows=rows,
+                now=now,
+            )
+            items += len(rows)
+            if form_fields is not None:
+                FormStatistic.objects.filter(form_id=data.form_id, fingerprint=fingerprint).delete()
+                FormStatistic.objects.create(
+                    run_id=run.pk,
+                    form_id=data.form_id,
+                    fingerprint=fingerprint,
+                    computed_at=now,
+                    **form_fields,
+                )
+            forms.append(
+                {
+                    "form": data.form_name,
+                    "attempts": data.n,
+                    "kr20": form_fields and form_fields["kr20"],
+                }
+            )
+    analysed = sum(1 for f in forms if f["attempts"])
+    return {
+        "message": f"Classical statistics of {analysed} form(s), {items} item rows"
+        + (
+            f" (replacing {replaced} computed earlier from the same responses)."
+            if replaced
+            else "."
+        ),
+        "forms": forms,
+        "items": items,
+        "replaced": replaced,
+    }
+
+
+def _load_bank(progress: Progress) -> BankResponses:
+    return bank_responses(
+        progress=lambda done, total: progress(
+            5 + 45 * done // max(total, 1), f"Read form {done} of {total}"
+        )
+    )
+
+
+def _run_rasch(run: AnalysisRun, progress: Progress) -> dict:
+    bank = _load_bank(progress)
+    present = bank.version_ids()
+    versions = sorted(
+        ItemVersion.objects.operational().filter(pk__in=present).values_list("pk", flat=True)
+    )
+    if not versions:
+        return {"message": "No operational items have exam responses yet; nothing calibrated."}
+    x, _ = bank.matrix(versions)
+    x = x[~np.isnan(x).all(axis=1)]
+    progress(55, f"Calibrating {len(versions)} items from {len(x)} attempts (CML)")
+    calibration = calibrate(x, method="cml")
+    b = calibration.difficulties.copy()
+    prior = dict(
+        ItemCalibration.objects.filter(item_version_id__in=versions).values_list(
+            "item_version_id", "difficulty"
+        )
+    )
+    common = [j for j, v in enumerate(versions) if v in prior and calibration.estimable[j]]
+    shift = (
+        float(np.mean([prior[versions[j]] for j in common]) - np.mean(b[common])) if common else 0.0
+    )
+    b = b + shift
+    progress(80, "Item statistics")
+    rows, calibrated = [], []
+    for j, version_id in enumerate(versions):
+        pooled = bank.pooled(version_id)
+        rows.append(
+            _pooled_row(
+                pooled,
+                is_pretest=False,
+                difficulty=b[j],
+                se=calibration.se[j],
+                infit=calibration.infit[j],
+                outfit=calibration.outfit[j],
+            )
+        )
+        if calibration.estimable[j]:
+            calibrated.append(
+                (version_id, float(b[j]), _num(calibration.se[j]), len(pooled.scores))
+            )
+    fingerprint = _fingerprint("rasch", versions, x)
+    now = timezone.now()
+    with transaction.atomic():
+        _locked_run(run)
+        replaced = _store_items(
+            run, kind=AnalysisKind.RASCH, form_id=None, fingerprint=fingerprint, rows=rows, now=now
+        )
+        _save_calibrations(calibrated, "cml", now)
+    skipped = len(versions) - len(calibrated)
+    return {
+        "message": f"Calibrated {len(calibrated)} operational items from {len(x)} exam attempts"
+        + (f"; {skipped} not estimable (everyone right or everyone wrong)" if skipped else "")
+        + (
+            f"; linked to the bank scale through {len(common)} items calibrated before"
+            if common
+            else ""
+        )
+        + ".",
+        "items": len(versions),
+        "calibrated": len(calibrated),
+        "attempts": len(x),
+        "shift": shift,
+        "linking_items": len(common),
+        "converged": bool(calibration.converged),
+        "replaced": replaced,
+    }
+
+
+def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
+    bank = _load_bank(progress)
+    present = bank.version_ids()
+    pretest = sorted(
+        ItemVersion.objects.pretest().filter(pk__in=present).values_list("pk", flat=True)
+    )
+    if not pretest:
+        return {"message": "No pretest items have exam responses yet; nothing calibrated."}
+    anchor_values = dict(
+        ItemCalibration.objects.filter(
+            item_version__status=ItemStatus.OPERATIONAL, item_version_id__in=present
+        ).values_list("item_version_id", "difficulty")
+    )
+    anchors = sorted(anchor_values)
+    versions = anchors + pretest
+    x, _ = bank.matrix(versions)
+    seen_anchor = ~np.isnan(x[:, : len(anchors)]).all(axis=1)
+    seen_pretest = ~np.isnan(x[:, len(anchors) :]).all(axis=1)
+    x = x[seen_anchor & seen_pretest]
+    free = len(anchors) + np.arange(len(pretest))
+    reached = ~np.isnan(x[:, free]).all(axis=0) if len(x) else np.zeros(len(pretest), bool)
+    difficulties = np.full(len(pretest), np.nan)
+    se = infit = outfit = np.full(len(pretest), np.nan)
+    estimable = np.zeros(len(pretest), bool)
+    if anchors and reached.any():
+        # Anchors nobody in these attempts saw carry no information; leave them out.
+        used = np.flatnonzero(~np.isnan(x[:, : len(anchors)]).all(axis=0))
+        keep = np.concatenate([used, free[reached]])
+        progress(
+            55,
+            f"Calibrating {int(reached.sum())} pretest items against {len(anchors)} anchors (CML)",
+        )
+        calibration = calibrate(
+            x[:, keep],
+            method="cml",
+            anchors={j: anchor_values[anchors[a]] for j, a in enumerate(used)},
+        )
+        idx = np.flatnonzero(reached)
+        part = slice(len(used), None)
+        difficulties[idx] = calibration.difficulties[part]
+        se, infit, outfit = se.copy(), infit.copy(), outfit.copy()
+        se[idx] = calibration.se[part]
+        infit[idx] = calibration.infit[part]
+        outfit[idx] = calibration.outfit[part]
+        estimable[idx] = calibration.estimable[part]
+    progress(80, "Item statistics")
+    rows, calibrated = [], []
+    for j, version_id in enumerate(pretest):
+        pooled = bank.pooled(version_id)
+        rows.append(
+            _pooled_row(
+                pooled,
+                is_pretest=True,
+                difficulty=difficulties[j],
+                se=se[j],
+                infit=infit[j],
+                outfit=outfit[j],
+            )
+        )
+        if estimable[j]:
+            calibrated.append((version_id, float(difficulties[j]), _num(se[j]), len(pooled.scores)))
+    fingerprint = _fingerprint("pretest", versions, [anchor_values[v] for v in anchors], x)
+    now = timezone.now()
+    with transaction.atomic():
+        _locked_run(run)
+        replaced = _store_items(
+            run,
+            kind=AnalysisKind.PRETEST,
+            form_id=None,
+            fingerprint=fingerprint,
+            rows=rows,
+            now=now,
+        )
+        _save_calibrations(calibrated, ANCHORED, now)
+    unreached = int((~reached).sum())
+    message = f"Calibrated {len(calibrated)} of {len(pretest)} pretest items"
+    if anchors:
+        message += f" on the bank scale ({len(anchors)} operational items as anchors)"
+    else:
+        message += (
+            ": no operational item is calibrated yet, so there are no anchors; "
+            "run the Rasch calibration first"
+        )
+    if anchors and unreached:
+        message += f"; {unreached} appear on no form with a calibrated operational item"
+    return {
+        "message": message + ".",
+        "pretest_items": len(pretest),
+        "calibrated": len(calibrated),
+        "anchors": len(anchors),
+        "attempts": int(len(x)),
+        "replaced": replaced,
+    }
+
+
+RUNNERS: dict[str, Callable[[AnalysisRun, Progress], dict]] = {
+    AnalysisKind.CLASSICAL: _run_classical,
+    AnalysisKind.RASCH: _run_rasch,
+    AnalysisKind.PRETEST: _run_pretest,
+}
+
+
+# --- Pretest promotion ----------------------------------------------------------------------
+def pretest_promotion_problems(*, version: ItemVersion) -> list[str]:
+    """Every reason the version cannot be promoted now (empty: it can)."""
+    problems = []
+    rules = flag_rules()
+    if version.status != ItemStatus.PRETEST:
+        problems.append(f"It is {ItemStatus(version.status).label.lower()}, not a pretest item.")
+    statistic = item_latest_statistic(version=version, kind=AnalysisKind.PRETEST)
+    if statistic is None:
+        problems.append(
+            "It has no statistics from the anchored calibration of pretest items yet; "
+            "run that analysis first."
+        )
+    else:
+        if statistic.n_responses < rules["min_responses"]:
+            problems.append(
+                f"Too few responses: {statistic.n_responses}, at least "
+                f"{rules['min_responses']} are required."
+            )
+        for flag in stats_flags.blocking(statistic_flags(statistic), rules):
+            if flag.code != stats_flags.TOO_FEW_RESPONSES:
+                problems.append(f"{stats_flags.LABELS.get(flag.code, flag.code)}: {flag.message}")
+    calibration = ItemCalibration.objects.filter(item_version=version).first()
+    if calibration is None or calibration.method != ANCHORED:
+        problems.append(
+            "It has no calibrated difficulty on the bank scale from the anchored calibration."
+        )
+    return problems
+
+
+@transaction.atomic
+def pretest_promote(*, version: ItemVersion, by, note: str = "") -> PretestPromotion:
+    """Make a clean, calibrated pretest item operational, carrying its difficulty.
+
+    Refused with ValidationError listing every reason otherwise; every promotion is
+    recorded with the statistics it was decided on.
+    """
+    if by is None or not (
+        by.has_perm("scoring.add_pretestpromotion")
+        and by.has_perm("questionbank.activate_itemversion")
+    ):
+        raise PermissionDenied("You do not have permission to promote pretest items.")
+    version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    problems = pretest_promotion_problems(version=version)
+    if problems:
+        raise ValidationError(problems)
+    statistic = item_latest_statistic(version=version, kind=AnalysisKind.PRETEST)
+    calibration = ItemCalibration.objects.get(item_version=version)
+    item_version_transition(
+        version=version,
+        to_status=ItemStatus.OPERATIONAL,
+        by=by,
+        note=note
+        or f"Promoted from pretest: b = {calibration.difficulty:.3f} on the bank scale, "
+        f"{statistic.n_responses} responses.",
+    )
+    snapshot = {
+        name: getattr(statistic, name)
+        for name in (
+            "n_responses",
+            "p",
+            "point_biserial",
+            "item_rest",
+            "discrimination_index",
+            "difficulty",
+            "se",
+            "infit",
+            "outfit",
+            "key",
+            "option_rates_all",
+            "option_rates_upper",
+            "option_rates_lower",
+            "flags",
+        )
+    }
+    snapshot.update(statistic_id=statistic.pk, computed_at=statistic.computed_at.isoformat())
+    return PretestPromotion.objects.create(
+        item_version=version,
+        by=by,
+        difficulty=calibration.difficulty,
+        se=calibration.se,
+        n_responses=statistic.n_responses,
+        statistics=snapshot,
+        note=note,
+    )
+
+
+# --- Balanced assembly --------------------------------------------------------------------
+@dataclass
+class DifficultyReport:
+    form: str
+    base_form: str
+    n_items: int
+    mean: float | None
+    sd: float | None
+    base_mean: float | None
+    base_sd: float | None
+    mean_tolerance: float
+    sd_tolerance: float
+    uncalibrated: list[str] = field(default_factory=list)
+    base_uncalibrated: list[str] = field(default_factory=list)
+
+    @property
+    def mean_difference(self) -> float | None:
+        if self.mean is None or self.base_mean is None:
+            return None
+        return self.mean - self.base_mean
+
+    @property
+    def sd_difference(self) -> float | None:
+        if self.sd is None or self.base_sd is None:
+            return None
+        return self.sd - self.base_sd
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        if self.uncalibrated:
+            out.append(
+                f"{len(self.uncalibrated)} operational item(s) of {self.form} have no calibrated "
+                f"difficulty: {', '.join(self.uncalibrated[:10])}"
+            )
+        if self.base_uncalibrated:
+            out.append(
+                f"{len(self.base_uncalibrated)} operational item(s) of the base form "
+                f"{self.base_form} have no calibrated difficulty: "
+                f"{', '.join(self.base_uncalibrated[:10])}"
+            )
+        dm, ds = self.mean_difference, self.sd_difference
+        if dm is not None and abs(dm) > self.mean_tolerance:
+            out.append(
+                f"Mean difficulty {self.mean:.3f} differs from the base form's "
+                f"{self.base_mean:.3f} by {dm:+.3f} logits (allowed ±{self.mean_tolerance})"
+            )
+        if ds is not None and abs(ds) > self.sd_tolerance:
+            out.append(
+                f"Spread (sd) of difficulties {self.sd:.3f} differs from the base form's "
+                f"{self.base_sd:.3f} by {ds:+.3f} logits (allowed ±{self.sd_tolerance})"
+            )
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def distance(self) -> float:
+        """How far outside the bounds, in multiples of the tolerances (≤ 1: inside)."""
+        dm, ds = self.mean_difference, self.sd_difference
+        if dm is None or ds is None:
+            return math.inf
+        return max(abs(dm) / self.mean_tolerance, abs(ds) / self.sd_tolerance)
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (
+                f"{self.form} is balanced against {self.base_form}: mean {self.mean:.3f} "
+                f"(base {self.base_mean:.3f}), sd {self.sd:.3f} (base {self.base_sd:.3f})."
+            )
+        return (
+            f"{self.form} is not balanced against {self.base_form}: "
+            + "; ".join(self.problems)
+            + "."
+        )
+
+
+def _difficulties(form: ExamForm) -> tuple[list[float], list[str]]:
+    rows = list(
+        FormItem.objects.filter(form=form, is_pretest=False)
+        .order_by("position")
+        .values_list("item_version__item__key", "item_version__calibration__difficulty")
+    )
+    return [b for _, b in rows if b is not None], [key for key, b in rows if b is None]
+
+
+def form_difficulty_check(
+    *,
+    form: ExamForm,
+    base_form: ExamForm | None = None,
+    mean_tolerance: float = 0.15,
+    sd_tolerance: float = 0.15,
+) -> DifficultyReport:
+    """Compare the calibrated difficulties of a form's operational items with its base
+    form's: the mean and the spread (population sd) must each be within the tolerance
+    (logits). `base_form` defaults to the blueprint's base form."""
+    if base_form is None:
+        base = BaseForm.objects.select_related("form").filter(blueprint_id=form.blueprint_id)
+        base_form = base.first().form if base.exists() else None
+    if base_form is None:
+        raise ValidationError(f"{form} has no base form to be balanced against.")
+    b, missing = _difficulties(form)
+    base_b, base_missing = _difficulties(base_form)
+    return DifficultyReport(
+        form=form.name,
+        base_form=base_form.name,
+        n_items=len(b) + len(missing),
+        mean=float(np.mean(b)) if b else None,
+        sd=float(np.std(b)) if b else None,
+        base_mean=float(np.mean(base_b)) if base_b else None,
+        base_sd=float(np.std(base_b)) if base_b else None,
+        mean_tolerance=mean_tolerance,
+        sd_tolerance=sd_tolerance,
+        uncalibrated=missing,
+        base_uncalibrated=base_missing,
+    )
+
+
+@dataclass
+class BalancedAssembly:
+    form: ExamForm
+    report: DifficultyReport
+    seed: int
+    tries: int
+    balanced: bool
+
+    @property
+    def message(self) -> str:
+        if self.balanced:
+            return f"Seed {self.seed} (try {self.tries}): {self.report}"
+        return (
+            f"No seed in {self.tries} tries gave a form within the bounds; kept the closest, "
+            f"seed {self.seed}, as a draft for you to review. {self.report}"
+        )
+
+
+class _Discard(Exception):
+    def __init__(self, report: DifficultyReport):
+        self.report = report
+
+
+def form_assemble_balanced(
+    *,
+    blueprint: Blueprint,
+    seed: int,
+    name: str,
+    by=None,
+    base_form: ExamForm | None = None,
+    tries: int = 50,
+    mean_tolerance: float = 0.15,
+    sd_tolerance: float = 0.15,
+) -> BalancedAssembly:
+    """Assemble with seeds seed, seed + 1, ... until the form's difficulties are within
+    the bounds of the base form's; if none is, keep the closest (balanced False)."""
+    if base_form is None:
+        base = BaseForm.objects.select_related("form").filter(blueprint=blueprint).first()
+        if base is None:
+            raise ValidationError(f"The blueprint {blueprint} has no base form to balance against.")
+        base_form = base.form
+    _, base_missing = _difficulties(base_form)
+    if base_missing:
+        raise ValidationError(
+            f"{len(base_missing)} operational item(s) of the base form {base_form} have no "
+            f"calibrated difficulty ({', '.join(base_missing[:10])}); run the Rasch calibration."
+        )
+    if tries < 1:
+        raise ValueError("tries must be at least 1")
+    best: tuple[float, int] | None = None
+    for number in range(tries):
+        current = seed + number
+        try:
+            with transaction.atomic():
+                form = form_assemble(blueprint=blueprint, seed=current, name=name, by=by)
+                report = form_difficulty_check(
+                    form=form,
+                    base_form=base_form,
+                    mean_tolerance=mean_tolerance,
+                    sd_tolerance=sd_tolerance,
+                )
+                if report.ok:
+                    return BalancedAssembly(form, report, current, number + 1, True)
+                raise _Discard(report)
+        except _Discard as discarded:
+            if best is None or discarded.report.distance < best[0]:
+                best = (discarded.report.distance, current)
+    form = form_assemble(blueprint=blueprint, seed=best[1], name=name, by=by)
+    report = form_difficulty_check(
+        form=form, base_form=base_form, mean_tolerance=mean_tolerance, sd_tolerance=sd_tolerance
+    )
+    return BalancedAssembly(form, report, best[1], tries, False)

@@ -1,0 +1,26 @@
+"""Celery tasks for scoring: thin, they take ids and call services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from exams.models import Attempt
+from scoring import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="scoring.tasks.score_attempt", acks_late=True)
+def score_attempt(attempt_id: int) -> int | None:
+    """Score a submitted or expired attempt (idempotent); returns its scaled score."""
+    try:
+        result = services.attempt_score(attempt_id=attempt_id)
+    except Attempt.DoesNotExist:
+        logger.warning("score_attempt: attempt %s does not exist", attempt_id)
+        return None
+    except services.AttemptNotFinished as exc:
+        logger.warning("score_attempt: %s", exc)
+        return None
+    return result.scaled_score

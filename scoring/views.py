@@ -1,0 +1,60 @@
+"""The candidate's score report and exam history: thin views over scoring.selectors."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateformat import format as date_format
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from exams.models import Attempt
+from scoring import charts, selectors
+
+
+def _attempt_for(request, pk: int) -> Attempt:
+    """The signed-in user's own attempt, or 404: others' attempts do not exist for them."""
+    return get_object_or_404(Attempt.objects.select_related("form"), pk=pk, candidate=request.user)
+
+
+def _history_context(user) -> dict:
+    rows = selectors.exam_history(user=user)
+    scored = [r for r in rows if r.result is not None and r.result.scaled_score is not None]
+    points = [
+        charts.TrendPoint(
+            label=r.attempt.form.name,
+            when=date_format(r.when, "M j, Y"),
+            scaled=r.result.scaled_score,
+            passed=bool(r.result.passed),
+        )
+        for r in scored
+    ]
+    # The chart's text is escaped by charts.trend_chart itself.
+    chart = mark_safe(charts.trend_chart(points)) if points else None  # noqa: S308
+    return {"history": rows, "trend_chart": chart}
+
+
+@login_required
+@require_GET
+def report(request, pk: int):
+    attempt = _attempt_for(request, pk)
+    if attempt.is_in_progress:
+        return redirect("exams:attempt", pk)
+    report = selectors.attempt_report(attempt=attempt)
+    domain_chart = None
+    if report.domains:
+        bars = [
+            charts.DomainBar(d.number, d.name, d.percent, d.expected, d.band)
+            for d in report.domains
+        ]
+        domain_chart = mark_safe(charts.domain_chart(bars, margin=report.margin))  # noqa: S308
+    context = {"report": report, "attempt": attempt, "domain_chart": domain_chart}
+    if not report.is_practice:
+        context.update(_history_context(request.user))
+    return render(request, "scoring/report.html", context)
+
+
+@login_required
+@require_GET
+def history(request):
+    return render(request, "scoring/history.html", _history_context(request.user))

@@ -1,0 +1,176 @@
+"""Figures against hand-computed cohorts (see hand_cohort in conftest for the people).
+
+Cohort A: 6 candidates; sat = alice, bob, carol, frank (erin is still in progress, dave
+never started) = 4; finished exam attempts = 2 + 1 + 1 + 1 = 5; scored candidates =
+alice, bob, carol = 3; first attempts passed = bob = 1/3; best attempts passed = alice
+(retake) and bob = 2/3; scored attempts 280, 310, 320, 250: mean 290, median 295.
+"""
+
+import datetime as dt
+
+import pytest
+
+from cohorts import selectors
+from cohorts.selectors import Filters
+
+from .conftest import make_cohort, make_form, sit
+
+pytestmark = pytest.mark.django_db
+
+
+def figures_of(cohort, filters=selectors.NO_FILTERS):
+    return selectors.cohort_figures(cohort_ids=[cohort.pk], filters=filters)[cohort.pk]
+
+
+def test_cohort_figures_match_the_hand_computed_cohort(hand_cohort):
+    f = figures_of(hand_cohort["cohort"])
+    assert (f.candidates, f.sat, f.attempts) == (6, 4, 5)
+    assert (f.scored_candidates, f.first_passed, f.best_passed) == (3, 1, 2)
+    assert f.first_pass_rate == pytest.approx(1 / 3)
+    assert f.best_pass_rate == pytest.approx(2 / 3)
+    assert f.scored_attempts == 4
+    assert f.mean_scaled == pytest.approx(290)
+    assert f.median_scaled == pytest.approx(295)
+
+
+def test_first_attempt_is_the_earliest_sitting_not_the_first_row_inserted(hand_cohort):
+    # alice's 310 was inserted before her earlier 280: her first attempt still failed.
+    f = figures_of(hand_cohort["cohort"], Filters(date_from=dt.date(2026, 1, 1)))
+    assert f.first_passed == 1
+
+
+def test_practice_attempts_never_count(hand_cohort, django_user_model, manager, form):
+    from .conftest import make_candidate
+
+    only_practice = make_candidate(django_user_model, "pat")
+    cohort = make_cohort("Practice only", managers=[manager], candidates=[only_practice])
+    sit(only_practice, form, scaled=380, mode="practice")
+    f = figures_of(cohort)
+    assert (f.candidates, f.sat, f.attempts, f.scored_attempts) == (1, 0, 0, 0)
+    assert f.first_pass_rate is None and f.mean_scaled is None
+
+
+def test_each_cohort_counts_only_its_members(hand_cohort):
+    figures = selectors.cohort_figures(
+        cohort_ids=[hand_cohort["cohort"].pk, hand_cohort["cohort_b"].pk]
+    )
+    b = figures[hand_cohort["cohort_b"].pk]
+    assert (b.candidates, b.sat, b.attempts, b.first_passed, b.best_passed) == (1, 1, 1, 1, 1)
+    assert b.median_scaled == 390
+    assert figures[hand_cohort["cohort"].pk].candidates == 6
+
+
+def test_a_cohort_without_members_has_zeros_and_no_rates(manager):
+    cohort = make_cohort("Empty", managers=[manager])
+    f = figures_of(cohort)
+    assert (f.candidates, f.sat, f.attempts) == (0, 0, 0)
+    assert f.first_pass_rate is None and f.best_pass_rate is None and f.median_scaled is None
+
+
+def test_median_of_an_odd_count_is_the_middle_score(django_user_model, manager, form):
+    from .conftest import make_candidate
+
+    people = [make_candidate(django_user_model, f"p{i}") for i in range(3)]
+    cohort = make_cohort("Odd", managers=[manager], candidates=people)
+    for person, score in zip(people, [200, 330, 301], strict=True):
+        sit(person, form, scaled=score)
+    f = figures_of(cohort)
+    assert f.median_scaled == 301
+    assert f.mean_scaled == pytest.approx(277)
+
+
+def test_filter_by_form_keeps_only_that_forms_attempts(hand_cohort):
+    f = figures_of(hand_cohort["cohort"], Filters(form_id=hand_cohort["other_form"].pk))
+    assert (f.sat, f.attempts, f.scored_candidates, f.first_passed) == (1, 1, 1, 1)
+    assert f.candidates == 6  # membership does not depend on the filters
+
+
+def test_filter_by_date_range_is_inclusive_of_both_days(hand_cohort):
+    # Days 3 (alice 280), 10 (bob 320) and 20 (carol 250) fall in 8–25 January.
+    f = figures_of(
+        hand_cohort["cohort"], Filters(date_from=dt.date(2026, 1, 8), date_to=dt.date(2026, 1, 25))
+    )
+    assert (f.attempts, f.scored_attempts) == (3, 3)
+    assert f.mean_scaled == pytest.approx((280 + 320 + 250) / 3)
+    assert f.first_passed == 1 and f.best_passed == 1
+
+
+def test_cohort_page_distribution_trend_domains_and_readiness(hand_cohort):
+    page = selectors.cohort_page(cohort=hand_cohort["cohort"])
+    counts = {b.low: b.count for b in page.bins if b.count}
+    assert counts == {240: 1, 280: 1, 300: 1, 320: 1}
+    assert page.bins[0].low == 100 and page.bins[-1].high == 400
+    assert [(p.month, p.attempts, p.passed) for p in page.periods] == [
+        (dt.date(2026, 1, 1), 3, 1),
+        (dt.date(2026, 2, 1), 1, 1),
+    ]
+    d1 = next(d for d in page.domains if d.number == 1)
+    d3 = next(d for d in page.domains if d.number == 3)
+    assert d1.cohort_percent == pytest.approx(100 * 100 / 165)
+    assert d1.all_percent == pytest.approx(100 * 155 / 220)  # zed counted, practice not
+    assert d3.cohort_percent == pytest.approx(50.0)
+    assert d3.all_percent == pytest.approx(62.5)
+    assert next(d for d in page.domains if d.number == 2).cohort_percent is None
+
+    order = [r.name for r in page.readiness]
+    assert order == ["Carol", "Alice", "Dave", "Erin", "Frank", "Bob"]
+    alice = page.readiness[1]
+    assert (alice.latest, alice.best, alice.trend, alice.attempts) == (310, 310, 30, 2)
+    assert alice.status == "borderline" and alice.latest_probability == 0.55
+    frank = next(r for r in page.readiness if r.name == "Frank")
+    assert frank.attempts == 1 and frank.latest is None and frank.status == "not-started"
+
+
+def test_candidate_page_lists_exam_attempts_in_order_and_counts_practice_apart(hand_cohort):
+    page = selectors.candidate_page(cohort=hand_cohort["cohort"], user_id=hand_cohort["carol"].pk)
+    assert [a.scaled for a in page.attempts] == [250]
+    assert page.practice_count == 1
+    assert page.attempts[0].domain_percent[1] == pytest.approx(36.4)
+    assert (
+        selectors.candidate_page(cohort=hand_cohort["cohort"], user_id=hand_cohort["zed"].pk)
+        is None
+    )
+
+
+def test_generated_data_figures_agree_with_a_python_recount(manager):
+    """The SQL figures against a straightforward recount over generated data."""
+    from cohorts import demo_data
+    from exams.models import Attempt
+
+    out = demo_data.generate(cohorts=3, candidates=60, attempts=200, managers=[manager], seed=7)
+    assert out.attempts == 200
+    figures = selectors.cohort_figures(cohort_ids=[c.pk for c in out.cohorts])
+    for cohort in out.cohorts:
+        members = set(cohort.memberships.values_list("user_id", flat=True))
+        attempts = list(
+            Attempt.objects.filter(candidate_id__in=members, mode="exam")
+            .exclude(state="in_progress")
+            .select_related("score")
+            .order_by("started_at", "pk")
+        )
+        firsts, bests, scores = {}, {}, []
+        for a in attempts:
+            score = getattr(a, "score", None)
+            if score is None or score.scaled_score is None:
+                continue
+            firsts.setdefault(a.candidate_id, score.passed)
+            bests[a.candidate_id] = bests.get(a.candidate_id, False) or score.passed
+            scores.append(score.scaled_score)
+        f = figures[cohort.pk]
+        assert f.candidates == len(members)
+        assert f.attempts == len(attempts)
+        assert f.sat == len({a.candidate_id for a in attempts})
+        assert f.first_passed == sum(firsts.values())
+        assert f.best_passed == sum(bests.values())
+        if scores:
+            import statistics
+
+            assert f.mean_scaled == pytest.approx(statistics.mean(scores))
+            assert f.median_scaled == pytest.approx(statistics.median(scores))
+
+
+def test_another_form_does_not_leak_into_filters_choice(hand_cohort):
+    unrelated = make_form("Unrelated")
+    names = [f.name for f in selectors.cohort_forms(cohort=hand_cohort["cohort"])]
+    assert names == ["Form One", "Form Two"]
+    assert unrelated.name not in names

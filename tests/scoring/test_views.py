@@ -1,0 +1,211 @@
+"""The score report and history pages, tried by each of the people."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from exams import services as exams_services
+from exams.factories import bank_items
+from exams.models import Attempt, AttemptState
+from scoring import services
+from scoring.factories import finished_attempt, scored_form
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def form():
+    # 10 scored items rated 0.6 → cut 6; two pretest items.
+    return scored_form({1: 6, 2: 4}, pretest=2, rating=0.6, name="Mock A")
+
+
+@pytest.fixture
+def attempt(form, candidate):
+    started = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    attempt = finished_attempt(
+        form,
+        candidate,
+        correct=lambda fi: fi.is_pretest or fi.position % 5 != 0,
+        started_at=started,
+        minutes_used=45,
+    )
+    services.attempt_score(attempt_id=attempt.pk)
+    return attempt
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+def report_url(attempt):
+    return reverse("scoring:report", args=[attempt.pk])
+
+
+def test_owner_sees_scaled_score_pass_domains_time_and_date(client, candidate, attempt):
+    result = attempt.score
+    response = client_for(client, candidate).get(report_url(attempt))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<strong id="scaled-score">{result.scaled_score}</strong>' in html
+    assert ("Pass" if result.passed else "Did not pass") in html
+    assert '<svg class="chart domain-chart"' in html
+    assert "Percent correct per domain" in html
+    assert "1. Coding Knowledge and Skills" in html and "2. Coding Documentation" in html
+    assert "45 min of 1 h 00 min" in html
+    assert "Mar 2, 2026" in html
+    assert "10 percentage points" in html  # the band margin is stated
+
+
+def test_time_used_is_capped_at_the_deadline_for_an_expired_attempt(client, candidate, form):
+    started = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    attempt = finished_attempt(
+        form, candidate, started_at=started, minutes_used=300, state=AttemptState.EXPIRED
+    )
+    services.attempt_score(attempt_id=attempt.pk)
+    html = client_for(client, candidate).get(report_url(attempt)).content.decode()
+    assert "1 h 00 min of 1 h 00 min (time ran out)" in html
+
+
+@pytest.mark.parametrize("who", ["other_candidate", "instructor", "manager"])
+def test_someone_elses_report_is_404(request, client, attempt, who):
+    user = request.getfixturevalue(who)
+    assert client_for(client, user).get(report_url(attempt)).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, attempt):
+    for url in (report_url(attempt), reverse("scoring:history")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+def test_report_of_an_attempt_in_progress_goes_back_to_the_exam(client, candidate, form):
+    attempt = exams_services.attempt_start(form=form, candidate=candidate)
+    response = client_for(client, candidate).get(report_url(attempt))
+    assert response.status_code == 302
+    assert response.url == reverse("exams:attempt", args=[attempt.pk])
+
+
+def test_report_before_scoring_says_so_and_reloads(client, candidate, form):
+    attempt = finished_attempt(form, candidate)
+    html = client_for(client, candidate).get(report_url(attempt)).content.decode()
+    assert 'id="score-pending"' in html
+    assert '<meta http-equiv="refresh"' in html
+    assert 'id="scaled-score"' not in html
+
+
+def test_answer_review_only_when_the_form_allows_it(client, candidate, attempt):
+    html = client_for(client, candidate).get(report_url(attempt)).content.decode()
+    assert "Rationale:" not in html
+    assert "does not offer an answer review" in html
+
+    open_form = scored_form({1: 2}, allow_review=True, name="Open review")
+    reviewed = finished_attempt(open_form, candidate)
+    services.attempt_score(attempt_id=reviewed.pk)
+    html = client.get(report_url(reviewed)).content.decode()
+    assert "Rationale:" in html and "Because the guideline says so" in html
+    assert "(your answer)" in html and "(key)" in html
+
+
+def test_practice_report_has_review_and_no_scaled_score_or_history(client, candidate, attempt):
+    bank_items(1, 3)
+    practice = exams_services.practice_start(candidate=candidate, domains=[1], count=3, timed=False)
+    Attempt.objects.filter(pk=practice.pk).update(
+        state=AttemptState.SUBMITTED, submitted_at=practice.started_at + dt.timedelta(minutes=3)
+    )
+    services.attempt_score(attempt_id=practice.pk)
+    html = client_for(client, candidate).get(report_url(practice)).content.decode()
+    assert "Practice never counts towards your exam results" in html
+    assert 'id="scaled-score"' not in html
+    assert "Rationale:" in html
+    assert "Your exam history" not in html
+
+
+def test_report_includes_the_history_with_its_chart_and_table(client, candidate, attempt):
+    html = client_for(client, candidate).get(report_url(attempt)).content.decode()
+    assert "Your exam history" in html
+    assert 'aria-labelledby="trend-title" aria-describedby="trend-desc"' in html
+    assert "Scaled scores of your 1 exam attempt</title>" in html
+    assert 'aria-current="true"' in html
+
+
+def test_history_lists_exams_only_with_a_trend_chart(client, candidate, form, attempt):
+    second = finished_attempt(form, candidate, correct=True)
+    services.attempt_score(attempt_id=second.pk)
+    bank_items(1, 2)
+    practice = exams_services.practice_start(candidate=candidate, domains=[1], count=2, timed=False)
+    Attempt.objects.filter(pk=practice.pk).update(
+        state=AttemptState.SUBMITTED, submitted_at=practice.started_at
+    )
+    services.attempt_score(attempt_id=practice.pk)
+
+    html = client_for(client, candidate).get(reverse("scoring:history")).content.decode()
+    assert "Scaled scores of your 2 exam attempts</title>" in html
+    assert html.count(">Report</a>") == 2
+    assert reverse("scoring:report", args=[practice.pk]) not in html
+    assert "400" in html
+
+
+def test_history_empty_state(client, other_candidate, attempt):
+    html = client_for(client, other_candidate).get(reverse("scoring:history")).content.decode()
+    assert "You have not finished an exam yet" in html
+    assert "<svg" not in html
+
+
+def test_report_and_history_queries_do_not_grow_with_items(
+    client, candidate, attempt, django_assert_max_num_queries
+):
+    client_for(client, candidate)
+    with django_assert_max_num_queries(15):
+        client.get(report_url(attempt))
+
+
+# --- Admin: instructors see the table and may override the cut ------------------------------
+def test_instructor_sees_the_table_the_cut_and_its_derivation(client, instructor, form):
+    conversion = form.conversion
+    url = reverse("admin:scoring_scaleconversion_change", args=[conversion.pk])
+    html = client_for(client, instructor).get(url).content.decode()
+    assert "Modified Angoff" in html
+    assert "2 judges, 20 ratings on 10 operational items" in html
+    assert "6.00" in html  # the cut
+    assert "<b>300</b>" in html and "Override the cut" in html
+
+
+def test_instructor_overrides_the_cut_in_the_admin(client, instructor, form):
+    conversion = form.conversion
+    url = reverse("admin:scoring_scaleconversion_override", args=[conversion.pk])
+    client_for(client, instructor)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"cut": "7", "reason": ""})
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    response = client.post(url, {"cut": "7", "reason": "Second panel review"})
+    assert response.status_code == 302
+    conversion.refresh_from_db()
+    assert (conversion.cut, conversion.raw_passing_score) == (7.0, 7)
+    assert conversion.overridden_by == instructor
+    html = client.get(reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]))
+    assert "Reason: Second panel review" in html.content.decode()
+
+
+def test_candidates_and_managers_cannot_override(client, candidate, manager, form):
+    url = reverse("admin:scoring_scaleconversion_override", args=[form.conversion.pk])
+    assert client_for(client, candidate).get(url).status_code == 302  # not staff: admin login
+    client.logout()
+    response = client_for(client, manager).post(url, {"cut": "7", "reason": "x"})
+    assert response.status_code in (302, 403)
+    form.conversion.refresh_from_db()
+    assert form.conversion.method == "angoff"
