@@ -79,6 +79,21 @@ def restore_migration_data() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process unless a test starts a real worker (and turns this off).
+
+    With REDIS_URL set the project sends tasks to Redis; a test without a worker would wait
+    for them forever.
+    """
+    from ccs_sim.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: cached pages, form rows and DRG results of one
     test must not answer for another's data."""
