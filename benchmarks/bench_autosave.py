@@ -18,7 +18,7 @@ What it does, in one run:
 6. checks that every acknowledged save is in the database (target: zero lost).
 
 Only 127.0.0.1 is ever contacted. Environment: BENCH_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/helper_exams_bench), BENCH_REDIS_URL (default
+postgres://postgres@127.0.0.1:5432/ccs_bench_autosave), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/5), BENCH_SECONDS (per saturation phase, default 15),
 BENCH_WORKERS (gunicorn workers, default 2 x cores + 1), BENCH_PORT (default 8765).
 """
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
 DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helper_exams_bench"
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ccs_bench_autosave"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -119,6 +119,9 @@ def build_fixture() -> dict:
         {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}, pretest=10, minutes=240, name="Bench"
     )
     form = services.form_assemble(blueprint=blueprint, seed=1, name="Bench form", by=None)
+    from scoring.factories import judges, operational_versions, rate
+
+    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="angoff-judge"))
     form = services.form_publish(form=form, by=None)
     services.form_set_availability(form=form, available_to_all=True)
 
