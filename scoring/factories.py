@@ -9,7 +9,6 @@ so each test decides when scoring runs.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 
 from django.contrib.auth import get_user_model
@@ -21,22 +20,6 @@ from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormItem,
 from questionbank.models import AngoffRating, ItemStatus, ItemVersion, Option
 from scoring import services
 from scoring.models import ItemCalibration
-
-
-def restore_migration_data() -> None:
-    """Re-create the rows data migrations make (domains, role groups); idempotent.
-
-    For transactional tests: the flush that ends one empties these tables, and
-    serialized_rollback cannot put them back once Playwright's event loop runs in the test
-    thread (the test then sees a fresh connection object, without the serialized copy
-    Django keeps on the original one).
-    """
-    from django.apps import apps
-
-    from ccs_sim.roles import sync_roles
-
-    importlib.import_module("questionbank.migrations.0002_ccs_domains").create_domains(apps, None)
-    sync_roles()
 
 
 def judges(count: int, *, prefix: str = "judge") -> list:

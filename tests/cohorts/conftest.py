@@ -23,14 +23,6 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 def make_form(name: str | None = None, **fields):
     from exams.models import ExamForm, FormKind, FormStatus
 

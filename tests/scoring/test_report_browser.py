@@ -9,34 +9,10 @@ import pytest
 from exams.models import Attempt, AttemptState, FormItem
 from questionbank.models import Option
 from scoring import tasks
-from scoring.factories import finished_attempt, restore_migration_data, scored_form
+from scoring.factories import finished_attempt, scored_form
 from scoring.models import AttemptResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def migration_data(transactional_db):
-    restore_migration_data()
-
-
-@pytest.fixture(autouse=True)
-def eager_celery():
-    """Queued tasks run in-process: no worker runs during these tests, even with REDIS_URL."""
-    from ccs_sim.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
 
 
 @pytest.fixture

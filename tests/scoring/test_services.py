@@ -24,23 +24,14 @@ from scoring.factories import (
     operational_versions,
     publish,
     rate,
-    restore_migration_data,
     scored_form,
 )
 from scoring.models import AttemptResult, BaseForm, ConversionMethod, ScaleConversion
 from scoring.rasch import equated_conversion, estimate_theta, expected_score
 from scoring.scale import conversion_table
+from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    # exams caches a published form's delivery rows by pk; pks repeat across tests.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
 
 
 def keys_of(form, *, pretest=False):
@@ -439,8 +430,7 @@ def test_history_is_the_candidates_own_finished_exams_oldest_first(candidate, ot
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_scoring_stores_one_result(django_user_model):
     if connection.vendor != "postgresql":
-        pytest.skip("needs a database with row locks and concurrent connections (PostgreSQL)")
-    restore_migration_data()
+        need("needs a database with row locks and concurrent connections (PostgreSQL)")
     candidate = django_user_model.objects.create_user(username="racer")
     form = scored_form({1: 5}, pretest=1)
     attempt = finished_attempt(form, candidate)

@@ -17,14 +17,6 @@ pytestmark = pytest.mark.django_db
 ITEMS = "/admin/questionbank/itemversion/"
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 @pytest.fixture
 def analysed():
     form = analysed_form()

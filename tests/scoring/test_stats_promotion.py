@@ -27,14 +27,6 @@ from tests.scoring.stats_helpers import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 @pytest.fixture
 def analysed():
     form = analysed_form()

@@ -29,14 +29,6 @@ from tests.scoring.stats_helpers import analysed_form, pretest_versions, run, si
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 @pytest.fixture
 def form():
     form = analysed_form()

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-1"
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-
-
 @pytest.fixture
 def form():
     # 10 scored items rated 0.6 → cut 6; two pretest items.
