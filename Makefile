@@ -43,9 +43,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # girth is installed for the calibration comparison only; the app never imports it.
+# The database benchmarks run on the local PostgreSQL unless DATABASE_URL says otherwise
+# (each creates and drops its own throwaway database).
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/ccs_bench
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps "girth==0.8.0"
-	$(BIN)/python -m benchmarks
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DB)} $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
