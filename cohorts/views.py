@@ -147,6 +147,13 @@ def dashboard_export(request):
     )
 
 
+COHORT_FIELDS = ("name", "program", "start_date", "end_date", "instructors", "managers")
+
+
+def _cohort_fields(form) -> dict:
+    return {name: form.cleaned_data[name] for name in COHORT_FIELDS}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def cohort_create(request):
@@ -154,17 +161,8 @@ def cohort_create(request):
         raise Http404("No such page.")
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
-            cohort = services.cohort_create(
-                by=request.user,
-                name=d["name"],
-                program=d["program"],
-                start_date=d["start_date"],
-                end_date=d["end_date"],
-                instructors=d["instructors"],
-                managers=d["managers"],
-            )
+            cohort = services.cohort_create(by=request.user, **_cohort_fields(form))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -469,18 +467,8 @@ def cohort_settings(request, pk: int):
     if request.method == "POST":
         form = CohortForm(request.POST, instance=cohort)
         if form.is_valid():
-            d = form.cleaned_data
             try:
-                services.cohort_update(
-                    cohort=cohort,
-                    by=request.user,
-                    name=d["name"],
-                    program=d["program"],
-                    start_date=d["start_date"],
-                    end_date=d["end_date"],
-                    instructors=d["instructors"],
-                    managers=d["managers"],
-                )
+                services.cohort_update(cohort=cohort, by=request.user, **_cohort_fields(form))
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -519,6 +519,47 @@ def _load_bank(progress: Progress) -> BankResponses:
     )
 
 
+def _store_calibration(
+    run: AnalysisRun,
+    bank: BankResponses,
+    versions: list[int],
+    *,
+    is_pretest: bool,
+    difficulties,
+    se,
+    infit,
+    outfit,
+    estimable,
+    kind: str,
+    method: str,
+    fingerprint: str,
+) -> tuple[int, list[tuple[int, float, float | None, int]]]:
+    """Store a calibration's item statistics and the estimable items' difficulties."""
+    rows, calibrated = [], []
+    for j, version_id in enumerate(versions):
+        pooled = bank.pooled(version_id)
+        rows.append(
+            _pooled_row(
+                pooled,
+                is_pretest=is_pretest,
+                difficulty=difficulties[j],
+                se=se[j],
+                infit=infit[j],
+                outfit=outfit[j],
+            )
+        )
+        if estimable[j]:
+            calibrated.append((version_id, float(difficulties[j]), _num(se[j]), len(pooled.scores)))
+    now = timezone.now()
+    with transaction.atomic():
+        _locked_run(run)
+        replaced = _store_items(
+            run, kind=kind, form_id=None, fingerprint=fingerprint, rows=rows, now=now
+        )
+        _save_calibrations(calibrated, method, now)
+    return replaced, calibrated
+
+
 def _run_rasch(run: AnalysisRun, progress: Progress) -> dict:
     bank = _load_bank(progress)
     present = bank.version_ids()
@@ -543,31 +584,20 @@ def _run_rasch(run: AnalysisRun, progress: Progress) -> dict:
     )
     b = b + shift
     progress(80, "Item statistics")
-    rows, calibrated = [], []
-    for j, version_id in enumerate(versions):
-        pooled = bank.pooled(version_id)
-        rows.append(
-            _pooled_row(
-                pooled,
-                is_pretest=False,
-                difficulty=b[j],
-                se=calibration.se[j],
-                infit=calibration.infit[j],
-                outfit=calibration.outfit[j],
-            )
-        )
-        if calibration.estimable[j]:
-            calibrated.append(
-                (version_id, float(b[j]), _num(calibration.se[j]), len(pooled.scores))
-            )
-    fingerprint = _fingerprint("rasch", versions, x)
-    now = timezone.now()
-    with transaction.atomic():
-        _locked_run(run)
-        replaced = _store_items(
-            run, kind=AnalysisKind.RASCH, form_id=None, fingerprint=fingerprint, rows=rows, now=now
-        )
-        _save_calibrations(calibrated, "cml", now)
+    replaced, calibrated = _store_calibration(
+        run,
+        bank,
+        versions,
+        is_pretest=False,
+        difficulties=b,
+        se=calibration.se,
+        infit=calibration.infit,
+        outfit=calibration.outfit,
+        estimable=calibration.estimable,
+        kind=AnalysisKind.RASCH,
+        method="cml",
+        fingerprint=_fingerprint("rasch", versions, x),
+    )
     skipped = len(versions) - len(calibrated)
     return {
         "message": f"Calibrated {len(calibrated)} operational items from {len(x)} exam attempts"
@@ -634,34 +664,20 @@ def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
         outfit[idx] = calibration.outfit[part]
         estimable[idx] = calibration.estimable[part]
     progress(80, "Item statistics")
-    rows, calibrated = [], []
-    for j, version_id in enumerate(pretest):
-        pooled = bank.pooled(version_id)
-        rows.append(
-            _pooled_row(
-                pooled,
-                is_pretest=True,
-                difficulty=difficulties[j],
-                se=se[j],
-                infit=infit[j],
-                outfit=outfit[j],
-            )
-        )
-        if estimable[j]:
-            calibrated.append((version_id, float(difficulties[j]), _num(se[j]), len(pooled.scores)))
-    fingerprint = _fingerprint("pretest", versions, [anchor_values[v] for v in anchors], x)
-    now = timezone.now()
-    with transaction.atomic():
-        _locked_run(run)
-        replaced = _store_items(
-            run,
-            kind=AnalysisKind.PRETEST,
-            form_id=None,
-            fingerprint=fingerprint,
-            rows=rows,
-            now=now,
-        )
-        _save_calibrations(calibrated, ANCHORED, now)
+    replaced, calibrated = _store_calibration(
+        run,
+        bank,
+        pretest,
+        is_pretest=True,
+        difficulties=difficulties,
+        se=se,
+        infit=infit,
+        outfit=outfit,
+        estimable=estimable,
+        kind=AnalysisKind.PRETEST,
+        method=ANCHORED,
+        fingerprint=_fingerprint("pretest", versions, [anchor_values[v] for v in anchors], x),
+    )
     unreached = int((~reached).sum())
     message = f"Calibrated {len(calibrated)} of {len(pretest)} pretest items"
     if anchors:

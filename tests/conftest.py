@@ -79,7 +79,7 @@ def restore_migration_data() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
+def eager_celery():
     """Tasks run in-process unless a test starts a real worker (and turns this off).
 
     With REDIS_URL set the project sends tasks to Redis; a test without a worker would wait
