@@ -9,7 +9,9 @@ Run from the project root with DATABASE_URL pointing at a PostgreSQL server:
 Data go into a separate database (the test database of DATABASE_URL, "test_<name>"),
 never into DATABASE_URL's own. For the cohort list and the largest cohort's page it
 prints the server time (Django test client, signed in, median of --repeat runs) beside
-the time of the single SQL aggregate the page rests on, and their ratio (target: ≤ 3),
+the time of the single SQL aggregate the page rests on (the list: every cohort's figures,
+cohort_figures_sql; a cohort page: its figures, readiness, histogram, trend and domain
+sums, cohort_page_sql), and their ratio (target: ≤ 3),
 and beside the time of all the page's SQL run on its own. It then checks that the
 number of queries of a cohort page does not depend on the number of candidates.
 """
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         list_url = reverse("cohorts:dashboard")
         page_url = reverse("cohorts:detail", args=[largest])
         list_sql = selectors.cohort_figures_sql(cohort_ids=ids)
-        page_sql = selectors.cohort_figures_sql(cohort_ids=[largest])
+        page_sql = selectors.cohort_page_sql(cohort_id=largest)
 
         rows = []
         for name, url, (sql, params) in [

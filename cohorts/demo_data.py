@@ -25,7 +25,8 @@ from django.utils import timezone
 from ccs_sim.roles import Role
 from cohorts.models import Assignment, Cohort, Membership, MembershipSource, new_enrolment_code
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
-from scoring.models import AttemptResult
+from scoring import results as scoring_results
+from scoring.models import AttemptResult, DomainScore
 
 # The default CCS blueprint's scored items per domain (DESIGN.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
@@ -154,18 +155,18 @@ def _attempt_result(rng, ability: float, conversion) -> dict:
         raw += correct
         domains[number] = (correct, total)
     expected = round(100 * cut / MAX_RAW, 1)
+    # The same shape scoring.services.attempt_score stores, so score reports read it.
     domain_results = {}
     for number, (correct, total) in domains.items():
-        percent = round(100 * correct / total, 1)
-        band = (
-            "below" if percent < expected - 10 else "above" if percent > expected + 10 else "near"
-        )
+        percent = round(100 * correct / total, 2)
         domain_results[str(number)] = {
-            "correct": correct,
-            "total": total,
+            "score": float(correct),
+            "items": total,
             "percent": percent,
             "expected": expected,
-            "band": band,
+            "expected_from": scoring_results.FROM_ANGOFF,
+            "band": scoring_results.band(percent, expected),
+            "margin": scoring_results.BAND_MARGIN,
         }
     if table is not None:
         scaled = int(table[min(len(table) - 1, round(raw * max_raw / MAX_RAW))])
@@ -369,12 +370,20 @@ def generate(
             )
     created = _bulk(Attempt, attempt_objs)
     out.attempts = len(created)
-    _bulk(
+    stored = _bulk(
         AttemptResult,
         [
             AttemptResult(attempt_id=a.pk, item_scores={}, **r)
             for a, r in zip(created, results, strict=True)
             if r is not None
+        ],
+    )
+    _bulk(
+        DomainScore,
+        [
+            DomainScore(result_id=r.pk, domain=int(n), score=d["score"], items=d["items"])
+            for r in stored
+            for n, d in r.domain_results.items()
         ],
     )
     say(f"{len(created)} exam attempts with scores")

@@ -97,6 +97,11 @@ class AssignmentForm(forms.ModelForm):
             "max_attempts": "Attempts allowed",
             "review_policy": "Answer review",
         }
+        help_texts = {
+            # As on the real exam: once started, an attempt keeps its full time.
+            "closes_at": "Leave empty to keep the form open. No attempt starts after this; "
+            "attempts already started keep their full time.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

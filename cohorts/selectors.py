@@ -7,27 +7,31 @@ Figures follow three rules everywhere:
 - a candidate's first attempt is their earliest scored exam attempt, their best attempt
   the highest scaled score; pass rates are over the candidates with a scored attempt.
 
-Every page costs a fixed number of queries whatever the cohort's size: the per-cohort
-figures are one SQL statement (window functions and CTEs, portable between SQLite and
-PostgreSQL), the per-candidate lists one query each plus Python.
+Every page costs a fixed number of queries whatever the cohort's size. Each dashboard
+rests on one aggregate statement (CTEs and window functions, portable between SQLite and
+PostgreSQL): the list on cohort_figures_sql (the figures of many cohorts), a cohort page
+on cohort_page_sql (its figures, readiness list, histogram, trend and domain sums read in
+one pass over the cohort's attempts). Python only shapes what they return.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, FloatField, Func, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from cohorts.models import Assignment, Cohort, Membership, ReviewPolicy
 from exams.models import Attempt, AttemptMode, AttemptState, CandidateProfile, ExamForm
 from questionbank.models import Domain
-from scoring.models import AttemptResult
+from scoring.models import AttemptResult, DomainScore
 
 PASS_SCORE = 300
 SCALE_MIN, SCALE_MAX = 100, 400
@@ -195,6 +199,23 @@ class Filters:
             q &= Q(**{f"{prefix}started_at__lt": self.end})
         return q
 
+    def attempt_where(self, alias: str) -> tuple[str, list]:
+        """SQL for the attempts that count (finished exam attempts), filtered, on the
+        attempt table named `alias`: the condition and its parameters."""
+        adapt = connection.ops.adapt_datetimefield_value
+        where = [f"{alias}.mode = %s", f"{alias}.state <> %s"]
+        params: list = [AttemptMode.EXAM.value, AttemptState.IN_PROGRESS.value]
+        if self.form_id:
+            where.append(f"{alias}.form_id = %s")
+            params.append(self.form_id)
+        if self.start:
+            where.append(f"{alias}.started_at >= %s")
+            params.append(adapt(self.start))
+        if self.end:
+            where.append(f"{alias}.started_at < %s")
+            params.append(adapt(self.end))
+        return " AND ".join(where), params
+
     @property
     def active(self) -> bool:
         return bool(self.form_id or self.date_from or self.date_to)
@@ -241,20 +262,9 @@ def cohort_figures_sql(*, cohort_ids: list[int], filters: Filters = NO_FILTERS):
     membership = Membership._meta.db_table
     attempt = Attempt._meta.db_table
     result = AttemptResult._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
     placeholders = ", ".join(["%s"] * len(cohort_ids)) or "NULL"
     params: list = list(cohort_ids)
-    where = ["a.mode = %s", "a.state <> %s"]
-    where_params: list = [AttemptMode.EXAM.value, AttemptState.IN_PROGRESS.value]
-    if filters.form_id:
-        where.append("a.form_id = %s")
-        where_params.append(filters.form_id)
-    if filters.start:
-        where.append("a.started_at >= %s")
-        where_params.append(adapt(filters.start))
-    if filters.end:
-        where.append("a.started_at < %s")
-        where_params.append(adapt(filters.end))
+    where, where_params = filters.attempt_where("a")
     sql = f"""
 WITH member AS (
     SELECT cohort_id, user_id FROM {membership} WHERE cohort_id IN ({placeholders})
@@ -269,7 +279,7 @@ att AS (
     FROM member m
     JOIN {attempt} a ON a.candidate_id = m.user_id
     LEFT JOIN {result} r ON r.attempt_id = a.id
-    WHERE {" AND ".join(where)}
+    WHERE {where}
 ),
 per_candidate AS (
     SELECT cohort_id, candidate_id, COUNT(*) AS attempts,
@@ -352,24 +362,19 @@ class Readiness:
     user_id: int
     name: str
     email: str
-    joined_at: dt.datetime
-    attempts: int = 0
-    scores: list[int] = field(default_factory=list)  # scaled, in order of sitting
+    attempts: int = 0  # finished exam attempts
+    latest: int | None = None  # scaled score of the latest scored attempt
+    previous: int | None = None  # of the scored attempt before it
+    best: int | None = None
     latest_probability: float | None = None
-    last_sat: dt.datetime | None = None
-
-    @property
-    def latest(self) -> int | None:
-        return self.scores[-1] if self.scores else None
-
-    @property
-    def best(self) -> int | None:
-        return max(self.scores) if self.scores else None
+    last_sat: dt.date | None = None  # the local day of the latest exam attempt
 
     @property
     def trend(self) -> int | None:
         """Change from the previous scored attempt to the latest."""
-        return self.scores[-1] - self.scores[-2] if len(self.scores) >= 2 else None
+        if self.latest is None or self.previous is None:
+            return None
+        return self.latest - self.previous
 
     @cached_property
     def status(self) -> str:
@@ -459,11 +464,12 @@ def _display_name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
-def _bins(scores: list[int]) -> list[Bin]:
+def _bins(distribution: dict[int, int]) -> list[Bin]:
+    """20-point bins of the scaled scores ({score: attempts})."""
     counts = [0] * ((SCALE_MAX - SCALE_MIN) // BIN_WIDTH)
-    for score in scores:
+    for score, n in distribution.items():
         index = min(max(score - SCALE_MIN, 0) // BIN_WIDTH, len(counts) - 1)
-        counts[index] += 1
+        counts[index] += n
     bins = []
     for i, count in enumerate(counts):
         low = SCALE_MIN + i * BIN_WIDTH
@@ -472,52 +478,49 @@ def _bins(scores: list[int]) -> list[Bin]:
     return bins
 
 
-def _periods(rows) -> list[Period]:
+def _median(distribution: dict[int, int]) -> float | None:
+    """The median of the scores counted in {score: attempts}."""
+    total = sum(distribution.values())
+    if not total:
+        return None
+    lower, upper = (total - 1) // 2, total // 2  # 0-based ranks of the middle one or two
+    seen, low_value = 0, None
+    for score in sorted(distribution):
+        seen += distribution[score]
+        if low_value is None and seen > lower:
+            low_value = score
+        if seen > upper:
+            return (low_value + score) / 2
+    return None  # not reached: the ranks are below the total
+
+
+def _periods(days: list[tuple[dt.date, int, int]]) -> list[Period]:
+    """Monthly scored attempts and passes from daily ones."""
     by_month: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
-    tz = timezone.get_current_timezone()  # once: localtime() per row costs a context lookup
-    for started_at, passed in rows:
-        month = started_at.astimezone(tz).date().replace(day=1)
-        by_month[month][0] += 1
-        by_month[month][1] += 1 if passed else 0
+    for day, attempts, passed in days:
+        month = day.replace(day=1)
+        by_month[month][0] += attempts
+        by_month[month][1] += passed
     return [Period(m, n, p) for m, (n, p) in sorted(by_month.items())]
 
 
-class JsonNumber(Func):
-    """A number inside a JSON column by object keys: ("1", "correct") -> doc["1"]["correct"].
-
-    Django's key transforms read a numeric key such as "1" as an array index on SQLite,
-    and domain results are keyed by domain number, so the path is spelled out here.
-    """
-
-    output_field = FloatField()
-
-    def __init__(self, field: str, *path: str):
-        super().__init__(F(field))
-        self.path = [str(p) for p in path]
-
-    def as_sql(self, compiler, connection, **extra):
-        lhs, params = compiler.compile(self.source_expressions[0])
-        path = "$" + "".join(f'."{p}"' for p in self.path)
-        return f"CAST(json_extract({lhs}, %s) AS REAL)", [*params, path]
-
-    def as_postgresql(self, compiler, connection, **extra):
-        lhs, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(({lhs} #>> %s::text[]) AS double precision)", [*params, self.path]
+def _domain_sums(results, numbers: list[int]) -> dict[int, tuple[float, int]]:
+    """(points earned, items) per domain over the given score rows: one grouped query."""
+    rows = (
+        DomainScore.objects.filter(result__in=results, domain__in=numbers)
+        .order_by()
+        .values("domain")
+        .annotate(earned=Sum("score"), items=Sum("items"))
+        .values_list("domain", "earned", "items")
+    )
+    return {domain: (float(earned or 0), int(items or 0)) for domain, earned, items in rows}
 
 
-def _domain_sums(queryset, numbers: list[int]) -> dict[str, float | None]:
-    sums = {}
-    for n in numbers:
-        sums[f"c{n}"] = Sum(JsonNumber("domain_results", n, "correct"))
-        sums[f"t{n}"] = Sum(JsonNumber("domain_results", n, "total"))
-    return queryset.aggregate(**sums) if sums else {}
-
-
-def _domain_percent(sums, n: int) -> tuple[float | None, int]:
-    correct, total = sums.get(f"c{n}"), sums.get(f"t{n}")
-    if not total:
+def _domain_percent(sums: dict[int, tuple[float, int]], n: int) -> tuple[float | None, int]:
+    earned, items = sums.get(n, (0.0, 0))
+    if not items:
         return None, 0
-    return 100.0 * (correct or 0) / total, int(total)
+    return 100.0 * earned / items, items
 
 
 def scored_results(filters: Filters = NO_FILTERS):
@@ -529,9 +532,9 @@ def scored_results(filters: Filters = NO_FILTERS):
     ).exclude(attempt__state=AttemptState.IN_PROGRESS)
 
 
-def domain_baseline(*, filters: Filters, numbers: list[int]) -> dict[str, float | None]:
+def domain_baseline(*, filters: Filters, numbers: list[int]) -> dict[int, tuple[float, int]]:
     """Domain sums over all candidates' scored exam attempts (cached a few minutes)."""
-    key = f"cohorts:baseline:v1:{filters.form_id}:{filters.date_from}:{filters.date_to}"
+    key = f"cohorts:baseline:v2:{filters.form_id}:{filters.date_from}:{filters.date_to}"
     sums = cache.get(key)
     if sums is None:
         sums = _domain_sums(scored_results(filters), numbers)
@@ -539,52 +542,133 @@ def domain_baseline(*, filters: Filters, numbers: list[int]) -> dict[str, float 
     return sums
 
 
+def cohort_page_sql(*, cohort_id: int, filters: Filters = NO_FILTERS) -> tuple[str, list]:
+    """The one statement the cohort page rests on (also timed by the bench).
+
+    It reads the cohort's finished exam attempts once (`att`) and returns rows of four
+    kinds, told apart by the first column, in the columns (kind, k, day, n1..n6, x):
+    - "c", one per member: k user id, day of their latest attempt, n1 attempts, n2 latest
+      scaled score, n3 the scaled score before it, n4 best, n5 1 if their first scored
+      attempt passed, n6 1 if any passed, x probability of passing of the latest;
+    - "s", one per scaled score: k score, n1 attempts with it;
+    - "p", one per day with scored attempts: day, n1 scored attempts, n2 passed;
+    - "d", one per domain: k domain number, n1 items, x points earned.
+    Days are local (the current time zone). Scored attempts sort first in both windows,
+    so `nth` 1 is the first scored attempt and `back` 1 and 2 the latest two scored.
+    """
+    attempt = Attempt._meta.db_table
+    result = AttemptResult._meta.db_table
+    day_sql, day_params = connection.ops.datetime_cast_date_sql(
+        "a.started_at", [], timezone.get_current_timezone_name()
+    )
+    where, where_params = filters.attempt_where("a")
+    passed = "CASE WHEN passed THEN 1 ELSE 0 END"
+    sql = f"""
+WITH member AS (
+    SELECT user_id FROM {Membership._meta.db_table} WHERE cohort_id = %s
+),
+att AS (
+    SELECT a.id, a.candidate_id, {day_sql} AS day, r.id AS result_id,
+           r.scaled_score AS scaled, r.passed, r.pass_probability AS probability,
+           ROW_NUMBER() OVER (
+               PARTITION BY a.candidate_id
+               ORDER BY CASE WHEN r.scaled_score IS NULL THEN 1 ELSE 0 END, a.started_at, a.id
+           ) AS nth,
+           ROW_NUMBER() OVER (
+               PARTITION BY a.candidate_id
+               ORDER BY CASE WHEN r.scaled_score IS NULL THEN 1 ELSE 0 END,
+                        a.started_at DESC, a.id DESC
+           ) AS back
+    FROM {attempt} a
+    LEFT JOIN {result} r ON r.attempt_id = a.id
+    WHERE a.candidate_id IN (SELECT user_id FROM member) AND {where}
+)
+SELECT 'c' AS kind, m.user_id AS k, MAX(att.day) AS day, COUNT(att.id) AS n1,
+       MAX(CASE WHEN att.back = 1 THEN att.scaled END) AS n2,
+       MAX(CASE WHEN att.back = 2 THEN att.scaled END) AS n3,
+       MAX(att.scaled) AS n4,
+       MAX(CASE WHEN att.nth = 1 AND att.scaled IS NOT NULL AND att.passed THEN 1 ELSE 0 END)
+           AS n5,
+       MAX(CASE WHEN att.scaled IS NOT NULL AND att.passed THEN 1 ELSE 0 END) AS n6,
+       MAX(CASE WHEN att.back = 1 THEN att.probability END) AS x
+FROM member m LEFT JOIN att ON att.candidate_id = m.user_id
+GROUP BY m.user_id
+UNION ALL
+SELECT 's', scaled, NULL, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL
+FROM att WHERE scaled IS NOT NULL GROUP BY scaled
+UNION ALL
+SELECT 'p', NULL, day, COUNT(*), SUM({passed}), NULL, NULL, NULL, NULL, NULL
+FROM att WHERE scaled IS NOT NULL GROUP BY day
+UNION ALL
+SELECT 'd', d.domain, NULL, SUM(d.items), NULL, NULL, NULL, NULL, NULL, SUM(d.score)
+FROM att JOIN {DomainScore._meta.db_table} d ON d.result_id = att.result_id
+WHERE att.scaled IS NOT NULL GROUP BY d.domain
+"""
+    return sql, [cohort_id, *day_params, *where_params]
+
+
+def _as_date(value) -> dt.date | None:
+    # PostgreSQL returns dates; SQLite the ISO text of one.
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
 def cohort_page(*, cohort: Cohort, filters: Filters = NO_FILTERS) -> CohortPage:
-    """Everything the cohort page shows, in a fixed number of queries."""
-    figures = cohort_figures(cohort_ids=[cohort.pk], filters=filters)[cohort.pk]
-    members = list(
-        Membership.objects.filter(cohort=cohort).values_list(
-            "user_id",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "user__email",
-            "joined_at",
+    """Everything the cohort page shows: one statement for the figures (cohort_page_sql),
+    one for the members' names, two small ones for domains and their baseline."""
+    sql, params = cohort_page_sql(cohort_id=cohort.pk, filters=filters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = {
+        uid: (_display_name(first, last, username), email)
+        for uid, first, last, username, email in Membership.objects.filter(
+            cohort=cohort
+        ).values_list(
+            "user_id", "user__first_name", "user__last_name", "user__username", "user__email"
         )
-    )
-    readiness = {
-        uid: Readiness(uid, _display_name(first, last, username), email, joined)
-        for uid, first, last, username, email, joined in members
     }
-    rows = (
-        Attempt.objects.exams()
-        .finished()
-        .filter(filters.q(), candidate__cohort_memberships__cohort=cohort)
-        .order_by("candidate_id", "started_at", "pk")
-        .values_list(
-            "candidate_id", "started_at", "score__scaled_score", "score__passed",
-            "score__pass_probability",
-        )
-    )  # fmt: skip
-    scores: list[int] = []
-    timeline = []
-    for uid, started_at, scaled, passed, probability in rows:
-        entry = readiness[uid]
-        entry.attempts += 1
-        entry.last_sat = started_at
-        if scaled is None:
-            continue
-        entry.scores.append(scaled)
-        entry.latest_probability = probability
-        scores.append(scaled)
-        timeline.append((started_at, passed))
-    domains = list(Domain.objects.order_by("number").values_list("number", "name"))
-    numbers = [n for n, _ in domains]
-    cohort_sums = _domain_sums(
-        scored_results(filters).filter(attempt__candidate__cohort_memberships__cohort=cohort),
-        numbers,
+    readiness: list[Readiness] = []
+    distribution: dict[int, int] = {}
+    days: list[tuple[dt.date, int, int]] = []
+    cohort_sums: dict[int, tuple[float, int]] = {}
+    first_passed = best_passed = 0
+    for kind, k, day, n1, n2, n3, n4, n5, n6, x in rows:
+        if kind == "c":
+            name, email = names.get(k, (str(k), ""))  # joined since the first statement
+            readiness.append(
+                Readiness(
+                    k, name, email, attempts=n1, latest=n2, previous=n3, best=n4,
+                    latest_probability=x, last_sat=_as_date(day),
+                )
+            )  # fmt: skip
+            first_passed += n5
+            best_passed += n6
+        elif kind == "s":
+            distribution[k] = n1
+        elif kind == "p":
+            days.append((_as_date(day), n1, n2))
+        else:
+            cohort_sums[k] = (float(x or 0), int(n1 or 0))
+    scored_attempts = sum(distribution.values())
+    figures = CohortFigures(
+        candidates=len(readiness),
+        sat=sum(1 for r in readiness if r.attempts),
+        attempts=sum(r.attempts for r in readiness),
+        scored_candidates=sum(1 for r in readiness if r.best is not None),
+        first_passed=first_passed,
+        best_passed=best_passed,
+        scored_attempts=scored_attempts,
+        mean_scaled=(
+            sum(score * n for score, n in distribution.items()) / scored_attempts
+            if scored_attempts
+            else None
+        ),
+        median_scaled=_median(distribution),
     )
-    all_sums = domain_baseline(filters=filters, numbers=numbers)
+    domains = list(Domain.objects.order_by("number").values_list("number", "name"))
+    all_sums = domain_baseline(filters=filters, numbers=[n for n, _ in domains])
     domain_rows = []
     for number, name in domains:
         percent, items = _domain_percent(cohort_sums, number)
@@ -594,20 +678,21 @@ def cohort_page(*, cohort: Cohort, filters: Filters = NO_FILTERS) -> CohortPage:
         cohort=cohort,
         filters=filters,
         figures=figures,
-        bins=_bins(scores),
-        periods=_periods(timeline),
+        bins=_bins(distribution),
+        periods=_periods(days),
         domains=domain_rows,
-        readiness=sorted(readiness.values(), key=_readiness_key),
+        readiness=sorted(readiness, key=_readiness_key),
     )
+
+
+def members_of(cohort: Cohort):
+    """The cohort's member ids, as a subquery (no join through the user table)."""
+    return Membership.objects.filter(cohort=cohort).values("user_id")
 
 
 def cohort_forms(*, cohort: Cohort) -> list[ExamForm]:
     """Forms to filter the cohort page by: assigned to it, or sat by its members."""
-    sat = (
-        Attempt.objects.exams()
-        .filter(candidate__cohort_memberships__cohort=cohort)
-        .values("form_id")
-    )
+    sat = Attempt.objects.exams().filter(candidate_id__in=members_of(cohort)).values("form_id")
     return list(
         ExamForm.objects.exams()
         .filter(Q(pk__in=cohort.assignments.values("form_id")) | Q(pk__in=sat))
@@ -700,22 +785,46 @@ class MemberLine:
     source: str
     time_multiplier: object
     note: str
+    awaiting_password: bool  # enrolled by a manager and never signed in
 
 
-def cohort_members(*, cohort: Cohort) -> list[MemberLine]:
-    rows = (
-        Membership.objects.filter(cohort=cohort)
-        .order_by("user__last_name", "user__first_name", "user__username")
-        .values_list(
-            "user_id", "user__first_name", "user__last_name", "user__username", "user__email",
-            "joined_at", "source", "user__exam_profile__time_multiplier",
-            "user__exam_profile__note",
+MEMBERS_PER_PAGE = 100
+
+
+def cohort_members(*, cohort: Cohort, search: str = "", page: object = 1):
+    """One page of the cohort's members by name (two queries: count and page).
+
+    `search` matches names, usernames and e-mail addresses. An out-of-range page number
+    gives the last page.
+    """
+    rows = Membership.objects.filter(cohort=cohort)
+    search = search.strip()
+    if search:
+        rows = rows.filter(
+            Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
+            | Q(user__username__icontains=search)
+            | Q(user__email__icontains=search)
         )
+    rows = rows.order_by("user__last_name", "user__first_name", "user__username").values_list(
+        "user_id", "user__first_name", "user__last_name", "user__username", "user__email",
+        "joined_at", "source", "user__exam_profile__time_multiplier",
+        "user__exam_profile__note", "user__password", "user__last_login",
     )  # fmt: skip
-    return [
-        MemberLine(uid, _display_name(f, last, u), u, e, j, s, tm, note or "")
-        for uid, f, last, u, e, j, s, tm, note in rows
-    ]
+    members = Paginator(rows, MEMBERS_PER_PAGE).get_page(page)
+    members.object_list = [
+        MemberLine(
+            uid, _display_name(f, last, u), u, e, j, s, tm, note or "",
+            awaiting_password=password.startswith(UNUSABLE_PASSWORD_PREFIX) and seen is None,
+        )
+        for uid, f, last, u, e, j, s, tm, note, password, seen in members.object_list
+    ]  # fmt: skip
+    return members
+
+
+def member_exam_attempts(*, user_id: int) -> int:
+    """How many exam attempts a candidate has (told before they leave a cohort)."""
+    return Attempt.objects.exams().filter(candidate_id=user_id).count()
 
 
 def cohort_assignments(*, cohort: Cohort):

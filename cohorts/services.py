@@ -382,6 +382,47 @@ def cohort_candidate_add(*, cohort: Cohort, name: str, email: str, base_url: str
         raise ValidationError([e.removeprefix("Line 1: ") for e in exc.errors]) from None
 
 
+def member_remove(*, cohort: Cohort, user_id: int) -> str:
+    """Take a candidate out of the cohort; returns their name.
+
+    Their account and attempts stay: they stop counting in this cohort's figures and stop
+    seeing its assigned forms (an attempt already under way can still be finished).
+    """
+    membership = Membership.objects.filter(cohort=cohort, user_id=user_id).select_related("user")
+    membership = membership.first()
+    if membership is None:
+        raise ValidationError("This candidate is not a member of the cohort.")
+    user = membership.user
+    membership.delete()
+    return user.get_full_name() or user.username
+
+
+def _awaiting_password(user) -> bool:
+    return not user.has_usable_password() and user.last_login is None
+
+
+def member_invitation_resend(*, cohort: Cohort, user_id: int, base_url: str) -> str:
+    """E-mail a new set-password link to a member who has never chosen a password.
+
+    Returns the address written to. Refused for accounts already in use: their owners
+    reset a forgotten password themselves from the sign-in page.
+    """
+    membership = Membership.objects.filter(cohort=cohort, user_id=user_id).select_related("user")
+    membership = membership.first()
+    if membership is None:
+        raise ValidationError("This candidate is not a member of the cohort.")
+    user = membership.user
+    if not _awaiting_password(user):
+        raise ValidationError(
+            f"{user.username} has already set a password; they can use “Forgot password” "
+            "on the sign-in page."
+        )
+    if not user.email:
+        raise ValidationError(f"{user.username} has no e-mail address to write to.")
+    _password_email(user=user, cohort=cohort, base_url=base_url).send()
+    return user.email
+
+
 # --- Assignments ----------------------------------------------------------------------
 def _assignment_check_form(form: ExamForm) -> None:
     if not (form.kind == "exam" and form.is_published):

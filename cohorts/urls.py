@@ -22,6 +22,8 @@ urlpatterns = [
     path("<int:pk>/members/", views.members, name="members"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
     path("<int:pk>/members/roster/", views.roster_upload, name="roster_upload"),
+    path("<int:pk>/members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
+    path("<int:pk>/members/<int:user_id>/invite/", views.member_invite, name="member_invite"),
     path(
         "<int:pk>/members/<int:user_id>/accommodation/",
         views.accommodation,

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccs_sim.roles import Role, has_role
@@ -341,9 +342,13 @@ def candidate_export(request, pk: int, user_id: int):
 
 # --- Members, rosters, accommodations ---------------------------------------------------
 def _members_context(request, cohort: Cohort, **extra) -> dict:
+    search = request.GET.get("q", "")[:100]
+    members = selectors.cohort_members(cohort=cohort, search=search, page=request.GET.get("page"))
     return {
         "cohort": cohort,
-        "members": selectors.cohort_members(cohort=cohort),
+        "members": members,
+        "search": search,
+        "member_count": cohort.memberships.count() if search else members.paginator.count,
         "can_manage": _can_manage(request, cohort),
         "add_form": CandidateAddForm(),
         "roster_form": RosterForm(),
@@ -411,14 +416,70 @@ def roster_upload(request, pk: int):
     )
 
 
+def _members_url(cohort: Cohort, back: str) -> str:
+    """Back to the members page the manager came from (its search and page kept)."""
+    members = reverse("cohorts:members", args=[cohort.pk])
+    return back if back.startswith(members) else members
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request, pk: int, user_id: int):
+    """A confirmation page, then the removal (managers only)."""
+    cohort = _cohort_for(request, pk, manage=True)
+    membership = get_object_or_404(cohort.memberships.select_related("user"), user_id=user_id)
+    if request.method == "POST":
+        try:
+            name = services.member_remove(cohort=cohort, user_id=user_id)
+        except ValidationError as exc:  # removed meanwhile, by another manager
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                f"{name} was removed from {cohort.name}. Their account and results are kept.",
+            )
+        return redirect(_members_url(cohort, request.POST.get("next", "")))
+    attempts = selectors.member_exam_attempts(user_id=user_id)
+    return render(
+        request,
+        "cohorts/member_remove.html",
+        {
+            "cohort": cohort,
+            "member": membership.user,
+            "attempts": attempts,
+            "next": _members_url(cohort, request.GET.get("next", "")),
+            "can_manage": True,
+            "tab": "members",
+        },
+    )
+
+
+@login_required
+@require_POST
+def member_invite(request, pk: int, user_id: int):
+    """E-mail a new set-password link to a member who has not chosen a password yet."""
+    cohort = _cohort_for(request, pk, manage=True)
+    get_object_or_404(cohort.memberships, user_id=user_id)
+    try:
+        email = services.member_invitation_resend(
+            cohort=cohort, user_id=user_id, base_url=_base_url(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new link to set a password was sent to {email}.")
+    return redirect(_members_url(cohort, request.POST.get("next", "")))
+
+
 @login_required
 @require_POST
 def accommodation(request, pk: int, user_id: int):
     """Managers and instructors of the cohort set a member's time multiplier."""
     cohort = _cohort_for(request, pk)
     form = AccommodationForm(request.POST)
-    back = request.POST.get("next") or reverse("cohorts:members", args=[cohort.pk])
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    # Only back to a page of this site ("//elsewhere" starts with a slash too).
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("cohorts:members", args=[cohort.pk])
     if not form.is_valid():
         for errors in form.errors.values():

@@ -71,6 +71,28 @@ class AttemptResult(models.Model):
         )
 
 
+class DomainScore(models.Model):
+    """Points earned on one domain's operational items in one scored attempt.
+
+    A copy of AttemptResult.domain_results in rows, written with it: the dashboards sum
+    these over a cohort's attempts with one indexed aggregate, where summing numbers out
+    of the JSON column costs a parse per attempt.
+    """
+
+    result = models.ForeignKey(AttemptResult, on_delete=models.CASCADE, related_name="domains")
+    domain = models.PositiveSmallIntegerField(help_text="The domain's number (1-5 for CCS).")
+    score = models.FloatField(help_text="Points earned (partial credit may make it fractional).")
+    items = models.PositiveSmallIntegerField(help_text="Operational items of the domain.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["result", "domain"], name="domain_score_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt result {self.result_id}, domain {self.domain}: {self.score}/{self.items}"
+
+
 class ItemCalibration(models.Model):
     """An item version's Rasch difficulty on the bank scale.
 

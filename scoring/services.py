@@ -33,6 +33,7 @@ from scoring.models import (
     AttemptResult,
     BaseForm,
     ConversionMethod,
+    DomainScore,
     ItemCalibration,
     ScaleConversion,
 )
@@ -429,6 +430,10 @@ def attempt_score(*, attempt_id: int) -> AttemptResult:
         try:
             with transaction.atomic():
                 result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
+                DomainScore.objects.bulk_create(
+                    DomainScore(result=result, domain=d.domain, score=d.score, items=d.items)
+                    for d in score.domains
+                )
         except IntegrityError:
             return AttemptResult.objects.get(attempt_id=attempt_id)
         Attempt.objects.filter(pk=attempt_id).update(

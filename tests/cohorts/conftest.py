@@ -74,7 +74,7 @@ def sit(
 ):
     """An attempt started `day` days after T0, scored `scaled` unless None."""
     from exams.models import Attempt
-    from scoring.models import AttemptResult
+    from scoring.models import AttemptResult, DomainScore
 
     started = T0 + dt.timedelta(days=day)
     attempt = Attempt.objects.create(
@@ -90,7 +90,7 @@ def sit(
         layout=[],
     )
     if scaled is not None:
-        AttemptResult.objects.create(
+        result = AttemptResult.objects.create(
             attempt=attempt,
             raw_score=scaled / 4,
             max_raw=97,
@@ -98,9 +98,13 @@ def sit(
             passed=scaled >= 300 if passed is None else passed,
             pass_probability=probability,
             domain_results={
-                str(n): {"correct": c, "total": t, "percent": round(100 * c / t, 1)}
+                str(n): {"score": c, "items": t, "percent": round(100 * c / t, 2)}
                 for n, (c, t) in (domains or {}).items()
             },
+        )
+        DomainScore.objects.bulk_create(
+            DomainScore(result=result, domain=n, score=c, items=t)
+            for n, (c, t) in (domains or {}).items()
         )
     return attempt
 

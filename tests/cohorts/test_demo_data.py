@@ -56,3 +56,51 @@ def test_demo_mode_gives_demo_manager_two_cohorts_and_someone_else_one(client, s
     page = client.get(reverse("cohorts:detail", args=[first.pk])).content.decode()
     assert '<svg class="chart"' in page
     assert client.get(reverse("cohorts:detail", args=[other.pk])).status_code == 404
+
+
+def test_generated_scores_have_the_shape_scoring_stores_and_their_domain_rows(manager):
+    from cohorts import demo_data
+    from scoring.models import DomainScore
+    from scoring.selectors import domain_rows
+
+    demo_data.generate(cohorts=1, candidates=10, attempts=20, managers=[manager], seed=5)
+    result = AttemptResult.objects.exclude(domain_results={}).first()
+    # The score report reads what scoring writes: score, items, percent, expected, band.
+    rows = domain_rows(result=result)
+    assert [r.number for r in rows] == [1, 2, 3, 4, 5]
+    stored = {d.domain: (d.score, d.items) for d in DomainScore.objects.filter(result=result)}
+    assert stored == {r.number: (r.score, r.items) for r in rows}
+    assert all(r.band in {"below", "near", "above"} for r in rows)
+    assert DomainScore.objects.count() == 5 * AttemptResult.objects.count()
+
+
+def test_migration_copies_domain_results_of_both_shapes_into_rows(manager):
+    """Rows for results stored before the DomainScore table (scoring migration 0004)."""
+    import importlib
+
+    from django.apps import apps
+
+    from scoring.models import DomainScore
+
+    from .conftest import make_form, sit
+
+    form = make_form("Before rows")
+    old_shape = sit(manager, form, day=0, scaled=300)
+    new_shape = sit(manager, form, day=1, scaled=310)
+    AttemptResult.objects.filter(attempt=old_shape).update(
+        domain_results={"1": {"correct": 7, "total": 10}, "2": {"correct": 2, "total": 4}}
+    )
+    AttemptResult.objects.filter(attempt=new_shape).update(
+        domain_results={"1": {"score": 8.5, "items": 10, "percent": 85.0}}
+    )
+    DomainScore.objects.all().delete()
+
+    migration = importlib.import_module("scoring.migrations.0004_domain_score")
+    migration.copy_domain_results(apps, None)
+
+    rows = set(DomainScore.objects.values_list("result__attempt_id", "domain", "score", "items"))
+    assert rows == {
+        (old_shape.pk, 1, 7.0, 10),
+        (old_shape.pk, 2, 2.0, 4),
+        (new_shape.pk, 1, 8.5, 10),
+    }

@@ -121,11 +121,44 @@ def test_cohort_page_distribution_trend_domains_and_readiness(hand_cohort):
     assert frank.attempts == 1 and frank.latest is None and frank.status == "not-started"
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        selectors.NO_FILTERS,
+        Filters(date_from=dt.date(2026, 1, 1)),
+        Filters(date_to=dt.date(2026, 1, 31)),
+    ],
+    ids=["all", "from-january", "to-january"],
+)
+def test_cohort_page_figures_are_the_cohort_lists_figures(hand_cohort, filters):
+    """The page computes its figures in its own statement; the list's statement agrees."""
+    page = selectors.cohort_page(cohort=hand_cohort["cohort"], filters=filters)
+    assert page.figures == figures_of(hand_cohort["cohort"], filters)
+
+
+def test_cohort_page_figures_by_form(hand_cohort):
+    form_ids = [f.pk for f in selectors.cohort_forms(cohort=hand_cohort["cohort"])]
+    assert form_ids  # the hand cohort sat two forms
+    for form_id in form_ids:
+        filters = Filters(form_id=form_id)
+        page = selectors.cohort_page(cohort=hand_cohort["cohort"], filters=filters)
+        assert page.figures == figures_of(hand_cohort["cohort"], filters)
+
+
+def test_median_of_a_score_distribution():
+    assert selectors._median({}) is None
+    assert selectors._median({300: 1}) == 300
+    assert selectors._median({280: 1, 310: 1}) == 295
+    assert selectors._median({250: 2, 300: 1, 320: 5}) == 320
+    assert selectors._median({250: 2, 300: 2}) == 275
+    assert selectors._median({250: 3, 300: 2}) == 250
+
+
 def test_candidate_page_lists_exam_attempts_in_order_and_counts_practice_apart(hand_cohort):
     page = selectors.candidate_page(cohort=hand_cohort["cohort"], user_id=hand_cohort["carol"].pk)
     assert [a.scaled for a in page.attempts] == [250]
     assert page.practice_count == 1
-    assert page.attempts[0].domain_percent[1] == pytest.approx(36.4)
+    assert page.attempts[0].domain_percent[1] == pytest.approx(100 * 4 / 11, abs=0.01)
     assert (
         selectors.candidate_page(cohort=hand_cohort["cohort"], user_id=hand_cohort["zed"].pk)
         is None
@@ -157,6 +190,7 @@ def test_generated_data_figures_agree_with_a_python_recount(manager):
             bests[a.candidate_id] = bests.get(a.candidate_id, False) or score.passed
             scores.append(score.scaled_score)
         f = figures[cohort.pk]
+        assert selectors.cohort_page(cohort=cohort).figures == f
         assert f.candidates == len(members)
         assert f.attempts == len(attempts)
         assert f.sat == len({a.candidate_id for a in attempts})
@@ -174,3 +208,41 @@ def test_another_form_does_not_leak_into_filters_choice(hand_cohort):
     names = [f.name for f in selectors.cohort_forms(cohort=hand_cohort["cohort"])]
     assert names == ["Form One", "Form Two"]
     assert unrelated.name not in names
+
+
+def test_domain_performance_of_attempts_scored_by_the_scoring_service(manager, candidate):
+    """Domains on the cohort page from real scoring, not from hand-written score rows.
+
+    Form: domain 1 has 4 items, domain 2 has 6. Ann gets 3 of domain 1 and 3 of domain 2,
+    Ben 1 and 6: the cohort has 4/8 = 50% in domain 1 and 9/12 = 75% in domain 2.
+    """
+    from django.contrib.auth import get_user_model
+
+    from scoring import services as scoring_services
+    from scoring.factories import finished_attempt, scored_form
+    from scoring.models import DomainScore
+
+    form = scored_form({1: 4, 2: 6})
+    items = {}
+    for pk, number in form.items.values_list("pk", "item_version__domain__number"):
+        items.setdefault(number, []).append(pk)
+    users = get_user_model().objects
+    ann = users.create_user("ann", first_name="Ann")
+    ben = users.create_user("ben", first_name="Ben")
+    cohort = make_cohort("Scored for real", managers=[manager], candidates=[ann, ben])
+    for who, right in [(ann, items[1][:3] + items[2][:3]), (ben, items[1][:1] + items[2])]:
+        attempt = finished_attempt(form, who, correct=lambda fi, right=right: fi.pk in right)
+        scoring_services.attempt_score(attempt_id=attempt.pk)
+    # Someone outside the cohort counts in the all-candidates baseline only.
+    outsider = finished_attempt(form, candidate, correct=False)
+    scoring_services.attempt_score(attempt_id=outsider.pk)
+
+    assert DomainScore.objects.filter(result__attempt__candidate=ann).count() == 2
+    page = selectors.cohort_page(cohort=cohort)
+    by_number = {d.number: d for d in page.domains}
+    assert by_number[1].cohort_percent == pytest.approx(50.0)
+    assert by_number[1].cohort_items == 8
+    assert by_number[2].cohort_percent == pytest.approx(75.0)
+    assert by_number[1].all_percent == pytest.approx(100 * 4 / 12)
+    assert by_number[2].all_percent == pytest.approx(100 * 9 / 18)
+    assert by_number[3].cohort_percent is None

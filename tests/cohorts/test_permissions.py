@@ -26,6 +26,7 @@ READ_URLS = [
 MANAGE_GET_URLS = [
     ("cohorts:settings", {}),
     ("cohorts:assignment_edit", {"assignment_id": "assignment"}),
+    ("cohorts:member_remove", {"user_id": "alice"}),
 ]
 MANAGE_POST_URLS = [
     ("cohorts:settings", {}, {"name": "Renamed"}),
@@ -35,6 +36,8 @@ MANAGE_POST_URLS = [
     ("cohorts:assignment_add", {}, {}),
     ("cohorts:assignment_edit", {"assignment_id": "assignment"}, {"max_attempts": "2"}),
     ("cohorts:assignment_delete", {"assignment_id": "assignment"}, {}),
+    ("cohorts:member_remove", {"user_id": "alice"}, {}),
+    ("cohorts:member_invite", {"user_id": "alice"}, {}),
 ]
 ACCOMMODATION = ("cohorts:accommodation", {"user_id": "alice"}, {"time_multiplier": "1.50"})
 
@@ -107,6 +110,7 @@ def test_instructor_changes_nothing(client, world, instructor, name, kwargs, dat
     world["cohort"].refresh_from_db()
     assert world["cohort"].name == "Cohort A" and world["cohort"].enrolment_code == before
     assert Assignment.objects.filter(pk=world["assignment"].pk, max_attempts=2).exists()
+    assert world["cohort"].memberships.filter(user=world["alice"]).exists()
 
 
 def test_instructor_of_the_cohort_sets_accommodations(client, world, instructor):
