@@ -27,6 +27,7 @@ from cohorts.models import Assignment, Cohort, Membership, MembershipSource, new
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
 from scoring import results as scoring_results
 from scoring.models import AttemptResult, DomainScore
+from scoring.services import domain_results_json, domain_score_rows
 
 # The default CCS blueprint's scored items per domain (DESIGN.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
@@ -145,7 +146,8 @@ def _phi(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-def _attempt_result(rng, ability: float, conversion) -> dict:
+def _attempt_result(rng, ability: float, conversion) -> tuple[dict, list]:
+    """A score row's fields and its domain results, as scoring would store them."""
     cut, table, max_raw = conversion
     domains = {}
     raw = 0
@@ -154,27 +156,26 @@ def _attempt_result(rng, ability: float, conversion) -> dict:
         correct = int(rng.binomial(total, p))
         raw += correct
         domains[number] = (correct, total)
-    expected = round(100 * cut / MAX_RAW, 1)
-    # The same shape scoring.services.attempt_score stores, so score reports read it.
-    domain_results = {}
-    for number, (correct, total) in domains.items():
-        percent = round(100 * correct / total, 2)
-        domain_results[str(number)] = {
-            "score": float(correct),
-            "items": total,
-            "percent": percent,
-            "expected": expected,
-            "expected_from": scoring_results.FROM_ANGOFF,
-            "band": scoring_results.band(percent, expected),
-            "margin": scoring_results.BAND_MARGIN,
-        }
+    expected = 100 * cut / MAX_RAW
+    domain_results = [
+        scoring_results.DomainResult(
+            domain=number,
+            score=float(correct),
+            items=total,
+            percent=100 * correct / total,
+            expected=expected,
+            expected_from=scoring_results.FROM_ANGOFF,
+            band=scoring_results.band(100 * correct / total, expected),
+        )
+        for number, (correct, total) in domains.items()
+    ]
     if table is not None:
         scaled = int(table[min(len(table) - 1, round(raw * max_raw / MAX_RAW))])
     else:
         scaled = _scaled_linear(raw, cut)
     share = raw / MAX_RAW
     se = max(1.0, math.sqrt(MAX_RAW * share * (1 - share)))
-    return {
+    fields = {
         "raw_score": float(raw),
         "max_raw": MAX_RAW,
         "scaled_score": scaled,
@@ -182,8 +183,9 @@ def _attempt_result(rng, ability: float, conversion) -> dict:
         "scaled_low": max(100, scaled - 14),
         "scaled_high": min(400, scaled + 14),
         "pass_probability": round(_phi((raw + 0.5 - cut) / se), 4),
-        "domain_results": domain_results,
+        "domain_results": domain_results_json(domain_results),
     }
+    return fields, domain_results
 
 
 def _bulk(model, objects, batch: int = BATCH):
@@ -370,20 +372,17 @@ def generate(
             )
     created = _bulk(Attempt, attempt_objs)
     out.attempts = len(created)
+    scored = [(a, r) for a, r in zip(created, results, strict=True) if r is not None]
     stored = _bulk(
         AttemptResult,
-        [
-            AttemptResult(attempt_id=a.pk, item_scores={}, **r)
-            for a, r in zip(created, results, strict=True)
-            if r is not None
-        ],
+        [AttemptResult(attempt_id=a.pk, item_scores={}, **fields) for a, (fields, _) in scored],
     )
     _bulk(
         DomainScore,
         [
-            DomainScore(result_id=r.pk, domain=int(n), score=d["score"], items=d["items"])
-            for r in stored
-            for n, d in r.domain_results.items()
+            row
+            for result, (_, (_, domains)) in zip(stored, scored, strict=True)
+            for row in domain_score_rows(result.pk, domains)
         ],
     )
     say(f"{len(created)} exam attempts with scores")

@@ -560,27 +560,30 @@ def enrolment(request, pk: int):
     return redirect("cohorts:settings", cohort.pk)
 
 
+ASSIGNMENT_TERMS = ("opens_at", "closes_at", "max_attempts", "review_policy")
+
+
+def _assignment_terms(form) -> dict:
+    return {name: form.cleaned_data[name] for name in ASSIGNMENT_TERMS}
+
+
 @login_required
 @require_POST
 def assignment_add(request, pk: int):
     cohort = _cohort_for(request, pk, manage=True)
     form = AssignmentForm(request.POST)
     if form.is_valid():
-        d = form.cleaned_data
         try:
             services.assignment_create(
                 cohort=cohort,
-                form=d["form"],
-                opens_at=d["opens_at"],
-                closes_at=d["closes_at"],
-                max_attempts=d["max_attempts"],
-                review_policy=d["review_policy"],
+                form=form.cleaned_data["form"],
                 by=request.user,
+                **_assignment_terms(form),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{d['form']} assigned.")
+            messages.success(request, f"{form.cleaned_data['form']} assigned.")
             return redirect("cohorts:settings", cohort.pk)
     context = _settings_context(request, cohort, assignment_form=form)
     return render(request, "cohorts/settings.html", context, status=400)
@@ -593,15 +596,8 @@ def assignment_edit(request, pk: int, assignment_id: int):
     assignment = get_object_or_404(cohort.assignments.select_related("form"), pk=assignment_id)
     form = AssignmentForm(request.POST or None, instance=assignment)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
-            services.assignment_update(
-                assignment=assignment,
-                opens_at=d["opens_at"],
-                closes_at=d["closes_at"],
-                max_attempts=d["max_attempts"],
-                review_policy=d["review_policy"],
-            )
+            services.assignment_update(assignment=assignment, **_assignment_terms(form))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

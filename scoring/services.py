@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
@@ -363,6 +364,30 @@ def _item_specs(form_id: int) -> list[results.ItemSpec]:
     ]
 
 
+def domain_results_json(domains: Iterable[results.DomainResult]) -> dict:
+    """AttemptResult.domain_results: what score reports and drill-downs read."""
+    return {
+        str(d.domain): {
+            "score": d.score,
+            "items": d.items,
+            "percent": round(d.percent, 2),
+            "expected": None if d.expected is None else round(d.expected, 2),
+            "expected_from": d.expected_from,
+            "band": d.band,
+            "margin": results.BAND_MARGIN,
+        }
+        for d in domains
+    }
+
+
+def domain_score_rows(result_id: int, domains: Iterable[results.DomainResult]) -> list:
+    """The DomainScore rows of a result (what the dashboards sum), unsaved."""
+    return [
+        DomainScore(result_id=result_id, domain=d.domain, score=d.score, items=d.items)
+        for d in domains
+    ]
+
+
 def _result_fields(score: results.AttemptScore) -> dict:
     return {
         "raw_score": score.raw,
@@ -374,18 +399,7 @@ def _result_fields(score: results.AttemptScore) -> dict:
         "scaled_low": score.scaled_low,
         "scaled_high": score.scaled_high,
         "pass_probability": score.pass_probability,
-        "domain_results": {
-            str(d.domain): {
-                "score": d.score,
-                "items": d.items,
-                "percent": round(d.percent, 2),
-                "expected": None if d.expected is None else round(d.expected, 2),
-                "expected_from": d.expected_from,
-                "band": d.band,
-                "margin": results.BAND_MARGIN,
-            }
-            for d in score.domains
-        },
+        "domain_results": domain_results_json(score.domains),
         "item_scores": {str(ref): value for ref, value in score.item_scores.items()},
     }
 
@@ -430,10 +444,7 @@ def attempt_score(*, attempt_id: int) -> AttemptResult:
         try:
             with transaction.atomic():
                 result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
-                DomainScore.objects.bulk_create(
-                    DomainScore(result=result, domain=d.domain, score=d.score, items=d.items)
-                    for d in score.domains
-                )
+                DomainScore.objects.bulk_create(domain_score_rows(result.pk, score.domains))
         except IntegrityError:
             return AttemptResult.objects.get(attempt_id=attempt_id)
         Attempt.objects.filter(pk=attempt_id).update(
