@@ -45,8 +45,6 @@ CM_CATEGORY_RE = re.compile(
 )
 CM_UNDOTTED_RE = re.compile(r"^([A-Z][0-9][0-9A-Z])\.?([0-9A-Zx]{0,4})$")
 
-PCS_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-PCS_SECTIONS = "0123456789BCDFGHX"
 PCS_RE = re.compile(_BEFORE + r"([0-9BCDFGHX][0-9A-HJ-NP-Z]{6})" + _AFTER)
 PCS_FULL_RE = re.compile(r"^[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}$")
 
@@ -71,14 +69,6 @@ def cm_display(code: str) -> str:
     """`S72001A` → `S72.001A`; three-character categories stay as they are."""
     code = normalize(code)
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-
-
-def looks_like_cm(code: str) -> bool:
-    return bool(CM_UNDOTTED_RE.match(code.strip().upper()))
-
-
-def looks_like_pcs(code: str) -> bool:
-    return bool(PCS_FULL_RE.match(normalize(code)))
 
 
 def find_codes(text: str, *, procedures_field: bool = False) -> list[Found]:

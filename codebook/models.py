@@ -111,10 +111,6 @@ class Code(models.Model):
     def __str__(self) -> str:
         return f"{self.display} {self.description}"
 
-    @property
-    def is_heading(self) -> bool:
-        return self.kind in HEADING_KINDS
-
 
 class DrgWeight(models.Model):
     """One MS-DRG of one fiscal year, from CMS's Table 5 of the IPPS final rule."""

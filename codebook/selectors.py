@@ -20,8 +20,16 @@ RESULT_FIELDS = ("code_set_id", "code", "display", "description", "kind", "billa
 STOP_WORDS = frozenset({"of", "the", "and", "or", "in", "with", "without", "to", "for", "a", "by"})
 
 
-def codeset_years(*, system: str) -> list[int]:
-    return list(CodeSet.objects.of(system).order_by("-year").values_list("year", flat=True))
+def codesets_of(*, system: str) -> list[CodeSet]:
+    """Every loaded code set of a system, newest first."""
+    return list(CodeSet.objects.of(system).order_by("-year"))
+
+
+def codeset_in(sets: list[CodeSet], year: int | None) -> CodeSet | None:
+    """`codeset_for` on the list `codesets_of` returned, without a query."""
+    if year is None:
+        return sets[0] if sets else None
+    return next((s for s in sets if s.year == year), None)
 
 
 def codeset_for(*, system: str, year: int | None) -> CodeSet | None:
@@ -37,13 +45,20 @@ def _looks_like_code(query: str) -> bool:
 
 
 def code_search(
-    *, query: str, system: str = CodeSystem.ICD10CM, year: int | None = 2026, limit: int = 25
+    *,
+    query: str,
+    system: str = CodeSystem.ICD10CM,
+    year: int | None = 2026,
+    limit: int = 25,
+    code_set: CodeSet | None = None,
 ) -> list[Code]:
     """Codes matching `query`, best first: the exact code, then codes starting with it,
     then codes whose words match (ranked by full-text rank on PostgreSQL, by a simple
-    score on SQLite)."""
+    score on SQLite). `code_set`, when given, is searched instead of the (system, year)
+    one."""
     query = " ".join((query or "").split())[:200]
-    code_set = codeset_for(system=system, year=year)
+    if code_set is None:
+        code_set = codeset_for(system=system, year=year)
     if not query or code_set is None or limit <= 0:
         return []
     # A query shaped like a code is answered by the code index alone when it finds
@@ -146,13 +161,19 @@ class CodePage:
     # Notes that apply from higher levels (tabular conventions: a note at a category
     # applies to all its codes), nearest first: [(ancestor, notes)].
     inherited_notes: list[tuple[Code, dict]] = field(default_factory=list)
-    years: list[int] = field(default_factory=list)
 
 
 def code_page(
-    *, code: str, system: str = CodeSystem.ICD10CM, year: int | None = None
+    *,
+    code: str,
+    system: str = CodeSystem.ICD10CM,
+    year: int | None = None,
+    code_set: CodeSet | None = None,
 ) -> CodePage | None:
-    code_set = codeset_for(system=system, year=year)
+    """A code with its hierarchy; `code_set`, when given, is read instead of the
+    (system, year) one."""
+    if code_set is None:
+        code_set = codeset_for(system=system, year=year)
     if code_set is None:
         return None
     key = code.strip().upper()
@@ -161,15 +182,7 @@ def code_page(
     found = Code.objects.filter(code_set=code_set, code=key).first()
     if found is None:
         return None
-    ancestors: list[Code] = []
-    parent = found.parent
-    while parent and len(ancestors) < 12:
-        node = Code.objects.filter(code_set=code_set, code=parent).first()
-        if node is None:
-            break
-        ancestors.append(node)
-        parent = node.parent
-    ancestors.reverse()
+    ancestors = _ancestors(code_set, found)
     children = list(
         Code.objects.filter(code_set=code_set, parent=found.code).order_by("position")[:500]
     )
@@ -180,8 +193,29 @@ def code_page(
         ancestors=ancestors,
         children=children,
         inherited_notes=inherited,
-        years=codeset_years(system=system),
     )
+
+
+def _ancestors(code_set: CodeSet, found: Code, depth: int = 12) -> list[Code]:
+    """The codes above `found`, root first. A parent is a prefix of its child's code, or
+    the child's block or chapter, so all of them are read in one query; a parent of another
+    shape is read on its own."""
+    candidates = {found.code[:n] for n in range(1, len(found.code))}
+    candidates |= {found.parent, found.chapter, found.block}
+    candidates.discard("")
+    nodes = {c.code: c for c in Code.objects.filter(code_set=code_set, code__in=candidates)}
+    ancestors: list[Code] = []
+    parent = found.parent
+    while parent and len(ancestors) < depth:
+        node = nodes.get(parent)
+        if node is None and parent not in candidates:
+            node = Code.objects.filter(code_set=code_set, code=parent).first()
+        if node is None:
+            break
+        ancestors.append(node)
+        parent = node.parent
+    ancestors.reverse()
+    return ancestors
 
 
 def codes_existing(*, system: str, year: int, codes: set[str]) -> dict[str, Code]:

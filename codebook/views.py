@@ -14,11 +14,11 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from codebook.models import CodeSystem
-from codebook.selectors import code_page, code_search, codeset_for, codeset_years
+from codebook.selectors import code_page, code_search, codeset_for, codeset_in, codesets_of
 from codebook.services import case_drg
 
 SEARCH_LIMIT = 25
-SYSTEMS = [(CodeSystem.ICD10CM, "ICD-10-CM"), (CodeSystem.ICD10PCS, "ICD-10-PCS")]
+SYSTEMS = [(system, system.label) for system in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS)]
 
 
 def _params(request) -> dict:
@@ -29,13 +29,14 @@ def _params(request) -> dict:
         year = int(request.GET["year"]) if request.GET.get("year") else None
     except ValueError:
         year = None
-    code_set = codeset_for(system=system, year=year) or codeset_for(system=system, year=None)
+    sets = codesets_of(system=system)  # one query; the set and the years are picked from it
+    code_set = codeset_in(sets, year) or codeset_in(sets, None)
     return {
         "q": request.GET.get("q", "").strip()[:200],
         "system": system,
         "year": code_set.year if code_set else year,
         "code_set": code_set,
-        "years": codeset_years(system=system),
+        "years": [s.year for s in sets],
         "systems": SYSTEMS,
     }
 
@@ -43,12 +44,7 @@ def _params(request) -> dict:
 def _search_context(request) -> dict:
     context = _params(request)
     context["results"] = (
-        code_search(
-            query=context["q"],
-            system=context["system"],
-            year=context["year"],
-            limit=SEARCH_LIMIT,
-        )
+        code_search(query=context["q"], code_set=context["code_set"], limit=SEARCH_LIMIT)
         if context["q"] and context["code_set"]
         else []
     )
@@ -67,13 +63,24 @@ def search(request):
 @require_GET
 @login_required
 def code(request, system: str, code: str):
-    context = _params(request) | {"system": system}
-    page = code_page(
-        code=code, system=system, year=context["year"] if system == context["system"] else None
-    )
+    context = _params(request)
+    # The year is the one resolved for the request's system (?system=, ICD-10-CM by
+    # default), also when the code is of another system.
+    if system == context["system"]:
+        code_set, years = context["code_set"], context["years"]
+    else:
+        sets = codesets_of(system=system)
+        code_set, years = codeset_in(sets, context["year"]), [s.year for s in sets]
+    page = code_page(code=code, code_set=code_set) if code_set else None
     if page is None:
         raise Http404("No such code in the loaded code sets")
-    context |= {"page": page, "year": page.code_set.year, "code_set": page.code_set}
+    context |= {
+        "system": system,
+        "years": years,
+        "page": page,
+        "year": page.code_set.year,
+        "code_set": page.code_set,
+    }
     return render(request, "codebook/code.html", context)
 
 
@@ -96,9 +103,11 @@ def panel_search(request):
 @login_required
 def panel_code(request, system: str, code: str):
     context = _params(request)
-    page = code_page(
-        code=code, system=system, year=context["year"] if system == context["system"] else None
-    )
+    if system == context["system"]:
+        code_set = context["code_set"]
+    else:
+        code_set = codeset_for(system=system, year=None)
+    page = code_page(code=code, code_set=code_set) if code_set else None
     if page is None:
         raise Http404("No such code in the loaded code sets")
     context |= {"page": page, "system": system, "in_panel": True}

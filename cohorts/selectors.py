@@ -153,13 +153,16 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
 
 
 def attempt_review_allowed(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:
-    """Answer review for a finished exam attempt, by its assignment's policy.
+    """Answer review for a finished attempt: always for practice, for an exam by its
+    assignment's policy.
 
     Falls back to the form's own allow_review when no assignment applies any more.
     """
     now = now or timezone.now()
     if attempt.state == AttemptState.IN_PROGRESS:
         return False
+    if attempt.mode == AttemptMode.PRACTICE:
+        return True
     terms = assignment_for(user=attempt.candidate, form=attempt.form, now=now)
     if terms is None:
         return bool(attempt.form.allow_review)

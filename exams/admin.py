@@ -4,6 +4,7 @@ import secrets
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +20,6 @@ from exams.models import (
     CandidateProfile,
     ExamForm,
     FormItem,
-    FormKind,
 )
 
 
@@ -133,7 +133,7 @@ class ExamFormAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Practice sets are per-candidate scratch forms, not part of the instructors' list.
-        return super().get_queryset(request).filter(kind=FormKind.EXAM)
+        return super().get_queryset(request).exams().annotate(item_total=Count("items"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_published:
@@ -156,7 +156,7 @@ class ExamFormAdmin(admin.ModelAdmin):
 
     @admin.display(description="items")
     def item_count(self, obj):
-        return obj.items.count()
+        return obj.item_total
 
     @admin.display(description="")
     def tools(self, obj):

@@ -49,6 +49,14 @@ def bank_items(domain: int, count: int, *, status=ItemStatus.OPERATIONAL, case=N
     ]
 
 
+def stock_bank(counts: dict[int, int], pretest: int = 0) -> None:
+    """Operational bank items, `counts` per domain number, and `pretest` pretest items."""
+    for number, count in counts.items():
+        bank_items(number, count)
+    if pretest:
+        bank_items(1, pretest, status=ItemStatus.PRETEST)
+
+
 def bank_case(domains: list[int], *, status=ItemStatus.OPERATIONAL):
     """A scenario case with one item per entry of `domains`."""
     case = CaseFactory()
@@ -71,10 +79,7 @@ def published_form(
 ) -> ExamForm:
     """Bank items (when `stock`), a blueprint and a published form that uses them."""
     if stock:
-        for number, count in counts.items():
-            bank_items(number, count)
-        if pretest:
-            bank_items(1, pretest, status=ItemStatus.PRETEST)
+        stock_bank(counts, pretest)
     blueprint = blueprint_with(counts, pretest=pretest, minutes=minutes, **blueprint_fields)
     form = services.form_assemble(
         blueprint=blueprint, seed=seed, name=name or f"Form {blueprint.name}", by=None

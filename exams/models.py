@@ -79,10 +79,6 @@ class Blueprint(models.Model):
             for row in self.domains.select_related("domain").order_by("domain__number")
         }
 
-    @property
-    def scored_items(self) -> int:
-        return sum(self.domain_counts().values())
-
 
 def blueprint_totals_error(*, total_items: int, pretest_count: int, domain_counts) -> str | None:
     scored = sum(domain_counts)
@@ -376,10 +372,14 @@ class Attempt(models.Model):
             return None
         return max(0.0, (self.deadline - now).total_seconds())
 
-    def accepts_writes(self, now: dt.datetime, *, grace_seconds: float) -> bool:
-        if self.state != AttemptState.IN_PROGRESS:
-            return False
+    def within_deadline(self, now: dt.datetime, *, grace_seconds: float) -> bool:
+        """Untimed, or `now` is no later than the deadline plus the grace."""
         return self.deadline is None or now <= self.deadline + dt.timedelta(seconds=grace_seconds)
+
+    def accepts_writes(self, now: dt.datetime, *, grace_seconds: float) -> bool:
+        return self.state == AttemptState.IN_PROGRESS and self.within_deadline(
+            now, grace_seconds=grace_seconds
+        )
 
 
 class Response(models.Model):

@@ -7,10 +7,13 @@ template cannot leak what it is never given.
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
 
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
 from questionbank.models import Option
@@ -18,7 +21,7 @@ from questionbank.models import Option
 
 def forms_available_to(*, user, now=None):
     """Published exam forms the user may sit: assigned through a cohort with an open
-    window, or open to everyone."""
+    window, or open to everyone; each with its `item_total`."""
     from cohorts import selectors as cohort_selectors
 
     return (
@@ -29,7 +32,17 @@ def forms_available_to(*, user, now=None):
 
 
 def form_is_available_to(*, form: ExamForm, user) -> bool:
-    return forms_available_to(user=user).filter(pk=form.pk).exists()
+    from cohorts import selectors as cohort_selectors
+
+    # Without forms_available_to's item count: a bare EXISTS needs no join of the items.
+    return cohort_selectors.forms_available_to(user=user).filter(pk=form.pk).exists()
+
+
+def own_attempt(*, user, pk: int) -> Attempt:
+    """The user's own attempt, or 404: others' attempts do not exist for them."""
+    return get_object_or_404(
+        Attempt.objects.select_related("form", "candidate"), pk=pk, candidate=user
+    )
 
 
 def attempts_of(*, user):
@@ -80,19 +93,51 @@ class Cell:
     flagged: bool
 
 
-def attempt_item(*, attempt: Attempt, position: int) -> tuple[ItemView, Response | None]:
+@dataclass(frozen=True)
+class QuestionPage:
+    item: ItemView
+    cells: list[Cell]
+    feedback: Feedback | None
+
+
+class _Answer(NamedTuple):
+    selection: list
+    flagged: bool
+    checked_at: dt.datetime | None
+
+
+def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
+    """The item at `position`, the navigator and (practice) the feedback of a checked item.
+
+    The attempt's responses are read once, for the item and the navigator alike.
+    """
+    answers = {
+        row[0]: _Answer(*row[1:])
+        for row in Response.objects.filter(attempt=attempt).values_list(
+            "form_item_id", "selection", "flagged", "checked_at"
+        )
+    }
     form_item_id, choose, option_ids = attempt.layout[position - 1]
-    form_item = FormItem.objects.select_related("item_version__case").get(pk=form_item_id)
-    version = form_item.item_version
-    response = Response.objects.filter(attempt=attempt, form_item_id=form_item_id).first()
-    selected = set(response.selection) if response else set()
-    texts = dict(Option.objects.filter(pk__in=option_ids).values_list("pk", "text"))
+    version = (
+        FormItem.objects.select_related("item_version__case").get(pk=form_item_id).item_version
+    )
+    answer = answers.get(form_item_id)
+    return QuestionPage(
+        item=_item_view(attempt, position, version, choose, option_ids, answer),
+        cells=_cells(attempt, {fi: (bool(a.selection), a.flagged) for fi, a in answers.items()}),
+        feedback=_practice_feedback(attempt, version, option_ids, answer),
+    )
+
+
+def _item_view(attempt: Attempt, position: int, version, choose: int, option_ids, answer):
+    selected = set(answer.selection) if answer else set()
+    texts = dict(Option.objects.filter(pk__in=option_ids).order_by().values_list("pk", "text"))
     options = [
         OptionView(i, string.ascii_uppercase[i], texts[pk], pk in selected)
         for i, pk in enumerate(option_ids)
     ]
     case = version.case
-    view = ItemView(
+    return ItemView(
         position=position,
         total=len(attempt.layout),
         stem=version.stem,
@@ -100,28 +145,37 @@ def attempt_item(*, attempt: Attempt, position: int) -> tuple[ItemView, Response
         choose=choose,
         options=options,
         case=CaseView(case.title, list(case.sections)) if case else None,
-        flagged=bool(response and response.flagged),
+        flagged=bool(answer and answer.flagged),
         answered=bool(selected),
     )
-    return view, response
 
 
-def practice_feedback(*, attempt: Attempt, position: int, response: Response | None):
+def _practice_feedback(attempt: Attempt, version, option_ids, answer: _Answer | None):
     """Key and rationale of a checked practice item; None in an exam, always."""
     if attempt.mode != AttemptMode.PRACTICE or attempt.form.kind != FormKind.PRACTICE:
         return None
-    if response is None or response.checked_at is None:
+    if answer is None or answer.checked_at is None:
         return None
-    _, _, option_ids = attempt.layout[position - 1]
-    version = response.form_item.item_version
-    keys = set(version.options.filter(is_key=True).values_list("pk", flat=True))
+    keys = set(
+        Option.objects.filter(version_id=version.pk, is_key=True)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
     letters = [string.ascii_uppercase[i] for i, pk in enumerate(option_ids) if pk in keys]
     return Feedback(
-        correct=set(response.selection) == keys,
+        correct=set(answer.selection) == keys,
         key_letters=letters,
         rationale=version.rationale,
         references=version.references,
     )
+
+
+def _cells(attempt: Attempt, state: dict[int, tuple[bool, bool]]) -> list[Cell]:
+    cells = []
+    for position, (form_item_id, _choose, _options) in enumerate(attempt.layout, start=1):
+        answered, flagged = state.get(form_item_id, (False, False))
+        cells.append(Cell(position, answered, flagged))
+    return cells
 
 
 def attempt_cells(*, attempt: Attempt) -> list[Cell]:
@@ -132,11 +186,7 @@ def attempt_cells(*, attempt: Attempt) -> list[Cell]:
             "form_item_id", "selection", "flagged"
         )
     }
-    cells = []
-    for position, (form_item_id, _choose, _options) in enumerate(attempt.layout, start=1):
-        answered, flagged = state.get(form_item_id, (False, False))
-        cells.append(Cell(position, answered, flagged))
-    return cells
+    return _cells(attempt, state)
 
 
 def attempt_counts(*, cells: list[Cell]) -> dict[str, int]:
@@ -182,11 +232,6 @@ def attempt_history(*, user):
         "in_progress": [a for a in attempts if a.is_in_progress],
         "past": [a for a in attempts if not a.is_in_progress],
     }
-
-
-def exam_results_count(*, user) -> int:
-    """Finished exam attempts (practice excluded), e.g. for retake rules and reports."""
-    return Attempt.objects.exams().of(user).filter(~Q(state="in_progress")).count()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import random
@@ -58,7 +59,8 @@ class AttemptClosed(Exception):
         self.attempt_id = attempt_id
 
 
-def _grace() -> float:
+def save_grace_seconds() -> float:
+    """Seconds after the deadline during which a save already in flight is accepted."""
     return float(settings.CCS_SAVE_GRACE_SECONDS)
 
 
@@ -367,7 +369,10 @@ class SaveResult:
     saved_at: dt.datetime
 
 
-def _selection_ids(*, attempt: Attempt, position: int, choices: Sequence[str]) -> list[int]:
+def _selection_ids(
+    *, attempt: Attempt, position: int, choices: Sequence[str]
+) -> tuple[int, list[int]]:
+    """The item's form_item_id and the option ids picked, validated against the layout."""
     try:
         form_item_id, choose, option_ids = attempt.layout[position - 1]
     except (IndexError, TypeError, ValueError):
@@ -390,7 +395,7 @@ def _selection_ids(*, attempt: Attempt, position: int, choices: Sequence[str]) -
             if choose > 1
             else "Choose one answer only."
         )
-    return picked
+    return form_item_id, picked
 
 
 _UPSERT = """
@@ -407,8 +412,9 @@ WHERE exams_response.checked_at IS NULL
 """
 
 
-def _upsert_sql() -> str:
-    if connection.vendor == "postgresql":
+@functools.cache
+def _upsert_sql(vendor: str) -> str:
+    if vendor == "postgresql":
         # FOR SHARE makes finalising (an UPDATE of the attempt) wait for a save already
         # under way, so scoring never misses an answer accepted inside the grace.
         return _UPSERT.format(json="%s::jsonb", lock="FOR SHARE")
@@ -430,15 +436,14 @@ def response_save(
     whole save is one statement and cannot race with finalising.
     """
     now = now or timezone.now()
-    if not attempt.accepts_writes(now, grace_seconds=_grace()):
+    if not attempt.accepts_writes(now, grace_seconds=save_grace_seconds()):
         _refuse_closed(attempt=attempt, now=now)
-    selection = _selection_ids(attempt=attempt, position=position, choices=choices)
-    form_item_id = attempt.layout[position - 1][0]
+    form_item_id, selection = _selection_ids(attempt=attempt, position=position, choices=choices)
     adapt = connection.ops.adapt_datetimefield_value
-    cutoff = now - dt.timedelta(seconds=_grace())
+    cutoff = now - dt.timedelta(seconds=save_grace_seconds())
     with connection.cursor() as cursor:
         cursor.execute(
-            _upsert_sql(),
+            _upsert_sql(connection.vendor),
             [
                 attempt.pk,
                 form_item_id,
@@ -452,8 +457,8 @@ def response_save(
         )
         stored = cursor.rowcount
     if stored != 1:
-        fresh = Attempt.objects.only("id", "state", "deadline", "mode").get(pk=attempt.pk)
-        if not fresh.accepts_writes(now, grace_seconds=_grace()):
+        fresh = Attempt.objects.only("id", "state", "deadline").get(pk=attempt.pk)
+        if not fresh.accepts_writes(now, grace_seconds=save_grace_seconds()):
             _refuse_closed(attempt=fresh, now=now)
         raise SaveRefused("You have already checked this answer; it can no longer change.")
     return SaveResult(position=position, answered=bool(selection), flagged=flagged, saved_at=now)
@@ -479,7 +484,7 @@ def response_check(*, attempt: Attempt, position: int, now: dt.datetime | None =
     if attempt.mode != AttemptMode.PRACTICE:
         raise PermissionDenied("Keys are shown only in practice.")
     now = now or timezone.now()
-    if not attempt.accepts_writes(now, grace_seconds=_grace()):
+    if not attempt.accepts_writes(now, grace_seconds=save_grace_seconds()):
         _refuse_closed(attempt=attempt, now=now)
     try:
         form_item_id = attempt.layout[position - 1][0]
@@ -517,8 +522,7 @@ def attempt_finalise(*, attempt_id: int, state: str, now: dt.datetime | None = N
 def attempt_submit(*, attempt: Attempt, now: dt.datetime | None = None) -> Attempt:
     """The candidate submits. After the deadline (and grace) it counts as expired."""
     now = now or timezone.now()
-    grace = _grace()
-    in_time = attempt.deadline is None or now <= attempt.deadline + dt.timedelta(seconds=grace)
+    in_time = attempt.within_deadline(now, grace_seconds=save_grace_seconds())
     with transaction.atomic():
         attempt_finalise(
             attempt_id=attempt.pk,
@@ -547,7 +551,7 @@ def attempts_expire_overdue(*, now: dt.datetime | None = None, limit: int = 1000
     now = now or timezone.now()
     ids = list(
         Attempt.objects.in_progress()
-        .past_deadline(now, grace_seconds=_grace())
+        .past_deadline(now, grace_seconds=save_grace_seconds())
         .order_by("deadline")
         .values_list("pk", flat=True)[:limit]
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,11 +31,6 @@ SHOW_FILTERS = [
 ]
 
 
-def _attempt_for(request, pk: int) -> Attempt:
-    """The signed-in user's own attempt, or 404: others' attempts do not exist for them."""
-    return get_object_or_404(Attempt.objects.select_related("form"), pk=pk, candidate=request.user)
-
-
 def _ms(value: dt.datetime | None) -> str:
     return "" if value is None else str(int(value.timestamp() * 1000))
 
@@ -56,9 +50,7 @@ def _result_redirect(request, attempt: Attempt):
 
 def _closed_if_over(request, attempt: Attempt, now: dt.datetime):
     """Finalise an attempt whose time is over; the redirect to show instead, or None."""
-    if attempt.is_in_progress and attempt.accepts_writes(
-        now, grace_seconds=settings.CCS_SAVE_GRACE_SECONDS
-    ):
+    if attempt.accepts_writes(now, grace_seconds=services.save_grace_seconds()):
         return None
     if attempt.is_in_progress:
         services.attempt_time_up(attempt=attempt, now=now)
@@ -96,8 +88,8 @@ def home(request):
 @login_required
 @require_GET
 def instructions(request, form_id: int):
-    form = get_object_or_404(ExamForm, pk=form_id)
-    if not selectors.form_is_available_to(form=form, user=request.user):
+    form = selectors.forms_available_to(user=request.user).filter(pk=form_id).first()
+    if form is None:
         raise Http404("No such exam.")
     multiplier = services.candidate_time_multiplier(user=request.user)
     minutes = round(form.time_limit_minutes * float(multiplier))
@@ -108,7 +100,7 @@ def instructions(request, form_id: int):
         "exams/instructions.html",
         {
             "form": form,
-            "item_total": form.items.count(),
+            "item_total": form.item_total,
             "minutes": minutes,
             "multiplier": multiplier,
             "resume": resume,
@@ -154,21 +146,19 @@ def practice(request):
 @login_required
 @require_GET
 def attempt_detail(request, pk: int):
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     if not attempt.is_in_progress:
         return redirect("exams:result", pk)
     return redirect("exams:item", pk, attempt.current_position)
 
 
 def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
-    item, response = selectors.attempt_item(attempt=attempt, position=position)
+    page = selectors.attempt_question(attempt=attempt, position=position)
     return {
         **_exam_context(attempt, now),
-        "item": item,
-        "cells": selectors.attempt_cells(attempt=attempt),
-        "feedback": selectors.practice_feedback(
-            attempt=attempt, position=position, response=response
-        ),
+        "item": page.item,
+        "cells": page.cells,
+        "feedback": page.feedback,
     }
 
 
@@ -176,7 +166,7 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
 @login_required
 @require_GET
 def item(request, pk: int, position: int):
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     now = timezone.now()
     closed = _closed_if_over(request, attempt, now)
     if closed:
@@ -217,7 +207,7 @@ def save(request, pk: int, position: int):
     state and the one navigator cell that changed, nothing that needs another query.
     """
     attempt = get_object_or_404(
-        Attempt.objects.only("id", "candidate_id", "state", "deadline", "layout", "mode"),
+        Attempt.objects.only("id", "candidate_id", "state", "deadline", "layout"),
         pk=pk,
         candidate_id=request.user.pk,
     )
@@ -234,13 +224,13 @@ def save(request, pk: int, position: int):
     except services.SaveRefused as exc:
         if request.htmx:
             return _with_clock(HttpResponse(str(exc), status=400), attempt, now)
-        attempt = _attempt_for(request, pk)
+        attempt = selectors.own_attempt(user=request.user, pk=pk)
         if not 1 <= position <= attempt.item_count:
             raise Http404("No such item.") from None
         context = {**_item_context(attempt, position, now), "error": str(exc)}
         return _with_clock(render(request, "exams/take.html", context, status=400), attempt, now)
     except services.AttemptClosed as exc:
-        attempt.refresh_from_db(fields=["state", "deadline"])
+        # The deadline shown is the one just read: it never changes after the start.
         if request.htmx:
             reply = HttpResponse(str(exc), status=409)
             reply["X-Exam-Result"] = reverse("exams:result", args=[pk])
@@ -268,7 +258,7 @@ def save(request, pk: int, position: int):
 @require_POST
 def check(request, pk: int, position: int):
     """Practice: save the answer shown, then reveal its key and rationale."""
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     if attempt.mode != AttemptMode.PRACTICE:
         raise Http404("No such page.")
     now = timezone.now()
@@ -293,7 +283,7 @@ def check(request, pk: int, position: int):
 @login_required
 @require_GET
 def review(request, pk: int):
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     now = timezone.now()
     closed = _closed_if_over(request, attempt, now)
     if closed:
@@ -318,7 +308,7 @@ def review(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def submit(request, pk: int):
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     now = timezone.now()
     if request.method == "POST":
         if attempt.is_in_progress:
@@ -336,7 +326,7 @@ def submit(request, pk: int):
 @require_POST
 def time_up(request, pk: int):
     """The page's countdown reached zero."""
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     now = timezone.now()
     if services.attempt_time_up(attempt=attempt, now=now):
         return _with_clock(_result_redirect(request, attempt), attempt, now)
@@ -347,11 +337,11 @@ def time_up(request, pk: int):
 @login_required
 @require_GET
 def result(request, pk: int):
-    attempt = _attempt_for(request, pk)
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
     if attempt.is_in_progress:
         return redirect("exams:item", pk, attempt.current_position)
     review_items = None
-    if attempt.mode == AttemptMode.PRACTICE or attempt_review_allowed(attempt=attempt):
+    if attempt_review_allowed(attempt=attempt):
         review_items = selectors.attempt_answer_review(attempt=attempt)
     return render(
         request,

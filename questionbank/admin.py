@@ -33,7 +33,7 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import MAX_OPTIONS, MIN_OPTIONS
-from scoring import stats_admin
+from scoring import stats_admin, stats_selectors
 
 
 @admin.register(Domain)
@@ -126,9 +126,6 @@ class OptionInline(admin.TabularInline):
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is None else 0
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj)
 
 
 class AngoffRatingInline(admin.TabularInline):
@@ -259,7 +256,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(_angoff=Avg("angoff_ratings__rating"))
-        return stats_admin.with_statistics(queryset)
+        return stats_selectors.item_versions_with_statistics(queryset)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -16,18 +16,22 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 
 from questionbank.models import (
+    CODE_SET_YEAR_MAX,
+    CODE_SET_YEAR_MIN,
     Case,
     Domain,
     Item,
     ItemStatus,
     ItemVersion,
+    Option,
     Setting,
     StatusChange,
     case_sections_errors,
 )
-from questionbank.services import angoff_rating_set, item_create, item_revise, version_options
+from questionbank.services import angoff_rating_set, item_create, item_revise
 from questionbank.validation import OptionData, content_errors
 
 FORMAT = "ccs-sim-bank"
@@ -74,7 +78,7 @@ def _year(value, record: str) -> int:
         year = int(value)
     except ValueError:
         raise BankImportError(record, "code_set_year", f"{value!r} is not a year") from None
-    if not 2015 <= year <= 2100:
+    if not CODE_SET_YEAR_MIN <= year <= CODE_SET_YEAR_MAX:
         raise BankImportError(record, "code_set_year", f"{year} is not a plausible code-set year")
     return year
 
@@ -239,10 +243,23 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
                 result.cases_created += 1
             else:
                 result.cases_updated += 1
-        for key in {i["case_key"] for i in items} - set(case_by_key) - {None}:
-            case_by_key[key] = Case.objects.get(key=key)
+        referenced = {i["case_key"] for i in items} - set(case_by_key) - {None}
+        case_by_key |= Case.objects.in_bulk(referenced, field_name="key")
+        for key in referenced - set(case_by_key):
+            case_by_key[key] = Case.objects.get(key=key)  # gone since it was checked: raises
         existing = {
-            item.key: item for item in Item.objects.filter(key__in=[i["key"] for i in items])
+            item.key: item
+            for item in Item.objects.filter(key__in=[i["key"] for i in items]).prefetch_related(
+                Prefetch(
+                    "versions",
+                    queryset=ItemVersion.objects.latest()
+                    .select_related("domain", "case")
+                    .prefetch_related(
+                        Prefetch("options", queryset=Option.objects.order_by("position"))
+                    ),
+                    to_attr="latest_versions",
+                )
+            )
         }
         for data_item in items:
             try:
@@ -293,10 +310,11 @@ def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result)
             status=data_item["status"],
             **content,
         )
-    current = item.latest_version
-    same = all(getattr(current, k) == v for k, v in content.items()) and version_options(
-        current
-    ) == list(data_item["options"])
+    # The item's latest version and its options, prefetched with `existing`.
+    current = item.latest_versions[0] if item.latest_versions else None
+    same = all(getattr(current, k) == v for k, v in content.items()) and [
+        OptionData(o.text, o.is_key) for o in current.options.all()
+    ] == list(data_item["options"])
     if same and current.status == data_item["status"]:
         result.items_unchanged += 1
         return current

@@ -7,7 +7,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-CODE_SET_YEAR_VALIDATORS = [MinValueValidator(2015), MaxValueValidator(2100)]
+CODE_SET_YEAR_MIN, CODE_SET_YEAR_MAX = 2015, 2100
+CODE_SET_YEAR_VALIDATORS = [
+    MinValueValidator(CODE_SET_YEAR_MIN),
+    MaxValueValidator(CODE_SET_YEAR_MAX),
+]
 
 
 class Domain(models.Model):
@@ -105,9 +109,6 @@ class ItemVersionQuerySet(models.QuerySet):
 
     def pretest(self):
         return self.filter(status=ItemStatus.PRETEST)
-
-    def in_domain(self, domain):
-        return self.filter(domain=domain)
 
     def latest(self):
         """The newest version of each item."""

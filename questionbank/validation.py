@@ -74,9 +74,3 @@ def content_errors(
     if status != "draft" and not (rationale or "").strip():
         add("rationale", "A rationale is required before an item goes to review.")
     return errors
-
-
-def format_errors(errors: dict[str, list[str]]) -> str:
-    return "; ".join(
-        f"{field}: {message}" for field, messages in errors.items() for message in messages
-    )

@@ -36,6 +36,11 @@ adds the key to each item's options even if nobody chose it, and enables
 ``flagged_distractors``: per item, the distractors chosen at least as often by the upper
 group as by the lower group (among those anybody chose).
 
+``criterion_analysis(scores, rest, group_score, *, choices, key)`` gives the same figures
+for one item judged against an outside criterion instead of the form's own total: a
+pretest item against the operational score, or an item pooled over several forms. Its
+correlations are None (not NaN) when undefined.
+
 Degenerate cases: a zero-variance item (everybody right, or everybody wrong) has NaN
 point-biserial and item-rest correlations (the correlation is 0 / 0); if the total score
 has zero variance, kr20, sem and all correlations are NaN; with a single item kr20 and
@@ -155,6 +160,47 @@ def item_analysis(responses, *, choices=None, keys=None) -> ItemAnalysis:
         option_rates_lower=rates_lower,
         flagged_distractors=flagged,
     )
+
+
+def criterion_analysis(
+    scores: np.ndarray, rest: np.ndarray, group_score: np.ndarray, *, choices, key
+) -> dict:
+    """Classical statistics of one item against an outside criterion.
+
+    `rest` is the score the item is correlated with (the operational total without the
+    item; for a pretest item the operational total itself); the upper and lower 27% are
+    formed on `group_score`, as ``item_analysis`` forms them on the total. `choices` holds
+    each person's choice (None: no answer) and `key` the keyed choice (falsy: none).
+    Returns p, point_biserial, item_rest, discrimination_index and option_rates_all /
+    _upper / _lower.
+    """
+    n = len(scores)
+    upper_w, lower_w = _group_weights(group_score)
+    overall, upper, lower, _ = _option_analysis(
+        np.asarray(choices, dtype=object).reshape(n, 1), [key or None], n, 1, upper_w, lower_w
+    )
+    return {
+        "p": float(scores.mean()),
+        "point_biserial": _corr(scores, rest + scores),
+        "item_rest": _corr(scores, rest),
+        "discrimination_index": float(
+            upper_w @ scores / upper_w.sum() - lower_w @ scores / lower_w.sum()
+        ),
+        "option_rates_all": overall[0],
+        "option_rates_upper": upper[0],
+        "option_rates_lower": lower[0],
+    }
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation; None for fewer than two persons or a zero variance."""
+    if len(x) < 2:
+        return None
+    xc, yc = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    if denominator <= 1e-12:
+        return None
+    return float(xc @ yc) / denominator
 
 
 def _group_weights(total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

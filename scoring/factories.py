@@ -15,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from exams import services as exams_services
-from exams.factories import bank_items, blueprint_with
+from exams.factories import blueprint_with, stock_bank
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormItem, Response
-from questionbank.models import AngoffRating, ItemStatus, ItemVersion, Option
+from questionbank.models import AngoffRating, ItemVersion, Option
 from scoring import services
 from scoring.models import ItemCalibration
 
@@ -84,10 +84,7 @@ def draft_form(
 ) -> ExamForm:
     """An assembled, unpublished form (with bank items made for it when `stock`)."""
     if stock:
-        for number, count in counts.items():
-            bank_items(number, count)
-        if pretest:
-            bank_items(1, pretest, status=ItemStatus.PRETEST)
+        stock_bank(counts, pretest)
     blueprint = blueprint or blueprint_with(counts, pretest=pretest)
     return exams_services.form_assemble(
         blueprint=blueprint,

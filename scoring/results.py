@@ -31,7 +31,7 @@ import numpy as np
 
 from scoring.items import score_item
 from scoring.rasch import estimate_theta, expected_score, theta_for_expected_score
-from scoring.scale import DECIMALS, round_half_up
+from scoring.scale import _clean, round_half_up
 
 PASSING = 300
 
@@ -87,10 +87,6 @@ class AttemptScore:
     scaled_low: int | None = None
     scaled_high: int | None = None
     pass_probability: float | None = None
-
-
-def _clean(x: float) -> float:
-    return round(float(x), DECIMALS)
 
 
 def lookup(table: Sequence[int], raw: float) -> int:

@@ -1,4 +1,5 @@
-"""Reads for scoring: the score report, the candidate's history, results for reports.
+"""Reads for scoring: the score report, the candidate's history, results for reports, and
+the calibrated difficulties and base forms that equating and item analysis read.
 
 Practice attempts are scored for the candidate's own feedback but are never exam results:
 every selector here that lists results keeps to exam attempts on exam forms.
@@ -10,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cohorts.selectors import attempt_review_allowed
-from exams.models import Attempt, AttemptMode, ExamForm, FormKind
+from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind
 from exams.selectors import attempt_answer_review
 from questionbank.models import Domain
-from scoring.models import AttemptResult, ScaleConversion
+from scoring.models import AttemptResult, BaseForm, ItemCalibration
 from scoring.results import BAND_MARGIN
 
 
@@ -33,8 +34,28 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult | None:
     return AttemptResult.objects.filter(attempt=attempt).first()
 
 
-def form_conversion(*, form: ExamForm) -> ScaleConversion | None:
-    return ScaleConversion.objects.filter(form=form).select_related("overridden_by").first()
+def operational_items(form: ExamForm) -> list[tuple[int, str]]:
+    """(item version id, item key) of the form's operational items, in position order."""
+    return list(
+        FormItem.objects.filter(form=form, is_pretest=False)
+        .order_by("position")
+        .values_list("item_version_id", "item_version__item__key")
+    )
+
+
+def calibrated_difficulties(version_ids) -> dict[int, float]:
+    """Item version id → Rasch difficulty on the bank scale, for those calibrated."""
+    return dict(
+        ItemCalibration.objects.filter(item_version_id__in=version_ids).values_list(
+            "item_version_id", "difficulty"
+        )
+    )
+
+
+def blueprint_base_form(blueprint_id: int | None) -> ExamForm | None:
+    """The form every other form of the blueprint is equated to (None: not chosen yet)."""
+    base = BaseForm.objects.select_related("form").filter(blueprint_id=blueprint_id).first()
+    return None if base is None else base.form
 
 
 @dataclass(frozen=True)
@@ -85,10 +106,6 @@ class Report:
         if p < 1:
             return "under 1%"
         return f"{p:.0f}%"
-
-    @property
-    def calibrated(self) -> bool:
-        return self.result is not None and self.result.theta is not None
 
     @property
     def has_range(self) -> bool:

@@ -35,11 +35,11 @@ from scoring.models import (
     BaseForm,
     ConversionMethod,
     DomainScore,
-    ItemCalibration,
     ScaleConversion,
 )
 from scoring.rasch import equated_conversion, expected_score, theta_for_expected_score
 from scoring.scale import angoff_cut, conversion_table, raw_passing_score
+from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
 
 logger = logging.getLogger(__name__)
 
@@ -56,23 +56,6 @@ def _keys_list(keys: list[str]) -> str:
 
 def _items(n: int) -> str:
     return f"{n} operational item{'' if n == 1 else 's'}"
-
-
-def _operational(form: ExamForm) -> list[tuple[int, str]]:
-    """(item version id, item key) of the form's operational items, in position order."""
-    return list(
-        FormItem.objects.filter(form=form, is_pretest=False)
-        .order_by("position")
-        .values_list("item_version_id", "item_version__item__key")
-    )
-
-
-def _calibrations(version_ids: list[int]) -> dict[int, float]:
-    return dict(
-        ItemCalibration.objects.filter(item_version_id__in=version_ids).values_list(
-            "item_version_id", "difficulty"
-        )
-    )
 
 
 # --- How a table is derived ----------------------------------------------------------------
@@ -122,7 +105,7 @@ def _angoff_plan(items: list[tuple[int, str]]) -> tuple[dict | None, str | None]
 
 def _equating_plan(form: ExamForm, items: list[tuple[int, str]]) -> tuple[dict | None, str | None]:
     """Everything equating needs, or why the form cannot be equated."""
-    difficulties = _calibrations([v for v, _ in items])
+    difficulties = calibrated_difficulties([v for v, _ in items])
     uncalibrated = [key for v, key in items if v not in difficulties]
     if len(uncalibrated) == len(items):
         return None, f"no calibrated difficulties for any of its {_items(len(items))}"
@@ -133,25 +116,25 @@ def _equating_plan(form: ExamForm, items: list[tuple[int, str]]) -> tuple[dict |
         )
     if form.blueprint_id is None:
         return None, "the form has no blueprint, hence no base form"
-    base = BaseForm.objects.select_related("form").filter(blueprint_id=form.blueprint_id).first()
-    if base is None:
+    base_form = blueprint_base_form(form.blueprint_id)
+    if base_form is None:
         return None, f"its blueprint {form.blueprint} has no base form"
-    if base.form_id == form.pk:
+    if base_form.pk == form.pk:
         return None, "it is its blueprint's base form, whose cut comes from its own panel"
-    base_conversion = ScaleConversion.objects.filter(form_id=base.form_id).first()
+    base_conversion = ScaleConversion.objects.filter(form_id=base_form.pk).first()
     if base_conversion is None:
-        return None, f"the base form {base.form} has no conversion table"
-    base_items = _operational(base.form)
-    base_difficulties = _calibrations([v for v, _ in base_items])
+        return None, f"the base form {base_form} has no conversion table"
+    base_items = operational_items(base_form)
+    base_difficulties = calibrated_difficulties([v for v, _ in base_items])
     base_uncalibrated = [key for v, key in base_items if v not in base_difficulties]
     if base_uncalibrated:
         return None, (
-            f"{_items(len(base_uncalibrated))} of the base form {base.form} "
+            f"{_items(len(base_uncalibrated))} of the base form {base_form} "
             f"{'has' if len(base_uncalibrated) == 1 else 'have'} no calibrated difficulty: "
             f"{_keys_list(base_uncalibrated)}"
         )
     return {
-        "base_form": base.form,
+        "base_form": base_form,
         "base_cut": base_conversion.cut,
         "form_b": [difficulties[v] for v, _ in items],
         "base_b": [base_difficulties[v] for v, _ in base_items],
@@ -180,7 +163,7 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
         raise ValidationError(
             f"{form} is published and already has its conversion table; override its cut instead."
         )
-    items = _operational(form)
+    items = operational_items(form)
     if not items:
         raise ValidationError(f"{form} has no operational items to score.")
     n = len(items)

@@ -152,20 +152,30 @@ class AnalysisRunAdmin(admin.ModelAdmin):
 
 # --- Item statistics --------------------------------------------------------------------------
 class StatisticFlagFilter(admin.SimpleListFilter):
+    """Filter by flags: any, none, or one flag. `prefix` leads the names of the flag_count
+    and flag_codes fields (or annotations) filtered on."""
+
     title = "flag"
     parameter_name = "flag"
+    prefix = ""
+    extra_lookups: tuple[tuple[str, str], ...] = ()  # shown between "No flag" and the flags
 
     def lookups(self, request, model_admin):
-        return [("any", "Any flag"), ("none", "No flag"), *stats_flags.LABELS.items()]
+        return [
+            ("any", "Any flag"),
+            ("none", "No flag"),
+            *self.extra_lookups,
+            *stats_flags.LABELS.items(),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value == "any":
-            return queryset.filter(flag_count__gt=0)
+            return queryset.filter(**{f"{self.prefix}flag_count__gt": 0})
         if value == "none":
-            return queryset.filter(flag_count=0)
+            return queryset.filter(**{f"{self.prefix}flag_count": 0})
         if value in stats_flags.LABELS:
-            return queryset.filter(flag_codes__contains=f",{value},")
+            return queryset.filter(**{f"{self.prefix}flag_codes__contains": f",{value},"})
         return queryset
 
 
@@ -294,37 +304,19 @@ class PretestPromotionAdmin(admin.ModelAdmin):
 
 
 # --- For the item list and item page (questionbank.admin.ItemVersionAdmin) ----------------------
-class ItemFlagFilter(admin.SimpleListFilter):
+class ItemFlagFilter(StatisticFlagFilter):
     """Filter item versions by the flags of their latest statistics.
 
     Needs the queryset annotated by stats_selectors.item_versions_with_statistics."""
 
     title = "statistics flag"
-    parameter_name = "flag"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("any", "Any flag"),
-            ("none", "No flag"),
-            ("unanalysed", "No statistics yet"),
-            *stats_flags.LABELS.items(),
-        ]
+    prefix = "_stat_"
+    extra_lookups = (("unanalysed", "No statistics yet"),)
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == "any":
-            return queryset.filter(_stat_flag_count__gt=0)
-        if value == "none":
-            return queryset.filter(_stat_flag_count=0)
-        if value == "unanalysed":
+        if self.value() == "unanalysed":
             return queryset.filter(_stat_n__isnull=True)
-        if value in stats_flags.LABELS:
-            return queryset.filter(_stat_flag_codes__contains=f",{value},")
-        return queryset
-
-
-def with_statistics(queryset):
-    return stats_selectors.item_versions_with_statistics(queryset)
+        return super().queryset(request, queryset)
 
 
 @admin.display(description="p", ordering="_stat_p")
@@ -362,18 +354,23 @@ def item_statistics_section(version, *, user=None) -> str:
     if not version or not version.pk:
         return ""
     history = stats_selectors.item_statistics_history(version=version)
-    latest = stats_selectors.item_latest_statistic(version=version)
+    latest = stats_selectors.latest_of(history)
+    calibration = stats_selectors.item_calibration(version=version)
     with_rates = next((s for s in history if s.option_rates_all), None)
     if latest and latest.option_rates_all:
         with_rates = latest
     problems = None
     if version.status == ItemStatus.PRETEST:
-        problems = stats_services.pretest_promotion_problems(version=version)
+        problems = stats_services.pretest_promotion_problems(
+            version=version,
+            statistic=stats_selectors.latest_of(history, kind=AnalysisKind.PRETEST),
+            calibration=calibration,
+        )
     context = {
         "version": version,
         "latest": latest,
         "latest_flags": stats_services.statistic_flags(latest) if latest else [],
-        "calibration": stats_selectors.item_calibration(version=version),
+        "calibration": calibration,
         "distractors": stats_selectors.distractor_table(version=version, statistic=with_rates),
         "distractor_source": with_rates,
         "history": history,
@@ -420,5 +417,4 @@ __all__ = [
     "stat_flags",
     "stat_item_rest",
     "stat_p",
-    "with_statistics",
 ]

@@ -71,6 +71,16 @@ def _known(x) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
+def per_option(rates: Mapping[str, float]) -> dict[str, float]:
+    """Multiple-response rates by selection ("A+C") turned into rates by option: the share
+    of candidates whose selection included it."""
+    letters = {letter for label in rates for letter in label.split("+")}
+    return {
+        letter: sum(v for label, v in rates.items() if letter in label.split("+"))
+        for letter in sorted(letters)
+    }
+
+
 def item_flags(
     *,
     n_responses: int,

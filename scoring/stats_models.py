@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 __all__ = [
     "AnalysisKind",
@@ -44,9 +44,6 @@ class RunStatus(models.TextChoices):
 class AnalysisRunQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-
-    def of_kind(self, kind: str):
-        return self.filter(kind=kind)
 
 
 class AnalysisRun(models.Model):
@@ -95,14 +92,9 @@ class AnalysisRun(models.Model):
 
 
 class ItemStatisticQuerySet(models.QuerySet):
-    def of_kind(self, kind: str):
-        return self.filter(kind=kind)
-
-    def newest_first(self):
-        return self.order_by("-computed_at", "-id")
-
-    def bank_wide(self):
-        return self.filter(form__isnull=True)
+    def latest_first(self):
+        """Bank-wide rows first (they pool every form), then by form, the newest first."""
+        return self.order_by(F("form").asc(nulls_first=True), "-computed_at", "-id")
 
 
 class ItemStatistic(models.Model):

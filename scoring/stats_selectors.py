@@ -12,27 +12,25 @@ import math
 import string
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 
 import numpy as np
 from django.db.models import F, OuterRef, Subquery
 
-from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormItem, Response
+from exams.models import Attempt, ExamForm, FormItem, Response
 from questionbank.models import ItemVersion, Option
 from scoring.items import score_item
 from scoring.models import ItemCalibration
-from scoring.stats_models import AnalysisKind, FormStatistic, ItemStatistic
-
-FINISHED = [AttemptState.SUBMITTED, AttemptState.EXPIRED]
-
-
-def finished_exam_attempts():
-    return Attempt.objects.filter(mode=AttemptMode.EXAM, state__in=FINISHED)
+from scoring.stats_flags import per_option
+from scoring.stats_models import FormStatistic, ItemStatistic
 
 
 def analysed_forms():
     """Exam forms that have at least one finished exam attempt."""
-    return ExamForm.objects.exams().filter(pk__in=finished_exam_attempts().values("form_id"))
+    return ExamForm.objects.exams().filter(
+        pk__in=Attempt.objects.exams().finished().values("form_id")
+    )
 
 
 # --- Response matrices -------------------------------------------------------------------
@@ -80,17 +78,24 @@ class FormResponses:
     def n(self) -> int:
         return len(self.attempt_ids)
 
-    @property
+    @cached_property
     def operational(self) -> list[int]:
         return [j for j, c in enumerate(self.columns) if not c.is_pretest]
 
-    @property
+    @cached_property
     def pretest(self) -> list[int]:
         return [j for j, c in enumerate(self.columns) if c.is_pretest]
 
+    @cached_property
     def operational_total(self) -> np.ndarray:
+        """Each attempt's raw score on the operational items (do not modify: shared)."""
         op = self.operational
         return self.scores[:, op].sum(axis=1) if op else np.zeros(self.n)
+
+    @cached_property
+    def operational_proportion(self) -> np.ndarray:
+        """Each attempt's proportion correct on the operational items (shared too)."""
+        return self.operational_total / max(len(self.operational), 1)
 
     def choices(self, j: int) -> np.ndarray:
         """The labels chosen on item j (None where unanswered), as an object array."""
@@ -153,7 +158,7 @@ def form_responses(*, form_id: int) -> FormResponses:
     form_name = ExamForm.objects.values_list("name", flat=True).get(pk=form_id)
     columns = _columns(form_id)
     col_of = {c.form_item_id: j for j, c in enumerate(columns)}
-    attempts = finished_exam_attempts().filter(form_id=form_id)
+    attempts = Attempt.objects.exams().finished().filter(form_id=form_id)
     attempt_ids = list(attempts.order_by("pk").values_list("pk", flat=True))
     row_of = {a: i for i, a in enumerate(attempt_ids)}
     scores = np.zeros((len(attempt_ids), len(columns)))
@@ -194,13 +199,11 @@ class Pooled:
     """One item version's responses over every form that presented it."""
 
     version_id: int
-    item_key: str
     key_label: str
     scores: np.ndarray
     rest: np.ndarray  # operational total without the item (pretest: the operational total)
     group_score: np.ndarray  # proportion correct on the form's operational items
     choices: np.ndarray
-    pretest_anywhere: bool
 
 
 @dataclass
@@ -216,46 +219,47 @@ class BankResponses:
     def version_ids(self) -> set[int]:
         return {c.version_id for f in self.forms if f.n for c in f.columns}
 
-    def matrix(self, version_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Attempts × versions (NaN = not presented) and each row's form index."""
+    def matrix(self, version_ids: list[int]) -> np.ndarray:
+        """Attempts × versions (NaN = not presented), the forms' rows in order."""
         col = {v: j for j, v in enumerate(version_ids)}
         x = np.full((self.n, len(version_ids)), np.nan)
-        form_of = np.empty(self.n, dtype=np.int64)
         start = 0
-        for index, form in enumerate(self.forms):
+        for form in self.forms:
             rows = slice(start, start + form.n)
-            form_of[rows] = index
             for j, column in enumerate(form.columns):
                 target = col.get(column.version_id)
                 if target is not None:
                     x[rows, target] = form.scores[:, j]
             start += form.n
-        return x, form_of
+        return x
+
+    @cached_property
+    def _presentations(self) -> dict[int, list[tuple[FormResponses, int]]]:
+        """Item version → (form, column) of each form with attempts that presented it."""
+        found: dict[int, list[tuple[FormResponses, int]]] = defaultdict(list)
+        for form in self.forms:
+            if form.n:
+                for j, column in enumerate(form.columns):
+                    found[column.version_id].append((form, j))
+        return found
 
     def pooled(self, version_id: int) -> Pooled | None:
         parts = []
-        for form in self.forms:
-            if not form.n:
-                continue
-            total = form.operational_total()
-            n_op = max(len(form.operational), 1)
-            for j, column in enumerate(form.columns):
-                if column.version_id == version_id:
-                    x = form.scores[:, j]
-                    rest = total if column.is_pretest else total - x
-                    parts.append((column, x, rest, total / n_op, form.choices(j)))
+        for form, j in self._presentations.get(version_id, ()):
+            column = form.columns[j]
+            total = form.operational_total
+            x = form.scores[:, j]
+            rest = total if column.is_pretest else total - x
+            parts.append((column, x, rest, form.operational_proportion, form.choices(j)))
         if not parts:
             return None
-        first = parts[0][0]
         return Pooled(
             version_id=version_id,
-            item_key=first.item_key,
-            key_label=first.key_label,
+            key_label=parts[0][0].key_label,
             scores=np.concatenate([p[1] for p in parts]),
             rest=np.concatenate([p[2] for p in parts]),
             group_score=np.concatenate([p[3] for p in parts]),
             choices=np.concatenate([p[4] for p in parts]),
-            pretest_anywhere=any(p[0].is_pretest for p in parts),
         )
 
 
@@ -270,11 +274,9 @@ def bank_responses(*, progress=None) -> BankResponses:
 
 
 # --- What was stored ----------------------------------------------------------------------
-def _latest_statistic_rows(outer: str = "pk"):
+def _latest_statistic_rows():
     """Bank-wide rows first (they pool every form), then the newest."""
-    return ItemStatistic.objects.filter(item_version=OuterRef(outer)).order_by(
-        F("form").asc(nulls_first=True), "-computed_at", "-id"
-    )
+    return ItemStatistic.objects.filter(item_version=OuterRef("pk")).latest_first()
 
 
 def item_versions_with_statistics(queryset):
@@ -306,11 +308,16 @@ def item_latest_statistic(*, version: ItemVersion, kind: str | None = None):
     rows = ItemStatistic.objects.filter(item_version=version)
     if kind:
         rows = rows.filter(kind=kind)
-    return (
-        rows.select_related("form")
-        .order_by(F("form").asc(nulls_first=True), "-computed_at", "-id")
-        .first()
-    )
+    return rows.select_related("form").latest_first().first()
+
+
+def latest_of(statistics: list[ItemStatistic], *, kind: str | None = None):
+    """What item_latest_statistic returns, picked from rows already read (e.g. the
+    item's history): bank-wide rows first, then by form, the newest first."""
+    rows = [s for s in statistics if not kind or s.kind == kind]
+    rows.sort(key=lambda s: (s.computed_at, s.pk), reverse=True)
+    rows.sort(key=lambda s: (s.form_id is not None, s.form_id or 0))  # stable
+    return rows[0] if rows else None
 
 
 def item_calibration(*, version: ItemVersion) -> ItemCalibration | None:
@@ -346,13 +353,8 @@ def distractor_table(*, version: ItemVersion, statistic: ItemStatistic | None) -
         rates = [dict(group) for group in stored]
         keys = {statistic.key}
     else:
-        rates = [
-            {
-                letter: sum(v for label, v in group.items() if letter in label.split("+"))
-                for letter in texts
-            }
-            for group in stored
-        ]
+        per_letter = [per_option(group) for group in stored]
+        rates = [{letter: group.get(letter, 0) for letter in texts} for group in per_letter]
         keys = set(statistic.key.split("+"))
     labels = list(texts) + sorted(set(rates[2]) - set(texts))
     rows = []
@@ -476,9 +478,3 @@ def form_report(*, form: ExamForm) -> FormReport:
         hurting=list(statistic.items_hurting_reliability or []),
         flagged_items=flagged,
     )
-
-
-def classical_rows_of_run(*, run_id: int, form_id: int):
-    return ItemStatistic.objects.filter(
-        run_id=run_id, form_id=form_id, kind=AnalysisKind.CLASSICAL
-    ).select_related("item_version__item")

@@ -38,14 +38,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exams.models import Blueprint, ExamForm, FormItem, FormKind
+from exams.models import Blueprint, ExamForm, FormKind
 from exams.services import form_assemble
 from questionbank.models import ItemStatus, ItemVersion
 from questionbank.services import item_version_transition
 from scoring import stats_flags
-from scoring.analysis import _group_weights, _option_analysis, item_analysis
+from scoring.analysis import criterion_analysis, item_analysis
 from scoring.calibration import calibrate
-from scoring.models import BaseForm, ItemCalibration
+from scoring.models import ItemCalibration
+from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
 from scoring.stats_models import (
     AnalysisKind,
     AnalysisRun,
@@ -61,6 +62,7 @@ from scoring.stats_selectors import (
     analysed_forms,
     bank_responses,
     form_responses,
+    item_calibration,
     item_latest_statistic,
 )
 
@@ -73,6 +75,25 @@ ANCHORED = "anchored"
 HURTING_KEPT = 10
 
 Progress = Callable[[int, str], None]
+
+
+class SharedBank:
+    """Every analysed form's responses, read by the first run that needs them and reused by
+    the runs after it (analysis_nightly: the classical, Rasch and pretest runs all read the
+    same matrices). A run given the matrices already read still reports reading each form,
+    as it would on its own."""
+
+    def __init__(self) -> None:
+        self._bank: BankResponses | None = None
+
+    def get(self, report: Callable[[int, int], None]) -> BankResponses:
+        if self._bank is None:
+            self._bank = bank_responses(progress=report)
+        else:
+            total = len(self._bank.forms)
+            for done in range(1, total + 1):
+                report(done, total)
+        return self._bank
 
 
 def flag_rules() -> dict:
@@ -88,16 +109,6 @@ def _num(value) -> float | None:
 
 def _rates(rates: dict | None) -> dict:
     return {str(k): round(float(v), 6) for k, v in (rates or {}).items()}
-
-
-def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
-    if len(x) < 2:
-        return None
-    xc, yc = x - x.mean(), y - y.mean()
-    denominator = math.sqrt(float(xc @ xc) * float(yc @ yc))
-    if denominator <= 1e-12:
-        return None
-    return float(xc @ yc) / denominator
 
 
 # --- Rows ---------------------------------------------------------------------------------
@@ -127,16 +138,6 @@ def _row(*, version_id: int, is_pretest: bool, n_responses: int, key: str = "", 
     return row
 
 
-def per_option(rates: dict) -> dict:
-    """Multiple-response rates by selection ("A+C") turned into rates by option: the share
-    of candidates whose selection included it."""
-    letters = {letter for label in rates for letter in label.split("+")}
-    return {
-        letter: sum(v for label, v in rates.items() if letter in label.split("+"))
-        for letter in sorted(letters)
-    }
-
-
 def statistic_flags(values) -> list[stats_flags.Flag]:
     """Flags of a row (dict or ItemStatistic) under the current settings."""
     get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
@@ -144,7 +145,8 @@ def statistic_flags(values) -> list[stats_flags.Flag]:
     upper, lower = get("option_rates_upper") or {}, get("option_rates_lower") or {}
     if "+" in key or any("+" in label for label in upper):
         # Multiple response: judge each distractor option, not each combination.
-        upper, lower, key = per_option(upper), per_option(lower), key.split("+")
+        upper, lower = stats_flags.per_option(upper), stats_flags.per_option(lower)
+        key = key.split("+")
     return stats_flags.item_flags(
         n_responses=get("n_responses"),
         p=get("p"),
@@ -158,40 +160,13 @@ def statistic_flags(values) -> list[stats_flags.Flag]:
     )
 
 
-def criterion_statistics(
-    scores: np.ndarray, rest: np.ndarray, group_score: np.ndarray, choices, key: str
-) -> dict:
-    """Classical statistics of one item against an outside criterion.
-
-    `rest` is the score the item is correlated with (the operational total without the
-    item; for a pretest item the operational total itself); the upper and lower 27% are
-    formed on `group_score`, as scoring.analysis forms them.
-    """
-    n = len(scores)
-    upper_w, lower_w = _group_weights(group_score)
-    overall, upper, lower, _ = _option_analysis(
-        np.asarray(choices, dtype=object).reshape(n, 1), [key or None], n, 1, upper_w, lower_w
-    )
-    return {
-        "p": float(scores.mean()),
-        "point_biserial": _corr(scores, rest + scores),
-        "item_rest": _corr(scores, rest),
-        "discrimination_index": float(
-            upper_w @ scores / upper_w.sum() - lower_w @ scores / lower_w.sum()
-        ),
-        "option_rates_all": overall[0],
-        "option_rates_upper": upper[0],
-        "option_rates_lower": lower[0],
-    }
-
-
 # --- Classical statistics of one form --------------------------------------------------------
 def form_classical(data: FormResponses) -> tuple[dict | None, list[dict]]:
     """(form statistic fields or None, item rows) for one form's matrix."""
     if data.n == 0:
         return None, []
     op = data.operational
-    total = data.operational_total()
+    total = data.operational_total
     rows: list[dict] = []
     form_fields = None
     if op:
@@ -243,11 +218,14 @@ def form_classical(data: FormResponses) -> tuple[dict | None, list[dict]]:
             "score_distribution": {"max": len(op), "counts": [int(c) for c in counts]},
             "items_hurting_reliability": hurting,
         }
-    n_op = max(len(op), 1)
     for j in data.pretest:
         column = data.columns[j]
-        stats = criterion_statistics(
-            data.scores[:, j], total, total / n_op, data.choices(j), column.key_label
+        stats = criterion_analysis(
+            data.scores[:, j],
+            total,
+            data.operational_proportion,
+            choices=data.choices(j),
+            key=column.key_label,
         )
         rows.append(
             _row(
@@ -262,8 +240,12 @@ def form_classical(data: FormResponses) -> tuple[dict | None, list[dict]]:
 
 
 def _pooled_row(pooled: Pooled, *, is_pretest: bool, **rasch) -> dict:
-    stats = criterion_statistics(
-        pooled.scores, pooled.rest, pooled.group_score, pooled.choices, pooled.key_label
+    stats = criterion_analysis(
+        pooled.scores,
+        pooled.rest,
+        pooled.group_score,
+        choices=pooled.choices,
+        key=pooled.key_label,
     )
     return _row(
         version_id=pooled.version_id,
@@ -360,15 +342,18 @@ def _claim(run_id: int, now: dt.datetime) -> bool:
     return bool(claimed)
 
 
-def analysis_run_execute(*, run_id: int) -> AnalysisRun:
-    """Run a queued analysis to the end (the Celery task's body). Safe to call twice."""
+def analysis_run_execute(*, run_id: int, shared: SharedBank | None = None) -> AnalysisRun:
+    """Run a queued analysis to the end (the Celery task's body). Safe to call twice.
+
+    `shared`: the responses already read by an earlier run of the same batch."""
     now = timezone.now()
     if not _claim(run_id, now):
         return AnalysisRun.objects.get(pk=run_id)
     run = AnalysisRun.objects.select_related("form").get(pk=run_id)
     progress = _progress(run_id)
+    runner = RUNNERS[run.kind]
     try:
-        summary = RUNNERS[run.kind](run, progress)
+        summary = runner(run, progress) if shared is None else runner(run, progress, shared)
     except Exception as exc:  # recorded on the run for the instructor, and logged
         logger.exception("item analysis run %s failed", run_id)
         AnalysisRun.objects.filter(pk=run_id).update(
@@ -388,11 +373,13 @@ def analysis_run_execute(*, run_id: int) -> AnalysisRun:
 
 
 def analysis_nightly() -> list[AnalysisRun]:
-    """The scheduler's runs, in order: the pretest calibration needs the fresh anchors."""
+    """The scheduler's runs, in order: the pretest calibration needs the fresh anchors.
+    The responses are read once, by the first run, for all three."""
     runs = []
+    shared = SharedBank()
     for kind in (AnalysisKind.CLASSICAL, AnalysisKind.RASCH, AnalysisKind.PRETEST):
         run = AnalysisRun.objects.create(kind=kind)
-        runs.append(analysis_run_execute(run_id=run.pk))
+        runs.append(analysis_run_execute(run_id=run.pk, shared=shared))
     return runs
 
 
@@ -451,18 +438,24 @@ def _save_calibrations(values: list[tuple[int, float, float | None, int]], metho
     )
 
 
-def _run_classical(run: AnalysisRun, progress: Progress) -> dict:
-    form_ids = (
-        [run.form_id]
-        if run.form_id
-        else list(analysed_forms().order_by("pk").values_list("pk", flat=True))
-    )
+def _run_classical(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:
+    def report(number: int, total: int) -> None:
+        progress(5 + 85 * number // max(total, 1), f"Form {number} of {total}")
+
     computed = []
-    for number, form_id in enumerate(form_ids, start=1):
-        data = form_responses(form_id=form_id)
-        form_fields, rows = form_classical(data)
-        computed.append((data, form_fields, rows))
-        progress(5 + 85 * number // max(len(form_ids), 1), f"Form {number} of {len(form_ids)}")
+    if shared is not None and not run.form_id:
+        for data in shared.get(report).forms:
+            computed.append((data, *form_classical(data)))
+    else:
+        form_ids = (
+            [run.form_id]
+            if run.form_id
+            else list(analysed_forms().order_by("pk").values_list("pk", flat=True))
+        )
+        for number, form_id in enumerate(form_ids, start=1):
+            data = form_responses(form_id=form_id)
+            computed.append((data, *form_classical(data)))
+            report(number, len(form_ids))
     now = timezone.now()
     forms, replaced, items = [], 0, 0
     with transaction.atomic():
@@ -511,12 +504,19 @@ def _run_classical(run: AnalysisRun, progress: Progress) -> dict:
     }
 
 
-def _load_bank(progress: Progress) -> BankResponses:
-    return bank_responses(
-        progress=lambda done, total: progress(
-            5 + 45 * done // max(total, 1), f"Read form {done} of {total}"
-        )
-    )
+def _open_bank(
+    progress: Progress, shared: SharedBank | None, candidates
+) -> tuple[BankResponses, set[int], list[int]]:
+    """A calibration's start: every form's responses, the item versions they present, and
+    those of `candidates` (an ItemVersion queryset) among them, in id order."""
+
+    def report(done: int, total: int) -> None:
+        progress(5 + 45 * done // max(total, 1), f"Read form {done} of {total}")
+
+    bank = bank_responses(progress=report) if shared is None else shared.get(report)
+    present = bank.version_ids()
+    versions = sorted(candidates.filter(pk__in=present).values_list("pk", flat=True))
+    return bank, present, versions
 
 
 def _store_calibration(
@@ -560,24 +560,16 @@ def _store_calibration(
     return replaced, calibrated
 
 
-def _run_rasch(run: AnalysisRun, progress: Progress) -> dict:
-    bank = _load_bank(progress)
-    present = bank.version_ids()
-    versions = sorted(
-        ItemVersion.objects.operational().filter(pk__in=present).values_list("pk", flat=True)
-    )
+def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:
+    bank, _, versions = _open_bank(progress, shared, ItemVersion.objects.operational())
     if not versions:
         return {"message": "No operational items have exam responses yet; nothing calibrated."}
-    x, _ = bank.matrix(versions)
+    x = bank.matrix(versions)
     x = x[~np.isnan(x).all(axis=1)]
     progress(55, f"Calibrating {len(versions)} items from {len(x)} attempts (CML)")
     calibration = calibrate(x, method="cml")
     b = calibration.difficulties.copy()
-    prior = dict(
-        ItemCalibration.objects.filter(item_version_id__in=versions).values_list(
-            "item_version_id", "difficulty"
-        )
-    )
+    prior = calibrated_difficulties(versions)
     common = [j for j, v in enumerate(versions) if v in prior and calibration.estimable[j]]
     shift = (
         float(np.mean([prior[versions[j]] for j in common]) - np.mean(b[common])) if common else 0.0
@@ -618,12 +610,8 @@ def _run_rasch(run: AnalysisRun, progress: Progress) -> dict:
     }
 
 
-def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
-    bank = _load_bank(progress)
-    present = bank.version_ids()
-    pretest = sorted(
-        ItemVersion.objects.pretest().filter(pk__in=present).values_list("pk", flat=True)
-    )
+def _run_pretest(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:
+    bank, present, pretest = _open_bank(progress, shared, ItemVersion.objects.pretest())
     if not pretest:
         return {"message": "No pretest items have exam responses yet; nothing calibrated."}
     anchor_values = dict(
@@ -633,14 +621,14 @@ def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
     )
     anchors = sorted(anchor_values)
     versions = anchors + pretest
-    x, _ = bank.matrix(versions)
+    x = bank.matrix(versions)
     seen_anchor = ~np.isnan(x[:, : len(anchors)]).all(axis=1)
     seen_pretest = ~np.isnan(x[:, len(anchors) :]).all(axis=1)
     x = x[seen_anchor & seen_pretest]
     free = len(anchors) + np.arange(len(pretest))
     reached = ~np.isnan(x[:, free]).all(axis=0) if len(x) else np.zeros(len(pretest), bool)
     difficulties = np.full(len(pretest), np.nan)
-    se = infit = outfit = np.full(len(pretest), np.nan)
+    se, infit, outfit = (np.full(len(pretest), np.nan) for _ in range(3))
     estimable = np.zeros(len(pretest), bool)
     if anchors and reached.any():
         # Anchors nobody in these attempts saw carry no information; leave them out.
@@ -658,7 +646,6 @@ def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
         idx = np.flatnonzero(reached)
         part = slice(len(used), None)
         difficulties[idx] = calibration.difficulties[part]
-        se, infit, outfit = se.copy(), infit.copy(), outfit.copy()
         se[idx] = calibration.se[part]
         infit[idx] = calibration.infit[part]
         outfit[idx] = calibration.outfit[part]
@@ -699,7 +686,8 @@ def _run_pretest(run: AnalysisRun, progress: Progress) -> dict:
     }
 
 
-RUNNERS: dict[str, Callable[[AnalysisRun, Progress], dict]] = {
+# Each runner is called as runner(run, progress), or runner(run, progress, shared).
+RUNNERS: dict[str, Callable[..., dict]] = {
     AnalysisKind.CLASSICAL: _run_classical,
     AnalysisKind.RASCH: _run_rasch,
     AnalysisKind.PRETEST: _run_pretest,
@@ -707,13 +695,31 @@ RUNNERS: dict[str, Callable[[AnalysisRun, Progress], dict]] = {
 
 
 # --- Pretest promotion ----------------------------------------------------------------------
-def pretest_promotion_problems(*, version: ItemVersion) -> list[str]:
-    """Every reason the version cannot be promoted now (empty: it can)."""
+_READ = object()  # "not given: read it"
+
+
+def pretest_promotion_problems(
+    *, version: ItemVersion, statistic=_READ, calibration=_READ
+) -> list[str]:
+    """Every reason the version cannot be promoted now (empty: it can).
+
+    `statistic` (its latest statistic of the anchored calibration, or None) and
+    `calibration` (its ItemCalibration, or None) are read unless the caller has them."""
+    return _promotion_check(version, statistic=statistic, calibration=calibration)[0]
+
+
+def _promotion_check(
+    version: ItemVersion, *, statistic=_READ, calibration=_READ
+) -> tuple[list[str], ItemStatistic | None, ItemCalibration | None]:
+    """(every reason it cannot be promoted, the statistic and calibration judged)."""
+    if statistic is _READ:
+        statistic = item_latest_statistic(version=version, kind=AnalysisKind.PRETEST)
+    if calibration is _READ:
+        calibration = item_calibration(version=version)
     problems = []
     rules = flag_rules()
     if version.status != ItemStatus.PRETEST:
         problems.append(f"It is {ItemStatus(version.status).label.lower()}, not a pretest item.")
-    statistic = item_latest_statistic(version=version, kind=AnalysisKind.PRETEST)
     if statistic is None:
         problems.append(
             "It has no statistics from the anchored calibration of pretest items yet; "
@@ -728,12 +734,11 @@ def pretest_promotion_problems(*, version: ItemVersion) -> list[str]:
         for flag in stats_flags.blocking(statistic_flags(statistic), rules):
             if flag.code != stats_flags.TOO_FEW_RESPONSES:
                 problems.append(f"{stats_flags.LABELS.get(flag.code, flag.code)}: {flag.message}")
-    calibration = ItemCalibration.objects.filter(item_version=version).first()
     if calibration is None or calibration.method != ANCHORED:
         problems.append(
             "It has no calibrated difficulty on the bank scale from the anchored calibration."
         )
-    return problems
+    return problems, statistic, calibration
 
 
 @transaction.atomic
@@ -749,11 +754,9 @@ def pretest_promote(*, version: ItemVersion, by, note: str = "") -> PretestPromo
     ):
         raise PermissionDenied("You do not have permission to promote pretest items.")
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
-    problems = pretest_promotion_problems(version=version)
+    problems, statistic, calibration = _promotion_check(version)
     if problems:
         raise ValidationError(problems)
-    statistic = item_latest_statistic(version=version, kind=AnalysisKind.PRETEST)
-    calibration = ItemCalibration.objects.get(item_version=version)
     item_version_transition(
         version=version,
         to_status=ItemStatus.OPERATIONAL,
@@ -872,13 +875,24 @@ class DifficultyReport:
         )
 
 
-def _difficulties(form: ExamForm) -> tuple[list[float], list[str]]:
-    rows = list(
-        FormItem.objects.filter(form=form, is_pretest=False)
-        .order_by("position")
-        .values_list("item_version__item__key", "item_version__calibration__difficulty")
+@dataclass(frozen=True)
+class _Difficulties:
+    """The calibrated difficulties of a form's operational items, and the keys of those
+    without one."""
+
+    form: str
+    b: list[float]
+    missing: list[str]
+
+
+def _difficulties(form: ExamForm) -> _Difficulties:
+    items = operational_items(form)
+    calibrated = calibrated_difficulties([v for v, _ in items])
+    return _Difficulties(
+        form=form.name,
+        b=[calibrated[v] for v, _ in items if v in calibrated],
+        missing=[key for v, key in items if v not in calibrated],
     )
-    return [b for _, b in rows if b is not None], [key for key, b in rows if b is None]
 
 
 def form_difficulty_check(
@@ -892,24 +906,32 @@ def form_difficulty_check(
     form's: the mean and the spread (population sd) must each be within the tolerance
     (logits). `base_form` defaults to the blueprint's base form."""
     if base_form is None:
-        base = BaseForm.objects.select_related("form").filter(blueprint_id=form.blueprint_id)
-        base_form = base.first().form if base.exists() else None
+        base_form = blueprint_base_form(form.blueprint_id)
     if base_form is None:
         raise ValidationError(f"{form} has no base form to be balanced against.")
-    b, missing = _difficulties(form)
-    base_b, base_missing = _difficulties(base_form)
-    return DifficultyReport(
-        form=form.name,
-        base_form=base_form.name,
-        n_items=len(b) + len(missing),
-        mean=float(np.mean(b)) if b else None,
-        sd=float(np.std(b)) if b else None,
-        base_mean=float(np.mean(base_b)) if base_b else None,
-        base_sd=float(np.std(base_b)) if base_b else None,
+    return _difficulty_report(
+        _difficulties(form),
+        _difficulties(base_form),
         mean_tolerance=mean_tolerance,
         sd_tolerance=sd_tolerance,
-        uncalibrated=missing,
-        base_uncalibrated=base_missing,
+    )
+
+
+def _difficulty_report(
+    form: _Difficulties, base: _Difficulties, *, mean_tolerance: float, sd_tolerance: float
+) -> DifficultyReport:
+    return DifficultyReport(
+        form=form.form,
+        base_form=base.form,
+        n_items=len(form.b) + len(form.missing),
+        mean=float(np.mean(form.b)) if form.b else None,
+        sd=float(np.std(form.b)) if form.b else None,
+        base_mean=float(np.mean(base.b)) if base.b else None,
+        base_sd=float(np.std(base.b)) if base.b else None,
+        mean_tolerance=mean_tolerance,
+        sd_tolerance=sd_tolerance,
+        uncalibrated=form.missing,
+        base_uncalibrated=base.missing,
     )
 
 
@@ -950,30 +972,30 @@ def form_assemble_balanced(
     """Assemble with seeds seed, seed + 1, ... until the form's difficulties are within
     the bounds of the base form's; if none is, keep the closest (balanced False)."""
     if base_form is None:
-        base = BaseForm.objects.select_related("form").filter(blueprint=blueprint).first()
-        if base is None:
+        base_form = blueprint_base_form(blueprint.pk)
+        if base_form is None:
             raise ValidationError(f"The blueprint {blueprint} has no base form to balance against.")
-        base_form = base.form
-    _, base_missing = _difficulties(base_form)
-    if base_missing:
+    base = _difficulties(base_form)
+    if base.missing:
         raise ValidationError(
-            f"{len(base_missing)} operational item(s) of the base form {base_form} have no "
-            f"calibrated difficulty ({', '.join(base_missing[:10])}); run the Rasch calibration."
+            f"{len(base.missing)} operational item(s) of the base form {base_form} have no "
+            f"calibrated difficulty ({', '.join(base.missing[:10])}); run the Rasch calibration."
         )
     if tries < 1:
         raise ValueError("tries must be at least 1")
+
+    def check(form: ExamForm) -> DifficultyReport:
+        return _difficulty_report(
+            _difficulties(form), base, mean_tolerance=mean_tolerance, sd_tolerance=sd_tolerance
+        )
+
     best: tuple[float, int] | None = None
     for number in range(tries):
         current = seed + number
         try:
             with transaction.atomic():
                 form = form_assemble(blueprint=blueprint, seed=current, name=name, by=by)
-                report = form_difficulty_check(
-                    form=form,
-                    base_form=base_form,
-                    mean_tolerance=mean_tolerance,
-                    sd_tolerance=sd_tolerance,
-                )
+                report = check(form)
                 if report.ok:
                     return BalancedAssembly(form, report, current, number + 1, True)
                 raise _Discard(report)
@@ -981,7 +1003,4 @@ def form_assemble_balanced(
             if best is None or discarded.report.distance < best[0]:
                 best = (discarded.report.distance, current)
     form = form_assemble(blueprint=blueprint, seed=best[1], name=name, by=by)
-    report = form_difficulty_check(
-        form=form, base_form=base_form, mean_tolerance=mean_tolerance, sd_tolerance=sd_tolerance
-    )
-    return BalancedAssembly(form, report, best[1], tries, False)
+    return BalancedAssembly(form, check(form), best[1], tries, False)

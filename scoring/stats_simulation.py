@@ -31,7 +31,7 @@ from exams.assembly import attempt_layout
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, Response
 from exams.services import form_delivery_rows
 from questionbank.models import AngoffRating, Option
-from scoring.models import ItemCalibration
+from scoring.selectors import calibrated_difficulties
 
 ANGOFF_NOISE_SD = 0.3
 BATCH = 500
@@ -47,11 +47,7 @@ class Simulated:
 
 
 def _difficulties(version_ids: list[int], rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    calibrated = dict(
-        ItemCalibration.objects.filter(item_version_id__in=version_ids).values_list(
-            "item_version_id", "difficulty"
-        )
-    )
+    calibrated = calibrated_difficulties(version_ids)
     rated = dict(
         AngoffRating.objects.filter(item_version_id__in=version_ids)
         .values("item_version_id")

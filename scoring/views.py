@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from exams.models import Attempt
+from exams.selectors import own_attempt
 from scoring import charts, selectors
-
-
-def _attempt_for(request, pk: int) -> Attempt:
-    """The signed-in user's own attempt, or 404: others' attempts do not exist for them."""
-    return get_object_or_404(Attempt.objects.select_related("form"), pk=pk, candidate=request.user)
 
 
 def _history_context(user) -> dict:
@@ -37,7 +32,7 @@ def _history_context(user) -> dict:
 @login_required
 @require_GET
 def report(request, pk: int):
-    attempt = _attempt_for(request, pk)
+    attempt = own_attempt(user=request.user, pk=pk)
     if attempt.is_in_progress:
         return redirect("exams:attempt", pk)
     report = selectors.attempt_report(attempt=attempt)

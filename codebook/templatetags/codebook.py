@@ -36,12 +36,3 @@ def note_sections(notes) -> list[tuple[str, list[str]]]:
 def seventh_characters(notes) -> list[tuple[str, str]]:
     definition = notes.get("seven_chr_def") if isinstance(notes, dict) else None
     return sorted(definition.items()) if isinstance(definition, dict) else []
-
-
-@register.inclusion_tag("codebook/_case_drg.html")
-def case_drg(case):
-    """`{% case_drg case %}`: the MS-DRG an inpatient case's coding groups to (authors'
-    pages and rationales only; it reveals the answer)."""
-    from codebook.services import case_drg as group
-
-    return {"case": case, "drg": group(case)}

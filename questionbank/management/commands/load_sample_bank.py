@@ -2,9 +2,8 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from questionbank.exchange import BankImportError, bank_import
+from questionbank.exchange import FORMAT, FORMAT_VERSION, BankImportError, bank_import
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_bank"
 
@@ -17,15 +16,15 @@ class Command(BaseCommand):
         if not files:
             self.stdout.write("No sample bank files found; nothing to load.")
             return
-        # One transaction for all files: items in one file may use cases from another.
-        merged = {"format": "ccs-sim-bank", "version": 1, "cases": [], "items": []}
+        # One import (one transaction) for all files: items in one file may use cases from
+        # another.
+        merged = {"format": FORMAT, "version": FORMAT_VERSION, "cases": [], "items": []}
         for file in files:
             data = json.loads(file.read_text(encoding="utf-8"))
             merged["cases"] += data.get("cases", [])
             merged["items"] += data.get("items", [])
         try:
-            with transaction.atomic():
-                result = bank_import(merged, create_missing_judges=True)
+            result = bank_import(merged, create_missing_judges=True)
         except BankImportError as exc:
             raise CommandError(f"sample bank: nothing was loaded. {exc}") from exc
         self.stdout.write(
