@@ -295,8 +295,48 @@
     var button = event.target.closest("button[data-nav]");
     if (!button) return;
     event.preventDefault();
-    if (button.dataset.full) { window.location.assign(button.dataset.nav); return; }
+    if (button.dataset.full) { leaveAfterSaving(button.dataset.nav); return; }
     navigate(button.dataset.nav, true);
+  });
+
+  // --- leaving the page -------------------------------------------------------------------------
+  // The review and submit pages count answers on the server, and submitting closes the
+  // attempt: a save still queued would be missing from the counts, then refused as late.
+  // So a full page load waits for the queue; if it cannot empty (offline), the candidate
+  // stays here with their answers kept and is told why.
+  var LEAVE_WAIT_MS = 10000;
+  var leaving = false;
+
+  function afterSaving(then) {
+    if (!queue.length || sender.closed) { then(); return; }
+    if (leaving) return;
+    leaving = true;
+    setStatus("saving", "Saving your answers…");
+    flush(LEAVE_WAIT_MS).then(function () {
+      leaving = false;
+      if (!queue.length) { then(); return; }
+      alertMessage(queue.length + (queue.length === 1 ? " change is" : " changes are") +
+        " not saved yet, so this page stays open: your answers are kept here and are sent when the connection returns. Try again then.");
+    });
+  }
+
+  function leaveAfterSaving(url) {
+    afterSaving(function () { window.location.assign(url); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-full-nav]");
+    if (!link || !queue.length || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    leaveAfterSaving(link.href);
+  });
+
+  // Submitting: the counts on this page must include every queued change, so once the queue
+  // has emptied the page reloads to show the final counts before the candidate confirms.
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "submit-form" || !queue.length) return;
+    event.preventDefault();
+    afterSaving(function () { window.location.reload(); });
   });
 
   window.addEventListener("popstate", function () {
@@ -362,7 +402,7 @@
     }
     if (key === "r") {
       var review = document.querySelector("a[accesskey=r]");
-      if (review) { event.preventDefault(); window.location.assign(review.href); }
+      if (review) { event.preventDefault(); leaveAfterSaving(review.href); }
     }
   });
 
@@ -381,6 +421,7 @@
   });
   document.documentElement.classList.add("js");
   applyQueuedToForm();
-  if (queue.length) pump();
+  if (queue.length && $("submit-form")) afterSaving(function () { window.location.reload(); });
+  else if (queue.length) pump();
   if (clock.deadline !== null) { tick(); setInterval(tick, 250); }
 })();

@@ -181,3 +181,71 @@ def test_the_clock_running_out_submits_the_attempt(page, live_server, login_in_b
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.EXPIRED
     assert Response.objects.filter(attempt=attempt).count() == 1
+
+
+def block_saves(page):
+    """Saves fail as on a dead connection, while pages still load."""
+    page.route("**/save/", lambda route: route.abort())
+
+
+def test_leaving_for_submit_waits_for_queued_answers(
+    page, live_server, login_in_browser, candidate, short_form
+):
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, short_form)
+    block_saves(page)
+    page.locator("input[name=choice]").nth(0).click()
+    page.locator(".exam-bar").get_by_role("link", name="Submit…").click()
+    page.wait_for_timeout(1500)
+    # Still on the question: the answer has not reached the server, so the counts would be wrong.
+    assert page.locator("#q-heading").inner_text().startswith("Question 1 ")
+    assert not Response.objects.filter(attempt=attempt).exists()
+    page.unroute("**/save/")
+    page.wait_for_selector("#submit-counts", timeout=15_000)
+    total = attempt.item_count
+    assert (
+        f"{total - 1} of {total} questions are unanswered"
+        in page.locator("#submit-counts").inner_text()
+    )
+    assert Response.objects.filter(attempt=attempt).exclude(selection=[]).count() == 1
+
+
+def test_leaving_while_offline_keeps_the_page_and_says_why(
+    page, live_server, login_in_browser, candidate, short_form
+):
+    login_in_browser(page, candidate)
+    start(page, live_server, short_form)
+    block_saves(page)
+    page.locator("input[name=choice]").nth(0).click()
+    page.keyboard.press("r")
+    alert = page.locator("#exam-alert")
+    alert.wait_for(state="visible", timeout=15_000)
+    assert "1 change is not saved yet" in alert.inner_text()
+    assert page.locator("#q-heading").is_visible()
+
+
+def test_submit_now_sends_queued_answers_and_shows_final_counts_first(
+    page, live_server, login_in_browser, candidate, short_form
+):
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, short_form)
+    total = attempt.item_count
+    block_saves(page)
+    page.locator("input[name=choice]").nth(0).click()
+    page.goto(f"{live_server.url}/exams/attempts/{attempt.pk}/submit/")
+    counts = page.locator("#submit-counts")
+    assert f"{total} of {total} questions are unanswered" in counts.inner_text()
+    page.get_by_role("button", name="Submit now").click()
+    page.wait_for_timeout(1500)
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.IN_PROGRESS  # not submitted over a queued answer
+    page.unroute("**/save/")
+    page.wait_for_function(
+        f"document.getElementById('submit-counts').textContent.includes('{total - 1} of {total}')",
+        timeout=15_000,
+    )
+    page.get_by_role("button", name="Submit now").click()
+    page.wait_for_selector("#result-state")
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.SUBMITTED
+    assert Response.objects.filter(attempt=attempt).exclude(selection=[]).count() == 1
