@@ -28,10 +28,14 @@ from questionbank.models import (
     ItemVersion,
     Option,
     Setting,
-    StatusChange,
     case_sections_errors,
 )
-from questionbank.services import angoff_rating_set, item_create, item_revise
+from questionbank.services import (
+    angoff_ratings_set,
+    item_create,
+    item_revise,
+    item_version_status_set,
+)
 from questionbank.validation import OptionData, content_errors
 
 FORMAT = "ccs-sim-bank"
@@ -261,6 +265,7 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
                 )
             )
         }
+        ratings = []
         for data_item in items:
             try:
                 version = _import_item(data_item, existing, case_by_key, by, result)
@@ -268,9 +273,8 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
                 raise BankImportError(
                     data_item["record"], _first_field(exc), " ".join(exc.messages)
                 ) from exc
-            for name, value in data_item["ratings"]:
-                angoff_rating_set(version=version, judge=judges[name], rating=value)
-                result.ratings += 1
+            ratings += [(version, judges[name], value) for name, value in data_item["ratings"]]
+        result.ratings = angoff_ratings_set(ratings=ratings)
     return result
 
 
@@ -324,16 +328,11 @@ def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result)
         result.items_revised += 1
     if version.status != data_item["status"]:
         # An import is the bank's owner restoring a state, not a review step, so the
-        # status is set directly; it is recorded in the workflow history.
-        StatusChange.objects.create(
-            item_version=version,
-            from_status=version.status,
-            to_status=data_item["status"],
-            by=by,
-            note="Set by import.",
+        # status is set directly (still one live version per item); it is recorded in the
+        # workflow history.
+        version = item_version_status_set(
+            version=version, to_status=data_item["status"], by=by, note="Set by import."
         )
-        version.status = data_item["status"]
-        version.save(update_fields=["status", "updated_at"], allow_locked=True)
     return version
 
 

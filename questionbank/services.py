@@ -193,8 +193,22 @@ def item_version_transition(
         )
 
     if to_status == ItemStatus.IN_REVIEW:
+        # The content rules for the status it is going to, checked before anything is written.
         version.status = to_status
         _check_content(version, version_options(version))
+        version.status = from_status
+    return item_version_status_set(version=version, to_status=to_status, by=by, note=note)
+
+
+def item_version_status_set(
+    *, version: ItemVersion, to_status: str, by, note: str = ""
+) -> ItemVersion:
+    """Write a status and its history, keeping one live version per item.
+
+    No workflow or permission check: callers (the review workflow, a bank import restoring
+    a state) decide whether the move is allowed.
+    """
+    from_status = version.status
     version.status = to_status
     version.save(update_fields=["status", "updated_at"], allow_locked=True)
     if to_status in ACTIVE_STATUSES:
@@ -222,14 +236,33 @@ def item_versions_lock(*, version_ids: Sequence[int]) -> int:
     return ItemVersion.objects.filter(pk__in=version_ids, locked=False).update(locked=True)
 
 
+def _angoff_value(rating: Decimal | float | str) -> Decimal:
+    value = Decimal(str(rating))
+    if not Decimal(0) <= value <= Decimal(1):
+        raise ValidationError({"rating": "An Angoff rating is a probability between 0 and 1."})
+    return value
+
+
 @transaction.atomic
 def angoff_rating_set(
     *, version: ItemVersion, judge, rating: Decimal | float | str
 ) -> AngoffRating:
-    value = Decimal(str(rating))
-    if not Decimal(0) <= value <= Decimal(1):
-        raise ValidationError({"rating": "An Angoff rating is a probability between 0 and 1."})
     obj, _ = AngoffRating.objects.update_or_create(
-        item_version=version, judge=judge, defaults={"rating": value}
+        item_version=version, judge=judge, defaults={"rating": _angoff_value(rating)}
     )
     return obj
+
+
+def angoff_ratings_set(*, ratings: Sequence[tuple[ItemVersion, object, Decimal]]) -> int:
+    """Set many (version, judge, rating) at once: one upsert, whatever their number."""
+    rows = [
+        AngoffRating(item_version=version, judge=judge, rating=_angoff_value(rating))
+        for version, judge, rating in ratings
+    ]
+    AngoffRating.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["item_version", "judge"],
+        update_fields=["rating", "rated_at"],
+    )
+    return len(rows)

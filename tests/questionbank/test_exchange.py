@@ -1,12 +1,13 @@
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from questionbank.exchange import BankImportError, bank_export, bank_import, bank_import_file
-from questionbank.models import AngoffRating, Case, Item, ItemVersion
+from questionbank.models import AngoffRating, Case, Item, ItemVersion, StatusChange
 from questionbank.services import item_versions_lock
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,38 @@ def test_reimporting_a_changed_locked_item_makes_a_new_version():
     versions = ItemVersion.objects.filter(item__key="T-0001").order_by("number")
     assert [(v.number, v.locked) for v in versions] == [(1, True), (2, False)]
     assert versions[0].stem == "Which code describes the heart failure?"
+
+
+def test_reimport_updates_ratings_in_one_statement_whatever_their_number(
+    django_assert_max_num_queries,
+):
+    bank_import(document(), create_missing_judges=True)
+    changed = document()
+    for item in changed["items"]:
+        item["angoff"] = [{"judge": f"panel-{n}", "rating": 0.5 + n / 100} for n in range(1, 9)]
+    bank_import(changed, create_missing_judges=True)  # creates the new judges
+    changed["items"][0]["angoff"][0]["rating"] = 0.42
+    with django_assert_max_num_queries(25):
+        result = bank_import(changed, create_missing_judges=True)
+    assert result.ratings == 16
+    assert AngoffRating.objects.count() == 16
+    assert AngoffRating.objects.get(
+        item_version__item__key="T-0001", judge__username="panel-1"
+    ).rating == Decimal("0.42")
+
+
+def test_importing_an_operational_revision_retires_the_version_it_replaces():
+    bank_import(document(), create_missing_judges=True)
+    item_versions_lock(version_ids=list(ItemVersion.objects.values_list("pk", flat=True)))
+    changed = document()
+    changed["items"][0]["stem"] = "Which code describes the documented heart failure?"
+    bank_import(changed, create_missing_judges=True)
+    versions = ItemVersion.objects.filter(item__key="T-0001").order_by("number")
+    # One live version per item, as in the review workflow: forms never draw both.
+    assert [(v.number, v.status) for v in versions] == [(1, "retired"), (2, "operational")]
+    history = StatusChange.objects.filter(item_version=versions[0]).order_by("pk")
+    assert history.last().to_status == "retired"
+    assert history.last().note == "Replaced by version 2."
 
 
 CSV_OK = (
