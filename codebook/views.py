@@ -21,14 +21,18 @@ SEARCH_LIMIT = 25
 SYSTEMS = [(system, system.label) for system in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS)]
 
 
+def _requested_year(request) -> int | None:
+    try:
+        return int(request.GET["year"]) if request.GET.get("year") else None
+    except ValueError:
+        return None
+
+
 def _params(request) -> dict:
     system = request.GET.get("system", CodeSystem.ICD10CM)
     if system not in CodeSystem.values:
         system = CodeSystem.ICD10CM
-    try:
-        year = int(request.GET["year"]) if request.GET.get("year") else None
-    except ValueError:
-        year = None
+    year = _requested_year(request)
     sets = codesets_of(system=system)  # one query; the set and the years are picked from it
     code_set = codeset_in(sets, year) or codeset_in(sets, None)
     return {
@@ -64,13 +68,15 @@ def search(request):
 @login_required
 def code(request, system: str, code: str):
     context = _params(request)
-    # The year is the one resolved for the request's system (?system=, ICD-10-CM by
-    # default), also when the code is of another system.
     if system == context["system"]:
         code_set, years = context["code_set"], context["years"]
     else:
+        # The code's own system decides the year: ?year= is looked up among its code sets,
+        # not first resolved among those of ?system= (ICD-10-CM by default), which may
+        # not have that year.
         sets = codesets_of(system=system)
-        code_set, years = codeset_in(sets, context["year"]), [s.year for s in sets]
+        code_set = codeset_in(sets, _requested_year(request)) or codeset_in(sets, None)
+        years = [s.year for s in sets]
     page = code_page(code=code, code_set=code_set) if code_set else None
     if page is None:
         raise Http404("No such code in the loaded code sets")

@@ -104,3 +104,25 @@ def test_case_drg_page_is_for_authors_only(client, candidate, instructor, codese
     client.login(username=instructor.username, password=PASSWORD)
     body = client.get(url).content.decode()
     assert "MS-DRG 871" in body and "relative weight" in body
+
+
+def test_code_page_of_another_system_opens_the_year_asked_for(signed_in, codesets):
+    from codebook.models import Code, CodeSet
+
+    # A PCS year that ICD-10-CM (the default ?system=) does not have.
+    pcs_2026 = CodeSet.objects.get(system="pcs", year=2026)
+    pcs_2027 = CodeSet.objects.create(
+        system="pcs", year=2027, source="test copy", checksum="t", complete=False
+    )
+    code = Code.objects.get(code_set=pcs_2026, code="0DTJ4ZZ")
+    code.pk, code.code_set = None, pcs_2027
+    code.save()
+    assert not CodeSet.objects.filter(system="cm", year=2027).exists()
+
+    url = reverse("codebook:code", args=["pcs", "0DTJ4ZZ"])
+    page_2027 = signed_in.get(url, {"year": 2027})
+    assert page_2027.context["code_set"] == pcs_2027
+    # The "other years" links are the code's own system's, and each opens its year.
+    body = page_2027.content.decode()
+    assert f'href="{url}?year=2026"' in body
+    assert signed_in.get(url, {"year": 2026}).context["code_set"] == pcs_2026
