@@ -27,13 +27,15 @@ from cohorts.models import Assignment, Cohort, Membership, MembershipSource, new
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
 from scoring import results as scoring_results
 from scoring.models import AttemptResult, DomainScore
-from scoring.services import domain_results_json, domain_score_rows
+from scoring.services import attempt_summary_fields, domain_results_json, domain_score_rows
 
 # The default CCS blueprint's scored items per domain (DESIGN.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
 # Cohorts tend to be weaker in queries and compliance than in coding itself.
 DOMAIN_OFFSET = {1: 0.1, 2: 0.0, 3: -0.35, 4: -0.2, 5: 0.15}
 MAX_RAW = sum(DOMAIN_ITEMS.values())
+# Generated candidates answer every question: the 97 scored and the 10 pretest items.
+ITEMS_ANSWERED = MAX_RAW + 10
 DEFAULT_CUT = 64.0
 BATCH = 5000
 FIRST_NAMES = [
@@ -347,6 +349,28 @@ def generate(
             form = out.forms[int(rng.integers(len(out.forms)))]
             last = j == n - 1
             in_progress = last and rng.random() < 0.01 and (now - started).days < 1
+            result = (
+                None
+                if in_progress
+                else _attempt_result(rng, float(ability[i]) + 0.25 * j, conversion[form.pk])
+            )
+            submitted_at = (
+                None if in_progress else started + dt.timedelta(minutes=int(rng.integers(110, 240)))
+            )
+            summary = {}
+            if result is not None:
+                # As scoring leaves a scored attempt: its copy of the result on the row.
+                fields = result[0]
+                summary = {
+                    "scored_at": submitted_at + dt.timedelta(seconds=5),
+                    **attempt_summary_fields(
+                        raw=fields["raw_score"],
+                        max_raw=fields["max_raw"],
+                        scaled=fields["scaled_score"],
+                        passed=fields["passed"],
+                        answered=ITEMS_ANSWERED,
+                    ),
+                }
             attempt_objs.append(
                 Attempt(
                     candidate_id=users[i].pk,
@@ -357,19 +381,14 @@ def generate(
                     else (AttemptState.EXPIRED if rng.random() < 0.03 else AttemptState.SUBMITTED),
                     started_at=started,
                     deadline=started + dt.timedelta(minutes=240),
-                    submitted_at=None
-                    if in_progress
-                    else started + dt.timedelta(minutes=int(rng.integers(110, 240))),
+                    submitted_at=submitted_at,
                     time_multiplier=Decimal("1.00"),
                     seed=int(rng.integers(0, 2**47)),
                     layout=[],
+                    **summary,
                 )
             )
-            results.append(
-                None
-                if in_progress
-                else _attempt_result(rng, float(ability[i]) + 0.25 * j, conversion[form.pk])
-            )
+            results.append(result)
     created = _bulk(Attempt, attempt_objs)
     out.attempts = len(created)
     scored = [(a, r) for a, r in zip(created, results, strict=True) if r is not None]

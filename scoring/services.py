@@ -431,14 +431,30 @@ def attempt_score(*, attempt_id: int) -> AttemptResult:
         except IntegrityError:
             return AttemptResult.objects.get(attempt_id=attempt_id)
         Attempt.objects.filter(pk=attempt_id).update(
-            raw_score=Decimal(str(round(score.raw, 3))),
             scored_at=result.scored_at,
-            result={
-                "raw_score": score.raw,
-                "max_raw": score.max_raw,
-                "scaled_score": score.scaled,
-                "passed": score.passed,
-                "answered": sum(1 for s in selections.values() if s),
-            },
+            **attempt_summary_fields(
+                raw=score.raw,
+                max_raw=score.max_raw,
+                scaled=score.scaled,
+                passed=score.passed,
+                answered=sum(1 for s in selections.values() if s),
+            ),
         )
     return result
+
+
+def attempt_summary_fields(
+    *, raw: float, max_raw: float, scaled: int | None, passed: bool | None, answered: int
+) -> dict:
+    """The copy of a result kept on the attempt (Attempt.raw_score and .result), which the
+    candidate's home and the result page read without joining the result table."""
+    return {
+        "raw_score": Decimal(str(round(raw, 3))),
+        "result": {
+            "raw_score": raw,
+            "max_raw": max_raw,
+            "scaled_score": scaled,
+            "passed": passed,
+            "answered": answered,
+        },
+    }

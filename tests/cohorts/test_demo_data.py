@@ -74,6 +74,21 @@ def test_generated_scores_have_the_shape_scoring_stores_and_their_domain_rows(ma
     assert DomainScore.objects.count() == 5 * AttemptResult.objects.count()
 
 
+def test_generated_attempts_carry_their_result_copy_as_scored_attempts_do(manager):
+    from cohorts import demo_data
+
+    demo_data.generate(cohorts=1, candidates=10, attempts=30, managers=[manager], seed=7)
+    scored = Attempt.objects.filter(score__isnull=False).select_related("score")
+    assert scored.exists()
+    for attempt in scored:
+        # The candidate's home and result page read this copy, not the result row.
+        assert attempt.scored_at is not None and attempt.scored_at > attempt.submitted_at
+        assert attempt.result["scaled_score"] == attempt.score.scaled_score
+        assert attempt.result["passed"] == attempt.score.passed
+        assert float(attempt.raw_score) == attempt.score.raw_score
+    assert not Attempt.objects.filter(score__isnull=True).exclude(result={}).exists()
+
+
 def test_migration_copies_domain_results_of_both_shapes_into_rows(manager):
     """Rows for results stored before the DomainScore table (scoring migration 0004)."""
     import importlib
