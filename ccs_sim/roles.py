@@ -60,6 +60,13 @@ def sync_roles(apps=None) -> None:
 
 
 def sync_roles_after_migrate(sender, apps=None, **kwargs) -> None:
+    from django.apps import apps as global_apps
+
+    # post_migrate is sent once per app with models, each after that app's permissions
+    # are created; the last app's signal is the one time they all exist.
+    with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+    if sender is not with_models[-1]:
+        return
     if apps is not None:
         try:
             apps.get_model("auth", "Group")
