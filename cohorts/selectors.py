@@ -25,7 +25,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from cohorts.models import Assignment, Cohort, Membership, ReviewPolicy
@@ -41,18 +41,29 @@ BIN_WIDTH = 20
 BASELINE_CACHE_SECONDS = 300
 
 
+# The joining rule: a cohort sees a member's attempts from the moment they joined it,
+# never earlier ones. An existing account can be added by e-mail, and its history with
+# another program (or on its own) is not this program's to read or count.
+
+
 # --- What a candidate may sit (called by exam delivery) --------------------------------
 def forms_available_to(*, user, now: dt.datetime | None = None):
     """Published exam forms the user may open now: assigned to one of their cohorts with
-    an open window, or made available to everyone by an instructor."""
+    an open window, or made available to everyone by an instructor and not assigned to
+    them (an assignment's terms come first, as in `assignment_for`: a form open to all
+    whose assignment has closed is not offered only to be refused)."""
     now = now or timezone.now()
     if not user.is_authenticated:
         return ExamForm.objects.none()
-    assigned = Assignment.objects.for_candidate(user).open_at(now).values("form_id")
+    assignments = Assignment.objects.for_candidate(user)
+    open_now = assignments.open_at(now).values("form_id")
     return (
         ExamForm.objects.exams()
         .published()
-        .filter(Q(available_to_all=True) | Q(pk__in=assigned))
+        .filter(
+            Q(pk__in=open_now)
+            | (Q(available_to_all=True) & ~Q(pk__in=assignments.values("form_id")))
+        )
         .order_by("name")
     )
 
@@ -257,6 +268,8 @@ class CohortFigures:
 def cohort_figures_sql(*, cohort_ids: list[int], filters: Filters = NO_FILTERS):
     """The SQL and parameters of the figures of the cohort list (also timed by the bench).
 
+    A member's attempts count from the moment they joined (the joining rule).
+
     The ORM cannot aggregate over a window function, and "first attempt" is a window
     (row_number per cohort and candidate), so this one is written out. Scored attempts
     sort first in the window, so row 1 is the first scored attempt whenever one exists.
@@ -270,7 +283,8 @@ def cohort_figures_sql(*, cohort_ids: list[int], filters: Filters = NO_FILTERS):
     where, where_params = filters.attempt_where("a")
     sql = f"""
 WITH member AS (
-    SELECT cohort_id, user_id FROM {membership} WHERE cohort_id IN ({placeholders})
+    SELECT cohort_id, user_id, joined_at FROM {membership}
+    WHERE cohort_id IN ({placeholders})
 ),
 att AS (
     SELECT m.cohort_id, a.candidate_id, r.scaled_score, r.passed,
@@ -280,7 +294,7 @@ att AS (
                         a.started_at, a.id
            ) AS nth
     FROM member m
-    JOIN {attempt} a ON a.candidate_id = m.user_id
+    JOIN {attempt} a ON a.candidate_id = m.user_id AND a.started_at >= m.joined_at
     LEFT JOIN {result} r ON r.attempt_id = a.id
     WHERE {where}
 ),
@@ -371,6 +385,7 @@ class Readiness:
     best: int | None = None
     latest_probability: float | None = None
     last_sat: dt.date | None = None  # the local day of the latest exam attempt
+    filtered: bool = False  # the figures are of the page's filters (form, dates)
 
     @property
     def trend(self) -> int | None:
@@ -393,6 +408,8 @@ class Readiness:
 
     @property
     def status_label(self) -> str:
+        if self.filtered and self.status == "not-started":
+            return "No exam matching the filters"  # they may well have sat others
         return STATUS_LABELS[self.status]
 
 
@@ -406,9 +423,11 @@ STATUS_LABELS = {
 
 
 def _readiness_key(r: Readiness):
-    # Within a group the weakest first: lowest probability, then lowest latest score.
+    # Within a group the weakest first by the latest scaled score, which every scored
+    # candidate has (a probability of passing only comes with calibrated items, so
+    # ordering by it would put everyone without one after everyone with one).
     probability = r.latest_probability if r.latest_probability is not None else 2.0
-    return (STATUS_ORDER[r.status], probability, r.latest or 0, r.name.lower())
+    return (STATUS_ORDER[r.status], r.latest or 0, probability, r.name.lower())
 
 
 @dataclass(frozen=True)
@@ -450,6 +469,14 @@ class DomainRow:
         if self.cohort_percent is None or self.all_percent is None:
             return None
         return self.cohort_percent - self.all_percent
+
+    @property
+    def shown_difference(self) -> int | None:
+        """The difference of the two whole percentages the page shows, so that the three
+        columns add up (84% and 82% differ by 2, although 84.45 - 81.71 rounds to 3)."""
+        if self.cohort_percent is None or self.all_percent is None:
+            return None
+        return int(f"{self.cohort_percent:.0f}") - int(f"{self.all_percent:.0f}")
 
 
 @dataclass
@@ -548,7 +575,8 @@ def domain_baseline(*, filters: Filters, numbers: list[int]) -> dict[int, tuple[
 def cohort_page_sql(*, cohort_id: int, filters: Filters = NO_FILTERS) -> tuple[str, list]:
     """The one statement the cohort page rests on (also timed by the bench).
 
-    It reads the cohort's finished exam attempts once (`att`) and returns rows of four
+    It reads the cohort's finished exam attempts once (`att`: each member's since they
+    joined, by the joining rule) and returns rows of four
     kinds, told apart by the first column, in the columns (kind, k, day, n1..n6, x):
     - "c", one per member: k user id, day of their latest attempt, n1 attempts, n2 latest
       scaled score, n3 the scaled score before it, n4 best, n5 1 if their first scored
@@ -568,7 +596,7 @@ def cohort_page_sql(*, cohort_id: int, filters: Filters = NO_FILTERS) -> tuple[s
     passed = "CASE WHEN passed THEN 1 ELSE 0 END"
     sql = f"""
 WITH member AS (
-    SELECT user_id FROM {Membership._meta.db_table} WHERE cohort_id = %s
+    SELECT user_id, joined_at FROM {Membership._meta.db_table} WHERE cohort_id = %s
 ),
 att AS (
     SELECT a.id, a.candidate_id, {day_sql} AS day, r.id AS result_id,
@@ -582,9 +610,10 @@ att AS (
                ORDER BY CASE WHEN r.scaled_score IS NULL THEN 1 ELSE 0 END,
                         a.started_at DESC, a.id DESC
            ) AS back
-    FROM {attempt} a
+    FROM member mj
+    JOIN {attempt} a ON a.candidate_id = mj.user_id AND a.started_at >= mj.joined_at
     LEFT JOIN {result} r ON r.attempt_id = a.id
-    WHERE a.candidate_id IN (SELECT user_id FROM member) AND {where}
+    WHERE {where}
 )
 SELECT 'c' AS kind, m.user_id AS k, MAX(att.day) AS day, COUNT(att.id) AS n1,
        MAX(CASE WHEN att.back = 1 THEN att.scaled END) AS n2,
@@ -643,7 +672,7 @@ def cohort_page(*, cohort: Cohort, filters: Filters = NO_FILTERS) -> CohortPage:
             readiness.append(
                 Readiness(
                     k, name, email, attempts=n1, latest=n2, previous=n3, best=n4,
-                    latest_probability=x, last_sat=_as_date(day),
+                    latest_probability=x, last_sat=_as_date(day), filtered=filters.active,
                 )
             )  # fmt: skip
             first_passed += n5
@@ -688,14 +717,21 @@ def cohort_page(*, cohort: Cohort, filters: Filters = NO_FILTERS) -> CohortPage:
     )
 
 
-def members_of(cohort: Cohort):
-    """The cohort's member ids, as a subquery (no join through the user table)."""
-    return Membership.objects.filter(cohort=cohort).values("user_id")
-
-
 def cohort_forms(*, cohort: Cohort) -> list[ExamForm]:
     """Forms to filter the cohort page by: assigned to it, or sat by its members."""
-    sat = Attempt.objects.exams().filter(candidate_id__in=members_of(cohort)).values("form_id")
+    sat = (
+        Attempt.objects.exams()
+        .filter(
+            Exists(
+                Membership.objects.filter(
+                    cohort=cohort,
+                    user_id=OuterRef("candidate_id"),
+                    joined_at__lte=OuterRef("started_at"),
+                )
+            )
+        )
+        .values("form_id")
+    )
     return list(
         ExamForm.objects.exams()
         .filter(Q(pk__in=cohort.assignments.values("form_id")) | Q(pk__in=sat))
@@ -731,7 +767,8 @@ class CandidatePage:
 
 
 def candidate_page(*, cohort: Cohort, user_id: int) -> CandidatePage | None:
-    """A member's exam attempts and domain results in order of sitting; None if not a member."""
+    """A member's exam attempts since joining (the joining rule) and their domain results,
+    in order of sitting; None if not a member."""
     membership = (
         Membership.objects.filter(cohort=cohort, user_id=user_id).select_related("user").first()
     )
@@ -742,7 +779,7 @@ def candidate_page(*, cohort: Cohort, user_id: int) -> CandidatePage | None:
     attempts = []
     practice = 0
     for a in (
-        Attempt.objects.filter(candidate_id=user_id)
+        Attempt.objects.filter(candidate_id=user_id, started_at__gte=membership.joined_at)
         .select_related("form", "score")
         .order_by("started_at", "pk")
     ):
@@ -825,9 +862,13 @@ def cohort_members(*, cohort: Cohort, search: str = "", page: object = 1):
     return members
 
 
-def member_exam_attempts(*, user_id: int) -> int:
-    """How many exam attempts a candidate has (told before they leave a cohort)."""
-    return Attempt.objects.exams().filter(candidate_id=user_id).count()
+def member_exam_attempts(*, membership: Membership) -> int:
+    """How many exam attempts a member made since joining (told before they leave)."""
+    return (
+        Attempt.objects.exams()
+        .filter(candidate_id=membership.user_id, started_at__gte=membership.joined_at)
+        .count()
+    )
 
 
 def cohort_assignments(*, cohort: Cohort):

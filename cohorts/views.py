@@ -439,7 +439,7 @@ def member_remove(request, pk: int, user_id: int):
                 f"{name} was removed from {cohort.name}. Their account and results are kept.",
             )
         return redirect(_members_url(cohort, request.POST.get("next", "")))
-    attempts = selectors.member_exam_attempts(user_id=user_id)
+    attempts = selectors.member_exam_attempts(membership=membership)
     return render(
         request,
         "cohorts/member_remove.html",

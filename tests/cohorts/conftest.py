@@ -15,6 +15,7 @@ from django.utils import timezone
 
 _seq = itertools.count(1)
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+JOINED = T0 - dt.timedelta(days=30)
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,9 @@ def make_cohort(name="Cohort A", *, managers=(), instructors=(), candidates=(), 
     cohort.managers.add(*managers)
     cohort.instructors.add(*instructors)
     for user in candidates:
-        Membership.objects.create(cohort=cohort, user=user)
+        # Joined before T0: `sit` dates attempts from T0, and a cohort counts a member's
+        # attempts from the moment they joined.
+        Membership.objects.create(cohort=cohort, user=user, joined_at=JOINED)
     return cohort
 
 

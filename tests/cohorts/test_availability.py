@@ -108,3 +108,22 @@ def test_a_form_open_to_all_without_assignment_follows_the_forms_own_review_flag
     terms = selectors.assignment_for(user=candidate, form=form, now=NOW)
     assert terms.assignment_id is None and terms.max_attempts is None
     assert terms.review_policy == "after_submission"
+
+
+def test_a_form_open_to_all_follows_the_candidates_assignment_when_there_is_one(
+    setup, candidate, other_candidate
+):
+    _, forms = setup
+    # "closed" is assigned to candidate's cohort with a window that has closed.
+    forms["closed"].available_to_all = True
+    forms["closed"].save()
+    offered = names(selectors.forms_available_to(user=candidate, now=NOW))
+    terms = selectors.assignment_for(user=candidate, form=forms["closed"], now=NOW)
+    # Not offered, since it would be refused: the list and the terms agree.
+    assert "closed" not in offered and terms.refusal(NOW).startswith("This exam closed on")
+    # Someone without that assignment sits it as anyone may.
+    assert "closed" in names(selectors.forms_available_to(user=other_candidate, now=NOW))
+    assert (
+        selectors.assignment_for(user=other_candidate, form=forms["closed"], now=NOW).refusal(NOW)
+        is None
+    )

@@ -246,3 +246,37 @@ def test_domain_performance_of_attempts_scored_by_the_scoring_service(manager, c
     assert by_number[1].all_percent == pytest.approx(100 * 4 / 12)
     assert by_number[2].all_percent == pytest.approx(100 * 9 / 18)
     assert by_number[3].cohort_percent is None
+
+
+def test_readiness_puts_the_weakest_first_with_and_without_a_probability(
+    django_user_model, manager, form
+):
+    from .conftest import make_candidate
+
+    people = {name: make_candidate(django_user_model, name) for name in ("dana", "priya", "omar")}
+    cohort = make_cohort("Mixed", managers=[manager], candidates=list(people.values()))
+    sit(people["dana"], form, day=1, scaled=100)  # scored without a probability
+    sit(people["priya"], form, day=1, scaled=280, probability=0.12)
+    sit(people["omar"], form, day=1, scaled=250, probability=0.05)
+    readiness = selectors.cohort_page(cohort=cohort).readiness
+    assert {r.status for r in readiness} == {"needs-help"}
+    assert [r.name for r in readiness] == ["Dana", "Omar", "Priya"]
+
+
+def test_under_a_filter_no_attempt_is_said_as_none_matching(hand_cohort):
+    page = selectors.cohort_page(
+        cohort=hand_cohort["cohort"], filters=Filters(form_id=hand_cohort["other_form"].pk)
+    )
+    alice = next(r for r in page.readiness if r.name == "Alice")  # sat only Form One
+    assert alice.status == "not-started"
+    assert alice.status_label == "No exam matching the filters"
+    dave = next(r for r in selectors.cohort_page(cohort=hand_cohort["cohort"]).readiness
+                if r.name == "Dave")  # fmt: skip
+    assert dave.status_label == "No exam yet"
+
+
+def test_shown_domain_difference_is_that_of_the_shown_percentages():
+    row = selectors.DomainRow(1, "Coding", 84.45, 100, 81.71)
+    assert row.difference == pytest.approx(2.74)
+    assert row.shown_difference == 2
+    assert selectors.DomainRow(1, "Coding", None, 0, 81.71).shown_difference is None
