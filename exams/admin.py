@@ -10,9 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ccs_sim.admin_display import person_field
 from ccs_sim.roles import Role, has_role
 from exams import selectors, services
-from exams.forms import AssembleForm, BlueprintDomainFormSet
+from exams.forms import AssembleForm, BlueprintDomainFormSet, CandidateProfileForm
 from exams.models import (
     Attempt,
     Blueprint,
@@ -126,10 +127,12 @@ class ExamFormAdmin(admin.ModelAdmin):
         "allow_review",
         "codebook_panel",
         "available_to_all",
-        "created_by",
+        "created_by_name",
     ]
-    readonly_fields = ["blueprint", "seed", "status", "published_at", "created_by"]
+    readonly_fields = ["blueprint", "seed", "status", "published_at", "created_by_name"]
     change_list_template = "admin/exams/examform/change_list.html"
+
+    created_by_name = person_field("created_by")
 
     def get_queryset(self, request):
         # Practice sets are per-candidate scratch forms, not part of the instructors' list.
@@ -245,6 +248,15 @@ class AttemptAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     exclude = ["layout"]
 
+    candidate_name = person_field("candidate")
+
+    def get_fields(self, request, obj=None):
+        # The model's fields, in order, with the candidate by name: every field is read-only
+        # here (no change permission), and Django would link the candidate to the user admin.
+        return [
+            "candidate_name" if f == "candidate" else f for f in super().get_fields(request, obj)
+        ]
+
     def has_add_permission(self, request):
         return False
 
@@ -261,7 +273,7 @@ class CandidateProfileAdmin(admin.ModelAdmin):
 
     list_display = ["user", "time_multiplier", "note"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
-    autocomplete_fields = ["user"]
+    form = CandidateProfileForm
     list_select_related = ["user"]
 
     def _may_edit(self, request) -> bool:

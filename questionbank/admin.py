@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ccs_sim.admin_display import person_field
 from questionbank import services
 from questionbank.exchange import BankImportError, bank_export, bank_import_file
 from questionbank.forms import (
@@ -130,11 +131,13 @@ class OptionInline(admin.TabularInline):
 
 class AngoffRatingInline(admin.TabularInline):
     model = AngoffRating
-    fields = ["judge", "rating", "rated_at"]
-    readonly_fields = ["judge", "rating", "rated_at"]
+    fields = ["judge_name", "rating", "rated_at"]
+    readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "Angoff ratings (add yours with 'Rate this item')"
+
+    judge_name = person_field("judge")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -142,11 +145,13 @@ class AngoffRatingInline(admin.TabularInline):
 
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
-    fields = ["at", "from_status", "to_status", "by", "note"]
+    fields = ["at", "from_status", "to_status", "by_name", "note"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "Workflow history"
+
+    by_name = person_field("by")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ccs_sim.admin_display import person_field
 from exams.models import ExamForm, FormKind
 from scoring import services
 from scoring.models import AttemptResult, BaseForm, ItemCalibration, ScaleConversion
@@ -68,12 +69,14 @@ class ScaleConversionAdmin(admin.ModelAdmin):
         "derivation_display",
         "table_display",
         "override_reason",
-        "overridden_by",
+        "overridden_by_name",
         "overridden_at",
         "created_at",
     ]
     readonly_fields = fields
     change_form_template = "scoring/admin/scaleconversion_change_form.html"
+
+    overridden_by_name = person_field("overridden_by")
 
     def has_add_permission(self, request):
         return False  # built by publishing a form

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from ccs_sim.admin_display import person_field
 from exams.models import ExamForm
 from questionbank.models import ItemStatus
 from scoring import stats_flags, stats_selectors, stats_services
@@ -301,6 +302,10 @@ class PretestPromotionAdmin(admin.ModelAdmin):
     list_display = ["item_version", "by", "at", "difficulty", "se", "n_responses", "note"]
     list_select_related = ["item_version__item", "by"]
     search_fields = ["item_version__item__key", "note"]
+    fields = ["item_version", "by_name", "at", "difficulty", "se", "n_responses", "statistics"]
+    fields += ["note"]
+    readonly_fields = ["by_name", "at"]
+    by_name = person_field("by")
 
 
 # --- For the item list and item page (questionbank.admin.ItemVersionAdmin) ----------------------

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from exams.factories import bank_items, blueprint_with, published_form
+from exams import services
+from exams.factories import bank_items, blueprint_with, published_form, stock_bank
 from exams.models import Blueprint, CandidateProfile, ExamForm
 from questionbank.models import Domain
+from scoring import services as scoring_services
+from scoring.factories import judges, operational_versions, rate
 
 pytestmark = pytest.mark.django_db
 
@@ -102,10 +105,60 @@ def test_candidates_cannot_use_the_exam_admin(client, candidate):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_instructor_sets_a_time_accommodation(admin_client, candidate):
+def test_instructor_sets_a_time_accommodation(admin_client, candidate, instructor):
+    add = reverse("admin:exams_candidateprofile_add")
+    page = admin_client.get(add).content.decode()
+    # No picker that would call the user admin's autocomplete (403 for instructors).
+    assert "/admin/autocomplete/" not in page and 'name="user"' in page
+    refused = admin_client.post(add, {"user": "nobody", "time_multiplier": "1.50"})
+    assert refused.status_code == 200
+    assert "No candidate has the username or e-mail" in refused.content.decode()
+    not_a_candidate = admin_client.post(
+        add, {"user": instructor.username, "time_multiplier": "1.50"}
+    )
+    assert "No candidate has the username" in not_a_candidate.content.decode()
+    assert not CandidateProfile.objects.exists()
+
+    candidate.email = "cand@example.org"
+    candidate.save()
     response = admin_client.post(
-        reverse("admin:exams_candidateprofile_add"),
-        {"user": candidate.pk, "time_multiplier": "1.50", "note": "letter 2026-01"},
+        add, {"user": candidate.email.upper(), "time_multiplier": "1.50", "note": "letter 2026-01"}
     )
     assert response.status_code == 302
-    assert CandidateProfile.objects.get(user=candidate).time_multiplier == 1.5
+    profile = CandidateProfile.objects.get(user=candidate)
+    assert profile.time_multiplier == 1.5
+    change = admin_client.get(reverse("admin:exams_candidateprofile_change", args=[profile.pk]))
+    assert f'value="{candidate.username}"' in change.content.decode()
+
+
+def test_attempt_and_form_pages_name_people_without_linking_to_the_user_admin(
+    admin_client, instructor, candidate
+):
+    # Instructors hold no auth.User permission: a link to the user admin would answer 403.
+    stock_bank({1: 1})
+    form = services.form_assemble(
+        blueprint=blueprint_with({1: 1}), seed=1, name="Signed form", by=instructor
+    )
+    rate(operational_versions(form), rating=0.6, judges_=judges(1))
+    form = services.form_publish(form=form, by=instructor)
+    form = services.form_set_availability(form=form, available_to_all=True)
+    attempt = services.attempt_start(form=form, candidate=candidate)
+    conversion = scoring_services.form_cut_override(
+        form=form, cut=0.5, reason="panel too strict", by=instructor
+    )
+    profile = CandidateProfile.objects.create(user=candidate, time_multiplier="1.50")
+    assert admin_client.get(f"/admin/auth/user/{candidate.pk}/change/").status_code == 403
+    pages = {
+        "attempt": reverse("admin:exams_attempt_change", args=[attempt.pk]),
+        "form": reverse("admin:exams_examform_change", args=[form.pk]),
+        "conversion": reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]),
+        "profile": reverse("admin:exams_candidateprofile_change", args=[profile.pk]),
+    }
+    html = {}
+    for name, url in pages.items():
+        response = admin_client.get(url)
+        assert response.status_code == 200, name
+        html[name] = response.content.decode()
+        assert "/admin/auth/user/" not in html[name], name
+    assert "Cand (cand)" in html["attempt"]
+    assert "Instr (instr)" in html["form"] and "Instr (instr)" in html["conversion"]

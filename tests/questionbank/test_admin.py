@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from questionbank.factories import CaseFactory, ItemVersionFactory
-from questionbank.models import Case, Domain, ItemVersion
-from questionbank.services import item_versions_lock
+from questionbank.models import AngoffRating, Case, Domain, ItemVersion
+from questionbank.services import item_version_transition, item_versions_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +220,25 @@ def test_inpatient_case_page_shows_its_ms_drg(client, instructor):
     html = response.content.decode()
     assert "MS-DRG 87" in html  # septicemia DRGs 871/872, by CC/MCC
     assert "septicemia" in html.lower()
+
+
+def test_item_pages_name_people_without_linking_to_the_user_admin(client, instructor, reviewer):
+    # Instructors hold no auth.User permission: a link to the user admin would answer 403.
+    version = ItemVersionFactory(author=instructor, status="draft")
+    item_version_transition(version=version, to_status="in_review", by=instructor)
+    rating = AngoffRating.objects.create(item_version=version, judge=reviewer, rating="0.6")
+    case = CaseFactory(created_by=instructor)
+    client.force_login(instructor)
+    assert client.get(f"/admin/auth/user/{reviewer.pk}/change/").status_code == 403
+    item_page = f"/admin/questionbank/itemversion/{version.pk}/change/"
+    for url in [
+        item_page,
+        f"/admin/questionbank/angoffrating/{rating.pk}/change/",
+        f"/admin/questionbank/case/{case.pk}/change/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "/admin/auth/user/" not in response.content.decode(), url
+    html = client.get(item_page).content.decode()
+    assert "Reviewer (reviewer)" in html  # the Angoff judge
+    assert "Instr (instr)" in html  # who sent it to review

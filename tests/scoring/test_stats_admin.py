@@ -83,6 +83,12 @@ def test_promote_action_refuses_with_reasons_and_promotes_a_clean_item(
     assert ItemVersion.objects.get(pk=clean).status == ItemStatus.OPERATIONAL
     assert ItemVersion.objects.get(pk=hard).status == ItemStatus.PRETEST
     assert PretestPromotion.objects.count() == 1
+    # Its record names the instructor without linking to the user admin (403 for them).
+    promotion = PretestPromotion.objects.get()
+    page = client.get(reverse("admin:scoring_pretestpromotion_change", args=[promotion.pk]))
+    assert page.status_code == 200
+    assert "/admin/auth/user/" not in page.content.decode()
+    assert instructor.get_username() in page.content.decode()
 
 
 def test_form_report_has_histogram_table_and_reliability(client, instructor, analysed):
