@@ -238,6 +238,25 @@ def _password_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
     )
 
 
+def _linked_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
+    """Tells the owner of an existing account that a program now sees part of it: they
+    did not ask to be added, so they learn what that means and whom to ask."""
+    managers = ", ".join(
+        m.get_full_name() or m.username for m in cohort.managers.order_by("last_name", "pk")
+    )
+    body = (
+        f"Hello {user.first_name or user.username},\n\n"
+        f"Your CCS Exam Simulator account ({user.username}) has been added to {cohort.name}"
+        f"{f' ({cohort.program})' if cohort.program else ''}.\n\n"
+        "Its program managers and instructors will see the mock exams you sit from now on, "
+        "with their scores; earlier attempts stay private. Forms assigned to the cohort "
+        f"appear under My exams: {base_url.rstrip('/')}{reverse('exams:home')}\n\n"
+        f"If you did not expect this, contact the cohort's managers ({managers or 'none yet'}) "
+        "and ask them to remove you.\n"
+    )
+    return EmailMessage(subject=f"You have been added to {cohort.name}", body=body, to=[user.email])
+
+
 def _free_usernames(emails: list[str]) -> dict[str, str]:
     """A username per new account: the e-mail address, or a numbered variant if taken."""
     user_model = get_user_model()
@@ -276,7 +295,8 @@ def cohort_candidates_add(
 
     Refuses the whole list, naming each line, when an address belongs to several
     accounts or to an instructor's or manager's. New accounts get the Candidate role, no
-    usable password, and an e-mail with a one-time link to set one (sent on commit).
+    usable password, and an e-mail with a one-time link to set one; linked accounts an
+    e-mail saying what joining means (both sent on commit).
     """
     user_model = get_user_model()
     now = now or timezone.now()
@@ -353,8 +373,9 @@ def cohort_candidates_add(
         ],
         ignore_conflicts=True,
     )
-    if created:
-        messages = [_password_email(user=u, cohort=cohort, base_url=base_url) for u in created]
+    messages = [_password_email(user=u, cohort=cohort, base_url=base_url) for u in created]
+    messages += [_linked_email(user=u, cohort=cohort, base_url=base_url) for u in to_link]
+    if messages:
         transaction.on_commit(lambda: get_connection().send_messages(messages))
     return result
 

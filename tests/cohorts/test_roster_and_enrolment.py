@@ -72,7 +72,13 @@ def test_roster_links_existing_accounts_by_email_in_any_case_and_creates_the_res
     assert (bo.first_name, bo.last_name, bo.username) == ("Bo", "Brown", "bo@example.org")
     assert not bo.has_usable_password()
     assert bo.groups.filter(name="Candidate").exists()
-    assert [m.to for m in mailoutbox] == [["bo@example.org"]]  # only the new account is e-mailed
+    # The new account gets a set-password link; the linked one a notice of what joining means.
+    assert [m.to for m in mailoutbox] == [["bo@example.org"], [existing.email]]
+    notice = mailoutbox[1]
+    assert cohort.name in notice.subject and "(annable)" in notice.body
+    assert "from now on" in notice.body and "earlier attempts stay private" in notice.body
+    assert (manager.get_full_name() or manager.username) in notice.body
+    assert "/cohorts/welcome/" not in notice.body
 
     # The e-mailed link is Django's password-reset confirmation: it sets a password once.
     link = re.search(r"http://testserver(/cohorts/welcome/\S+/)", mailoutbox[0].body).group(1)
