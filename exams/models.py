@@ -25,6 +25,24 @@ def _default_warnings() -> list[int]:
     return [30, 5]
 
 
+def _valid_warnings(warnings, time_limit: int | None) -> bool:
+    return isinstance(warnings, list) and all(
+        isinstance(w, int) and not isinstance(w, bool) and 0 < w < (time_limit or 0)
+        for w in warnings
+    )
+
+
+def warning_minutes_error(warnings, time_limit: int | None) -> str | None:
+    """Why a list of warning times does not fit the time limit, or None if it does."""
+    if time_limit is None or _valid_warnings(warnings, time_limit):
+        return None
+    example = [w for w in (30, 5, 1) if w < time_limit][:2]
+    return (
+        "List the whole minutes left at which candidates are warned, in brackets and each "
+        f"less than the time limit ({time_limit}), e.g. {example}; [] for no warnings."
+    )
+
+
 class Blueprint(models.Model):
     """How a form is built: items per domain, pretest items, time and warnings.
 
@@ -60,17 +78,9 @@ class Blueprint(models.Model):
         return self.name
 
     def clean(self) -> None:
-        warnings = self.warning_minutes
-        if not isinstance(warnings, list) or not all(
-            isinstance(w, int) and not isinstance(w, bool) and 0 < w < self.time_limit_minutes
-            for w in warnings
-        ):
-            raise ValidationError(
-                {
-                    "warning_minutes": "List whole minutes left at which to warn, each less than "
-                    f"the time limit ({self.time_limit_minutes}), e.g. [30, 5]."
-                }
-            )
+        error = warning_minutes_error(self.warning_minutes, self.time_limit_minutes)
+        if error:
+            raise ValidationError({"warning_minutes": error})
 
     def domain_counts(self) -> dict[int, int]:
         """Scored items wanted per domain number."""
@@ -199,6 +209,19 @@ class ExamForm(models.Model):
         if stored and stored["status"] == FormStatus.PUBLISHED:
             raise FrozenFormError(f"{self} is published and cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        error = warning_minutes_error(self.warning_minutes, self.time_limit_minutes)
+        if error:
+            raise ValidationError({"warning_minutes": error})
+
+    @property
+    def warnings(self) -> list[int]:
+        """The warning times the exam screen announces; [] for a value that is not a valid
+        list (set outside the admin's check), so that a bad setting never stops an exam."""
+        if _valid_warnings(self.warning_minutes, self.time_limit_minutes):
+            return self.warning_minutes
+        return []
 
     @property
     def is_published(self) -> bool:

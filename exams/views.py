@@ -64,7 +64,7 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
         "is_practice": attempt.mode == AttemptMode.PRACTICE,
         "deadline_ms": _ms(attempt.deadline),
         "now_ms": _ms(now),
-        "warnings": ",".join(str(w) for w in attempt.form.warning_minutes or []),
+        "warnings": ",".join(str(w) for w in attempt.form.warnings),
     }
 
 

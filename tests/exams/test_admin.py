@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from exams import services
@@ -162,3 +163,40 @@ def test_attempt_and_form_pages_name_people_without_linking_to_the_user_admin(
         assert "/admin/auth/user/" not in html[name], name
     assert "Cand (cand)" in html["attempt"]
     assert "Instr (instr)" in html["form"] and "Instr (instr)" in html["conversion"]
+
+
+def test_form_settings_refuse_warning_times_that_are_not_a_list_of_minutes(admin_client):
+    stock_bank({1: 2})
+    form = services.form_assemble(blueprint=blueprint_with({1: 2}), seed=1, name="Draft", by=None)
+    url = reverse("admin:exams_examform_change", args=[form.pk])
+    fields = dict(admin_client.get(url).context["adminform"].form.initial)
+    data = {
+        key: value
+        for key, value in fields.items()
+        if key in {"name", "time_limit_minutes", "shuffle_items", "shuffle_options"}
+        and value not in (False, None)
+    } | {"items-TOTAL_FORMS": 0, "items-INITIAL_FORMS": 0}  # its items inline is read-only
+    for bad in ("5", "[90]", "[true]", '"soon"'):
+        response = admin_client.post(url, {**data, "warning_minutes": bad})
+        assert response.status_code == 200, bad
+        assert "List the whole minutes left" in response.content.decode(), bad
+        assert ExamForm.objects.get(pk=form.pk).warning_minutes == [30, 5]
+    response = admin_client.post(url, {**data, "warning_minutes": "[10, 2]"})
+    assert response.status_code == 302
+    assert ExamForm.objects.get(pk=form.pk).warning_minutes == [10, 2]
+
+
+def test_a_bad_warning_setting_stored_anyway_never_stops_an_exam(client, candidate):
+    form = published_form({1: 2}, minutes=60)
+    # As if set before the check existed (published forms cannot be edited any more, so
+    # this goes round the model's guard).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ExamForm._meta.db_table} SET warning_minutes = %s WHERE id = %s",
+            ["5", form.pk],
+        )
+    client.force_login(candidate)
+    attempt = services.attempt_start(form=ExamForm.objects.get(pk=form.pk), candidate=candidate)
+    page = client.get(reverse("exams:item", args=[attempt.pk, 1]))
+    assert page.status_code == 200
+    assert 'data-warnings=""' in page.content.decode()
