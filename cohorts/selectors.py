@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from ccs_sim.roles import Role, user_role
 from cohorts.models import Assignment, Cohort, Membership, ReviewPolicy
 from exams.models import Attempt, AttemptMode, AttemptState, CandidateProfile, ExamForm
 from questionbank.models import Domain
@@ -53,7 +54,9 @@ def forms_available_to(*, user, now: dt.datetime | None = None):
     them (an assignment's terms come first, as in `assignment_for`: a form open to all
     whose assignment has closed is not offered only to be refused)."""
     now = now or timezone.now()
-    if not user.is_authenticated:
+    if not user.is_authenticated or user_role(user) in (Role.INSTRUCTOR, Role.MANAGER):
+        # Staff try forms through the admin's preview: an exam attempt of theirs would
+        # count in item analysis and calibration as a candidate's.
         return ExamForm.objects.none()
     assignments = Assignment.objects.for_candidate(user)
     open_now = assignments.open_at(now).values("form_id")

@@ -127,3 +127,19 @@ def test_a_form_open_to_all_follows_the_candidates_assignment_when_there_is_one(
         selectors.assignment_for(user=other_candidate, form=forms["closed"], now=NOW).refusal(NOW)
         is None
     )
+
+
+def test_staff_do_not_sit_exams_that_would_count_as_candidates(manager, instructor, client):
+    from django.core.exceptions import PermissionDenied
+    from django.urls import reverse
+
+    from exams.services import attempt_start
+
+    form = make_form("for all", available_to_all=True)
+    for person in (manager, instructor):
+        assert names(selectors.forms_available_to(user=person, now=NOW)) == []
+        with pytest.raises(PermissionDenied):
+            attempt_start(form=form, candidate=person)
+        client.force_login(person)
+        assert client.post(reverse("exams:start", args=[form.pk])).status_code == 404
+    assert not form.attempts.exists()
