@@ -98,12 +98,51 @@ def _text(obj: dict, name: str, record: str, *, required: bool = True) -> str:
     return value
 
 
+def _model_value(model, name: str, value, record: str, field_name: str = "") -> None:
+    """Apply the model field's own validators (slug, max_length), as the admin would."""
+    try:
+        model._meta.get_field(name).run_validators(value)
+    except ValidationError as exc:
+        raise BankImportError(record, field_name or name, " ".join(exc.messages)) from None
+
+
+def _coding(raw, record: str) -> dict:
+    coding = raw.get("coding") or {}
+    if not isinstance(coding, dict):
+        raise BankImportError(record, "coding", "must be an object")
+    principal = coding.get("principal_diagnosis")
+    if principal is not None and not isinstance(principal, str):
+        raise BankImportError(record, "coding.principal_diagnosis", "must be a code as text")
+    for name in ("secondary_diagnoses", "procedures"):
+        codes = coding.get(name)
+        if codes is not None and not (
+            isinstance(codes, list) and all(isinstance(c, str) for c in codes)
+        ):
+            raise BankImportError(record, f"coding.{name}", "must be a list of codes as text")
+    return coding
+
+
+def _rating(value, record: str, field_name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BankImportError(record, field_name, "must be a number between 0 and 1")
+    try:
+        rating = Decimal(str(value))
+    except InvalidOperation:
+        raise BankImportError(record, field_name, "must be a number") from None
+    if not rating.is_finite() or not Decimal(0) <= rating <= Decimal(1):
+        raise BankImportError(record, field_name, "must be a number between 0 and 1")
+    return rating
+
+
 def _clean_case(raw, index: int) -> dict:
     record = f"case {index + 1}"
     if not isinstance(raw, dict):
         raise BankImportError(record, "(record)", "must be an object")
     key = _text(raw, "key", record)
     record = f"case {index + 1} ({key})"
+    _model_value(Case, "key", key, record)
+    title = _text(raw, "title", record)
+    _model_value(Case, "title", title, record)
     setting = _text(raw, "setting", record)
     if setting not in Setting.values:
         raise BankImportError(record, "setting", f"must be one of {', '.join(Setting.values)}")
@@ -111,12 +150,13 @@ def _clean_case(raw, index: int) -> dict:
     problems = case_sections_errors(sections)
     if problems:
         raise BankImportError(record, "sections", " ".join(problems))
-    coding = raw.get("coding") or {}
-    if not isinstance(coding, dict):
-        raise BankImportError(record, "coding", "must be an object")
+    for number, section in enumerate(sections, start=1):
+        if not all(isinstance(section.get(part), str) for part in ("heading", "body")):
+            raise BankImportError(record, f"sections[{number}]", "heading and body must be text")
+    coding = _coding(raw, record)
     return {
         "key": key,
-        "title": _text(raw, "title", record),
+        "title": title,
         "setting": setting,
         "sections": [{"heading": s["heading"], "body": s["body"]} for s in sections],
         "coding": coding,
@@ -130,12 +170,19 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         raise BankImportError(record, "(record)", "must be an object")
     key = _text(raw, "key", record)
     record = f"item {index + 1} ({key})"
+    _model_value(Item, "key", key, record)
     domain_number = raw.get("domain")
-    if isinstance(domain_number, bool) or domain_number not in domains:
+    if (
+        isinstance(domain_number, bool)
+        or not isinstance(domain_number, int)
+        or domain_number not in domains
+    ):
         raise BankImportError(
             record, "domain", f"must be a domain number 1–5, got {domain_number!r}"
         )
     case_key = raw.get("case") or None
+    if case_key is not None and not isinstance(case_key, str):
+        raise BankImportError(record, "case", "must be a case key or null")
     if case_key is not None and case_key not in case_keys:
         raise BankImportError(record, "case", f"no case with key {case_key!r} in the file or bank")
     kind = _text(raw, "kind", record)
@@ -151,7 +198,9 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
             raise BankImportError(record, f"options[{number}]", "must be {text, key}")
         if not isinstance(option.get("key", False), bool):
             raise BankImportError(record, f"options[{number}].key", "must be true or false")
-        options.append(OptionData(option["text"].strip(), option.get("key", False)))
+        text = option["text"].strip()
+        _model_value(Option, "text", text, record, f"options[{number}].text")
+        options.append(OptionData(text, option.get("key", False)))
     status = raw.get("status") or ItemStatus.DRAFT
     if status not in ItemStatus.values:
         raise BankImportError(record, "status", f"must be one of {', '.join(ItemStatus.values)}")
@@ -172,16 +221,16 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
     if errors:
         field_name, messages = next(iter(errors.items()))
         raise BankImportError(record, field_name, " ".join(messages))
+    raw_ratings = raw.get("angoff")
+    if raw_ratings is None:
+        raw_ratings = []
+    if not isinstance(raw_ratings, list):
+        raise BankImportError(record, "angoff", "must be a list of {judge, rating}")
     ratings = []
-    for number, rating in enumerate(raw.get("angoff") or [], start=1):
+    for number, rating in enumerate(raw_ratings, start=1):
         if not isinstance(rating, dict) or not isinstance(rating.get("judge"), str):
             raise BankImportError(record, f"angoff[{number}]", "must be {judge, rating}")
-        try:
-            value = Decimal(str(rating.get("rating")))
-        except InvalidOperation:
-            raise BankImportError(record, f"angoff[{number}].rating", "must be a number") from None
-        if not Decimal(0) <= value <= Decimal(1):
-            raise BankImportError(record, f"angoff[{number}].rating", "must be between 0 and 1")
+        value = _rating(rating.get("rating"), record, f"angoff[{number}].rating")
         ratings.append((rating["judge"], value))
     return {
         "key": key,
@@ -237,16 +286,21 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
             judge.save()
             judges[name] = judge
         case_by_key = {}
+        stored_cases = Case.objects.select_for_update().in_bulk(
+            [c["key"] for c in cases], field_name="key"
+        )
         for data_case in cases:
-            obj, created = Case.objects.update_or_create(
-                key=data_case["key"],
-                defaults={k: v for k, v in data_case.items() if k != "key"} | {"created_by": by},
-            )
-            case_by_key[obj.key] = obj
-            if created:
+            obj = stored_cases.get(data_case["key"])
+            if obj is None:
+                obj = Case.objects.create(**data_case, created_by=by)
                 result.cases_created += 1
-            else:
+            elif any(getattr(obj, k) != v for k, v in data_case.items()):
+                # An existing case keeps its creator; only changed content counts.
+                for name, value in data_case.items():
+                    setattr(obj, name, value)
+                obj.save()
                 result.cases_updated += 1
+            case_by_key[obj.key] = obj
         referenced = {i["case_key"] for i in items} - set(case_by_key) - {None}
         case_by_key |= Case.objects.in_bulk(referenced, field_name="key")
         for key in referenced - set(case_by_key):
@@ -305,17 +359,20 @@ def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result)
         "code_set_year": data_item["code_set_year"],
     }
     item = existing.get(data_item["key"])
-    if item is None:
+    # The item's latest version and its options, prefetched with `existing`.
+    current = item.latest_versions[0] if item is not None and item.latest_versions else None
+    if current is None:
+        # A new item, or an identity whose versions were all deleted: the file's content
+        # is its version 1.
         result.items_created += 1
         return item_create(
             key=data_item["key"],
+            item=item,
             options=data_item["options"],
             author=by,
             status=data_item["status"],
             **content,
         )
-    # The item's latest version and its options, prefetched with `existing`.
-    current = item.latest_versions[0] if item.latest_versions else None
     same = all(getattr(current, k) == v for k, v in content.items()) and [
         OptionData(o.text, o.is_key) for o in current.options.all()
     ] == list(data_item["options"])

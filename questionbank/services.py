@@ -90,9 +90,12 @@ def item_create(
     references: str = "",
     partial_credit: bool = False,
     status: str = ItemStatus.DRAFT,
+    item: Item | None = None,
 ) -> ItemVersion:
-    """A new item with its first version. Status other than draft is for imports."""
-    item = Item.objects.create(key=key)
+    """A new item with its first version, or the first version of `item`, an identity left
+    without versions (its versions deleted). Status other than draft is for imports."""
+    if item is None:
+        item = Item.objects.create(key=key)
     version = ItemVersion(
         item=item,
         number=1,

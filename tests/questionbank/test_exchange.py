@@ -104,6 +104,50 @@ def test_import_creates_cases_items_and_ratings():
             "item 1 (T-0001)",
             "angoff[1].rating",
         ),
+        # Wrong JSON types are named errors, not crashes.
+        (lambda d: d["items"][0].update(angoff=5), "item 1 (T-0001)", "angoff"),
+        (lambda d: d["items"][1].update(domain=[1]), "item 2 (T-0002)", "domain"),
+        (lambda d: d["items"][1].update(case={"key": "IP-T1"}), "item 2 (T-0002)", "case"),
+        (
+            lambda d: d["items"][0]["angoff"][0].update(rating="NaN"),
+            "item 1 (T-0001)",
+            "angoff[1].rating",
+        ),
+        (
+            lambda d: d["items"][0]["angoff"][0].update(rating=float("nan")),
+            "item 1 (T-0001)",
+            "angoff[1].rating",
+        ),
+        (
+            lambda d: d["items"][0]["angoff"][0].update(rating="Infinity"),
+            "item 1 (T-0001)",
+            "angoff[1].rating",
+        ),
+        (
+            lambda d: d["items"][0]["angoff"][0].update(rating=[0.5]),
+            "item 1 (T-0001)",
+            "angoff[1].rating",
+        ),
+        (
+            lambda d: d["cases"][0]["sections"][0].update(heading=5),
+            "case 1 (IP-T1)",
+            "sections[1]",
+        ),
+        (
+            lambda d: d["cases"][0]["coding"].update(secondary_diagnoses="I10"),
+            "case 1 (IP-T1)",
+            "coding.secondary_diagnoses",
+        ),
+        # The model's rules, as the admin applies them.
+        (lambda d: d["items"][1].update(key="bad key!"), "item 2 (bad key!)", "key"),
+        (lambda d: d["items"][1].update(key="T-" + "0" * 39), "item 2 (T-" + "0" * 39 + ")", "key"),
+        (
+            lambda d: d["items"][1]["options"][2].update(text="x" * 501),
+            "item 2 (T-0002)",
+            "options[3].text",
+        ),
+        (lambda d: d["cases"][0].update(key="bad key!"), "case 1 (bad key!)", "key"),
+        (lambda d: d["cases"][0].update(title="x" * 201), "case 1 (IP-T1)", "title"),
     ],
 )
 def test_a_bad_record_is_named_and_the_bank_is_unchanged(mutate, record, field):
@@ -141,6 +185,33 @@ def test_reimporting_the_same_file_changes_nothing():
     result = bank_import(document(), create_missing_judges=True)
     assert (result.items_created, result.items_revised, result.items_unchanged) == (0, 0, 2)
     assert ItemVersion.objects.count() == 2
+
+
+def test_reimporting_unchanged_cases_keeps_them_and_their_creator(django_user_model):
+    author = django_user_model.objects.create_user("author")
+    importer = django_user_model.objects.create_user("importer")
+    bank_import(document(), by=author, create_missing_judges=True)
+    result = bank_import(document(), by=importer, create_missing_judges=True)
+    assert (result.cases_created, result.cases_updated) == (0, 0)
+    assert Case.objects.get().created_by == author
+    changed = document()
+    changed["cases"][0]["title"] = "Heart failure readmission"
+    result = bank_import(changed, by=importer, create_missing_judges=True)
+    assert (result.cases_created, result.cases_updated) == (0, 1)
+    case = Case.objects.get()
+    assert (case.title, case.created_by) == ("Heart failure readmission", author)
+
+
+def test_importing_an_item_whose_versions_were_all_deleted_gives_it_a_first_version():
+    bank_import(document(), create_missing_judges=True)
+    ItemVersion.objects.filter(item__key="T-0001").delete()
+    result = bank_import(document(), create_missing_judges=True)
+    assert (result.items_created, result.items_unchanged) == (1, 1)
+    version = ItemVersion.objects.get(item__key="T-0001")
+    assert (version.number, version.status) == (1, "operational")
+    assert [o.text for o in version.options.all()] == ["I50.33", "I50.32", "I50.9", "I50.23"]
+    assert version.angoff_ratings.get().rating == Decimal("0.7")
+    assert Item.objects.count() == 2
 
 
 def test_reimporting_a_changed_locked_item_makes_a_new_version():
