@@ -122,7 +122,7 @@ class OptionInline(admin.TabularInline):
     ordering = ["position"]
     min_num = MIN_OPTIONS
     max_num = MAX_OPTIONS
-    validate_min = True
+    validate_min = False  # OptionInlineFormSet.clean reports too few options with the rule
     validate_max = True
 
     def get_extra(self, request, obj=None, **kwargs):

@@ -7,9 +7,41 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from questionbank.models import Case, Item, ItemVersion, case_sections_errors
-from questionbank.validation import OptionData, content_errors
+from questionbank.validation import MAX_OPTIONS, OptionData, content_errors
 
 _HEADING = re.compile(r"^##\s*(.+?)\s*$")
+
+# The range of ItemVersion.choose allowed by its CheckConstraint "itemversion_choose_range".
+MIN_CHOOSE = 1
+MAX_CHOOSE = MAX_OPTIONS - 1
+
+# The shape of Case.coding that the bank format (docs/bank-format.md), the importer and the
+# MS-DRG grouping read: a code, and lists of codes.
+CODING_TEXT_KEYS = ("principal_diagnosis",)
+CODING_LIST_KEYS = ("secondary_diagnoses", "procedures")
+CODING_EXAMPLE = (
+    '{"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J18.9", "N17.9"], "procedures": []}'
+)
+
+
+def coding_errors(coding) -> list[str]:
+    """Problems with the shape of a case's coding; empty when it can be stored and exported."""
+    if not isinstance(coding, dict):
+        return [f"The coding must be a JSON object such as {CODING_EXAMPLE}, or {{}} for none."]
+    errors = []
+    for key in CODING_TEXT_KEYS:
+        value = coding.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.append(f'"{key}" must be one code as a string, e.g. "A41.9".')
+    for key in CODING_LIST_KEYS:
+        value = coding.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+            errors.append(
+                f'"{key}" must be a list of codes as strings, e.g. ["N17.9"] (or [] for none).'
+            )
+    return errors
 
 
 def sections_to_text(sections) -> str:
@@ -56,6 +88,15 @@ class CaseAdminForm(forms.ModelForm):
         self.instance.sections = sections
         return sections
 
+    def clean_coding(self):
+        coding = self.cleaned_data.get("coding")
+        if coding is None:
+            return {}
+        problems = coding_errors(coding)
+        if problems:
+            raise ValidationError(problems)
+        return coding
+
 
 class ItemVersionAdminForm(forms.ModelForm):
     item_key = forms.SlugField(
@@ -89,6 +130,15 @@ class ItemVersionAdminForm(forms.ModelForm):
             raise ValidationError(f"An item with key {key} exists; choose another key.")
         return key
 
+    def clean_choose(self):
+        choose = self.cleaned_data["choose"]
+        if choose is not None and not MIN_CHOOSE <= choose <= MAX_CHOOSE:
+            raise ValidationError(
+                f"Choose a number from {MIN_CHOOSE} to {MAX_CHOOSE}: how many options the "
+                "candidate picks (1 for multiple choice)."
+            )
+        return choose
+
     def clean(self):
         cleaned = super().clean()
         status = self.instance.status if self.instance.pk else "draft"
@@ -109,6 +159,14 @@ class OptionInlineFormSet(BaseInlineFormSet):
             result.append(OptionData(data["text"].strip(), bool(data.get("is_key"))))
         return result
 
+    def _construct_form(self, i, **kwargs):
+        # A blank new row is skipped rather than "required": too few options is reported
+        # below with the rule ("An item has 3 to 6 options"), not on the blank row.
+        form = super()._construct_form(i, **kwargs)
+        if i >= self.initial_form_count():
+            form.empty_permitted = True
+        return form
+
     def clean(self):
         super().clean()
         if any(self.errors):
@@ -118,6 +176,11 @@ class OptionInlineFormSet(BaseInlineFormSet):
             choose = int(self.data.get("choose") or 1)
         except ValueError:
             return  # the parent form reports the bad number
+        if not MIN_CHOOSE <= choose <= MAX_CHOOSE:
+            return  # the parent form reports the allowed range
+        # The same rules services._check_content applies on save, so that a problem is shown
+        # on the form instead of failing the save. The stem, the rationale for the status
+        # and the kind are checked by the parent form's own fields and clean().
         errors = content_errors(
             kind=kind,
             choose=choose,
@@ -125,8 +188,11 @@ class OptionInlineFormSet(BaseInlineFormSet):
             stem="-",
             rationale="-",
             status="draft",
+            partial_credit=forms.BooleanField().to_python(self.data.get("partial_credit")),
         )
-        messages = errors.get("options", []) + errors.get("choose", [])
+        messages = (
+            errors.get("options", []) + errors.get("choose", []) + errors.get("partial_credit", [])
+        )
         if messages:
             raise ValidationError(messages)
 

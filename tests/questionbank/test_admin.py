@@ -242,3 +242,79 @@ def test_item_pages_name_people_without_linking_to_the_user_admin(client, instru
     html = client.get(item_page).content.decode()
     assert "Reviewer (reviewer)" in html  # the Angoff judge
     assert "Instr (instr)" in html  # who sent it to review
+
+
+def test_partial_credit_on_multiple_choice_is_a_form_error_not_a_500(client, instructor):
+    client.force_login(instructor)
+    response = client.post(ADD_URL, item_post(partial_credit="on"))
+    assert response.status_code == 200
+    assert b"Partial credit applies to multiple-response items only." in response.content
+    assert b"Which code is assigned for constipation" in response.content  # input kept
+    assert not ItemVersion.objects.exists()
+
+
+@pytest.mark.parametrize("choose", ["0", "6"])
+def test_choose_out_of_range_says_the_allowed_range(client, instructor, choose):
+    client.force_login(instructor)
+    data = item_post(
+        options=[("a", True), ("b", False), ("c", False), ("d", False)],
+        kind="multiple",
+        choose=choose,
+    )
+    response = client.post(ADD_URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Choose a number from 1 to 5" in html
+    assert "itemversion_choose_range" not in html
+    assert "asks for 0" not in html and "asks for 6" not in html
+    assert not ItemVersion.objects.exists()
+
+
+def test_too_few_options_says_how_many_an_item_has(client, instructor):
+    client.force_login(instructor)
+    data = item_post(options=[("a", True), ("b", False)])
+    data["options-TOTAL_FORMS"] = "3"  # the third row is left blank
+    response = client.post(ADD_URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "An item has 3 to 6 options; this one has 2." in html
+    assert "This field is required." not in html
+    assert not ItemVersion.objects.exists()
+
+
+def case_post(coding):
+    return {
+        "key": "IP-T9",
+        "title": "Sepsis admission",
+        "setting": "inpatient",
+        "code_set_year": "2026",
+        "coding": coding,
+        "documentation": "## Discharge summary\nSepsis with acute kidney failure.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("coding", "message"),
+    [
+        ('["A41.51"]', "The coding must be a JSON object"),
+        ('{"principal_diagnosis": "A41.9", "secondary_diagnoses": "N39.0"}', "secondary_diagnoses"),
+        ('{"principal_diagnosis": "A41.9", "procedures": [5, "0T9B70Z"]}', "procedures"),
+        ('{"principal_diagnosis": ["A41.9"]}', "principal_diagnosis"),
+    ],
+)
+def test_case_coding_must_have_the_bank_format_shape(client, instructor, coding, message):
+    client.force_login(instructor)
+    response = client.post("/admin/questionbank/case/add/", case_post(coding))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors.get("coding", []))
+    assert message in errors
+    assert not Case.objects.exists()
+    assert "Sepsis admission" in response.content.decode()  # what was typed is kept
+
+
+def test_case_coding_in_the_bank_format_is_saved(client, instructor):
+    client.force_login(instructor)
+    coding = {"principal_diagnosis": "A41.9", "secondary_diagnoses": ["N17.9"], "procedures": []}
+    response = client.post("/admin/questionbank/case/add/", case_post(json.dumps(coding)))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Case.objects.get(key="IP-T9").coding == coding
