@@ -21,6 +21,7 @@ from django.db.models import Prefetch
 from questionbank.models import (
     CODE_SET_YEAR_MAX,
     CODE_SET_YEAR_MIN,
+    AngoffRating,
     Case,
     Domain,
     Item,
@@ -71,7 +72,7 @@ class ImportResult:
         return (
             f"cases: {self.cases_created} created, {self.cases_updated} updated; "
             f"items: {self.items_created} created, {self.items_revised} revised, "
-            f"{self.items_unchanged} unchanged; Angoff ratings: {self.ratings}"
+            f"{self.items_unchanged} unchanged; Angoff ratings new or changed: {self.ratings}"
         )
 
 
@@ -328,7 +329,15 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
                     data_item["record"], _first_field(exc), " ".join(exc.messages)
                 ) from exc
             ratings += [(version, judges[name], value) for name, value in data_item["ratings"]]
-        result.ratings = angoff_ratings_set(ratings=ratings)
+        # Only new or changed ratings are written, so an unchanged file keeps their dates.
+        stored = {
+            (version_id, judge_id): rating
+            for version_id, judge_id, rating in AngoffRating.objects.filter(
+                item_version__in={version.pk for version, _, _ in ratings}
+            ).values_list("item_version_id", "judge_id", "rating")
+        }
+        changed = [r for r in ratings if stored.get((r[0].pk, r[1].pk)) != r[2]]
+        result.ratings = angoff_ratings_set(ratings=changed)
     return result
 
 

@@ -182,9 +182,13 @@ def test_export_then_import_reproduces_the_bank():
 
 def test_reimporting_the_same_file_changes_nothing():
     bank_import(document(), create_missing_judges=True)
+    rated_at = list(AngoffRating.objects.values_list("rated_at", flat=True))
     result = bank_import(document(), create_missing_judges=True)
     assert (result.items_created, result.items_revised, result.items_unchanged) == (0, 0, 2)
     assert ItemVersion.objects.count() == 2
+    # Ratings are written only when new or changed: their dates say when a judge rated.
+    assert result.ratings == 0
+    assert list(AngoffRating.objects.values_list("rated_at", flat=True)) == rated_at
 
 
 def test_reimporting_unchanged_cases_keeps_them_and_their_creator(django_user_model):
@@ -234,6 +238,9 @@ def test_reimport_updates_ratings_in_one_statement_whatever_their_number(
     for item in changed["items"]:
         item["angoff"] = [{"judge": f"panel-{n}", "rating": 0.5 + n / 100} for n in range(1, 9)]
     bank_import(changed, create_missing_judges=True)  # creates the new judges
+    for item in changed["items"]:
+        for rating in item["angoff"]:
+            rating["rating"] -= 0.1
     changed["items"][0]["angoff"][0]["rating"] = 0.42
     with django_assert_max_num_queries(25):
         result = bank_import(changed, create_missing_judges=True)
