@@ -16,7 +16,7 @@ from functools import cached_property
 from html import escape
 
 import numpy as np
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 
 from exams.models import Attempt, ExamForm, FormItem, Response
 from questionbank.models import ItemVersion, Option
@@ -158,7 +158,15 @@ def form_responses(*, form_id: int) -> FormResponses:
     form_name = ExamForm.objects.values_list("name", flat=True).get(pk=form_id)
     columns = _columns(form_id)
     col_of = {c.form_item_id: j for j, c in enumerate(columns)}
-    attempts = Attempt.objects.exams().finished().filter(form_id=form_id)
+    # An attempt without a single stored answer tells nothing about any item (a blank
+    # submission, or a result generated without its answers): as rows of zeros it would
+    # make every item look harder and inflate reliability.
+    attempts = (
+        Attempt.objects.exams()
+        .finished()
+        .filter(form_id=form_id)
+        .filter(Exists(Response.objects.filter(attempt_id=OuterRef("pk"))))
+    )
     attempt_ids = list(attempts.order_by("pk").values_list("pk", flat=True))
     row_of = {a: i for i, a in enumerate(attempt_ids)}
     scores = np.zeros((len(attempt_ids), len(columns)))

@@ -136,6 +136,17 @@ def test_practice_attempts_are_excluded(form, candidate):
     assert FormStatistic.objects.get().n_attempts == 400
 
 
+def test_attempts_without_any_stored_answer_are_left_out(form, candidate):
+    # Blank submissions, and results stored without their answers (generated demo data):
+    # as rows of zeros they would make every item look harder.
+    for _ in range(5):
+        finished_attempt(form, candidate, correct=None)
+    assert not Response.objects.filter(attempt__candidate=candidate).exists()
+    run(AnalysisKind.CLASSICAL)
+    assert set(ItemStatistic.objects.values_list("n_responses", flat=True)) == {400}
+    assert FormStatistic.objects.get().n_attempts == 400
+
+
 def test_a_form_can_be_analysed_alone(form):
     other = analysed_form(seed=4, name="Other form")
     simulate(other, candidates=30, seed=2)
