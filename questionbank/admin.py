@@ -23,6 +23,7 @@ from questionbank.forms import (
     ImportForm,
     ItemVersionAdminForm,
     OptionInlineFormSet,
+    loaded_cm_years,
 )
 from questionbank.models import (
     AngoffRating,
@@ -265,8 +266,12 @@ class ItemVersionAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
+        # The newest loaded code set's year, which the item's codes can be checked against;
+        # without any loaded, the current fiscal year (October to September).
+        loaded = loaded_cm_years()
+        now = timezone.now()
         initial.setdefault(
-            "code_set_year", timezone.now().year + (1 if timezone.now().month >= 10 else 0)
+            "code_set_year", loaded[0] if loaded else now.year + (1 if now.month >= 10 else 0)
         )
         return initial
 

@@ -98,6 +98,14 @@ class CaseAdminForm(forms.ModelForm):
         return coding
 
 
+def loaded_cm_years() -> list[int]:
+    """The fiscal years of the loaded ICD-10-CM code sets, newest first."""
+    from codebook.models import CodeSystem
+    from codebook.selectors import codesets_of
+
+    return [s.year for s in codesets_of(system=CodeSystem.ICD10CM)]
+
+
 class ItemVersionAdminForm(forms.ModelForm):
     item_key = forms.SlugField(
         max_length=40, label="Item key", help_text="Stable identifier, e.g. D1-0101."
@@ -129,6 +137,18 @@ class ItemVersionAdminForm(forms.ModelForm):
         if not self.instance.pk and Item.objects.filter(key=key).exists():
             raise ValidationError(f"An item with key {key} exists; choose another key.")
         return key
+
+    def clean_code_set_year(self):
+        year = self.cleaned_data["code_set_year"]
+        loaded = loaded_cm_years()
+        # Without any code set loaded (a fresh install) there is nothing to check against.
+        if year is not None and loaded and year not in loaded:
+            raise ValidationError(
+                f"No ICD-10-CM code set for FY{year} is loaded, so the codes in this item "
+                f"cannot be checked: choose a loaded year ({', '.join(map(str, loaded))}) or "
+                "load that year's code set first (manage.py load_codesets)."
+            )
+        return year
 
     def clean_choose(self):
         choose = self.cleaned_data["choose"]

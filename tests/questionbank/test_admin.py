@@ -318,3 +318,24 @@ def test_case_coding_in_the_bank_format_is_saved(client, instructor):
     response = client.post("/admin/questionbank/case/add/", case_post(json.dumps(coding)))
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Case.objects.get(key="IP-T9").coding == coding
+
+
+def test_code_set_year_defaults_to_the_newest_loaded_and_must_be_loaded(client, instructor):
+    from codebook.models import CodeSet
+
+    for year in (2025, 2026):
+        CodeSet.objects.get_or_create(
+            system="cm", year=year, defaults={"source": "test", "checksum": str(year)}
+        )
+    newest = CodeSet.objects.filter(system="cm").order_by("-year").first().year
+    client.force_login(instructor)
+    page = client.get(ADD_URL)
+    assert page.context["adminform"].form["code_set_year"].value() == newest
+
+    refused = client.post(ADD_URL, item_post(code_set_year="2031"))
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "No ICD-10-CM code set for FY2031 is loaded" in html and "2025" in html
+    assert not ItemVersion.objects.exists()
+    assert client.post(ADD_URL, item_post(code_set_year="2025")).status_code == 302
+    assert ItemVersion.objects.get().code_set_year == 2025
