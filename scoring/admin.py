@@ -16,7 +16,13 @@ from django.utils.safestring import mark_safe
 from ccs_sim.admin_display import person_field
 from exams.models import ExamForm, FormKind
 from scoring import services
-from scoring.models import AttemptResult, BaseForm, ItemCalibration, ScaleConversion
+from scoring.models import (
+    AttemptResult,
+    BaseForm,
+    ConversionMethod,
+    ItemCalibration,
+    ScaleConversion,
+)
 
 
 class OverrideForm(forms.Form):
@@ -42,6 +48,10 @@ def _table_rows(conversion: ScaleConversion, columns: int = 10):
         for raw, scaled in enumerate(conversion.table)
     ]
     return [cells[i : i + columns] for i in range(0, len(cells), columns)]
+
+
+def _method_label(method: str) -> str:
+    return dict(ConversionMethod.choices).get(method, method)
 
 
 @admin.register(ScaleConversion)
@@ -117,7 +127,8 @@ class ScaleConversionAdmin(admin.ModelAdmin):
         for o in d.get("overrides", []):
             lines.append(
                 f"Overridden by {o['by']} at {o['at'][:16].replace('T', ' ')}: cut "
-                f"{o['previous_cut']:.2f} ({o['previous_method']}) → {o['cut']:.2f}. "
+                f"{o['previous_cut']:.2f} ({_method_label(o['previous_method'])}) → "
+                f"{o['cut']:.2f}. "
                 f"Reason: {o['reason']}"
             )
         return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
@@ -164,9 +175,14 @@ class ScaleConversionAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Offered only while it can succeed: once an attempt is scored the cut is fixed.
+        scored = (
+            str(object_id).isdigit()
+            and AttemptResult.objects.filter(attempt__form__conversion__pk=int(object_id)).exists()
+        )
         extra_context = {
             **(extra_context or {}),
-            "can_override": request.user.has_perm("scoring.change_scaleconversion"),
+            "can_override": request.user.has_perm("scoring.change_scaleconversion") and not scored,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

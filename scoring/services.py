@@ -209,7 +209,7 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
         except ValueError as exc:
             raise ValidationError(
                 f"The Angoff cut of {form} is {cut:.2f} of {n} points; a cut must lie "
-                f"strictly between 0 and {n} ({exc})."
+                f"strictly between 0 and {n}: review the ratings of its items."
             ) from exc
         derivation["not_equated"] = not_equated
         fields = {
@@ -260,7 +260,8 @@ def form_cut_override(
         table = conversion_table(conversion.max_raw, cut)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
-            f"The cut must be a number strictly between 0 and {conversion.max_raw} ({exc})."
+            f"The cut is a raw score: a number greater than 0 and less than "
+            f"{conversion.max_raw:g}, the form's highest raw score."
         ) from exc
     now = now or timezone.now()
     derivation = dict(conversion.derivation or {})

@@ -191,6 +191,14 @@ def test_instructor_overrides_the_cut_in_the_admin(client, instructor, form):
     assert conversion.overridden_by == instructor
     html = client.get(reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]))
     assert "Reason: Second panel review" in html.content.decode()
+    assert "6.00 (Modified Angoff cut) → 7.00" in html.content.decode()
+
+
+def test_the_override_is_not_offered_once_an_attempt_is_scored(client, instructor, attempt):
+    url = reverse("admin:scoring_scaleconversion_change", args=[attempt.form.conversion.pk])
+    html = client_for(client, instructor).get(url).content.decode()
+    assert attempt.score.scaled_score is not None
+    assert "Override the cut" not in html
 
 
 def test_candidates_and_managers_cannot_override(client, candidate, manager, form):
