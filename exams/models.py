@@ -217,11 +217,12 @@ class ExamForm(models.Model):
 
     @property
     def warnings(self) -> list[int]:
-        """The warning times the exam screen announces; [] for a value that is not a valid
-        list (set outside the admin's check), so that a bad setting never stops an exam."""
-        if _valid_warnings(self.warning_minutes, self.time_limit_minutes):
-            return self.warning_minutes
-        return []
+        """The warning times the exam screen announces: the whole minutes of the setting,
+        ignoring anything else in it (set outside the admin's check), so that a bad setting
+        never stops an exam. Times beyond the limit are kept: the screen announces the
+        latest one crossed."""
+        values = self.warning_minutes if isinstance(self.warning_minutes, list) else []
+        return [w for w in values if isinstance(w, int) and not isinstance(w, bool) and w > 0]
 
     @property
     def is_published(self) -> bool:
