@@ -50,6 +50,19 @@ def _table_rows(conversion: ScaleConversion, columns: int = 10):
     return [cells[i : i + columns] for i in range(0, len(cells), columns)]
 
 
+class ExamFormOnlyFilter(admin.RelatedOnlyFieldListFilter):
+    """Forms with results, without the candidates' practice sets (one per session), which
+    would crowd the list; the mode filter still shows practice results."""
+
+    def field_choices(self, field, request, model_admin):
+        exam_forms = set(ExamForm.objects.exams().values_list("pk", flat=True))
+        return [
+            (pk, label)
+            for pk, label in super().field_choices(field, request, model_admin)
+            if pk in exam_forms
+        ]
+
+
 def _method_label(method: str) -> str:
     return dict(ConversionMethod.choices).get(method, method)
 
@@ -276,7 +289,7 @@ class AttemptResultAdmin(admin.ModelAdmin):
         "pass_probability",
         "scored_at",
     ]
-    list_filter = ["passed", "attempt__mode", ("attempt__form", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["passed", "attempt__mode", ("attempt__form", ExamFormOnlyFilter)]
     search_fields = ["attempt__candidate__username", "attempt__form__name"]
     list_select_related = ["attempt__candidate", "attempt__form"]
     exclude = ["item_scores"]

@@ -209,3 +209,26 @@ def test_candidates_and_managers_cannot_override(client, candidate, manager, for
     assert response.status_code in (302, 403)
     form.conversion.refresh_from_db()
     assert form.conversion.method == "angoff"
+
+
+def test_results_admin_filters_by_exam_forms_without_listing_practice_sets(
+    client, instructor, candidate, attempt
+):
+    practice = exams_services.practice_start(candidate=candidate, domains=[1], count=3, timed=False)
+    Attempt.objects.filter(pk=practice.pk).update(
+        state=AttemptState.SUBMITTED, submitted_at=practice.started_at + dt.timedelta(minutes=3)
+    )
+    services.attempt_score(attempt_id=practice.pk)
+    other = scored_form({1: 3}, rating=0.6, name="Mock B")
+    services.attempt_score(attempt_id=finished_attempt(other, candidate).pk)
+    response = client_for(client, instructor).get(reverse("admin:scoring_attemptresult_changelist"))
+    assert response.status_code == 200
+    spec = next(
+        f
+        for f in response.context["cl"].filter_specs
+        if getattr(f, "field_path", "") == "attempt__form"
+    )
+    labels = [label for _, label in spec.lookup_choices]
+    assert sorted(labels) == sorted([attempt.form.name, "Mock B"])
+    # Practice results are still there, under the mode filter.
+    assert response.context["cl"].result_count == 3
