@@ -782,7 +782,7 @@ def candidate_page(*, cohort: Cohort, user_id: int) -> CandidatePage | None:
     attempts = []
     practice = 0
     for a in (
-        Attempt.objects.filter(candidate_id=user_id, started_at__gte=membership.joined_at)
+        _attempts_since_joining(membership)
         .select_related("form", "score")
         .order_by("started_at", "pk")
     ):
@@ -865,13 +865,16 @@ def cohort_members(*, cohort: Cohort, search: str = "", page: object = 1):
     return members
 
 
+def _attempts_since_joining(membership: Membership):
+    """The member's attempts (exam and practice) that the cohort sees: the joining rule."""
+    return Attempt.objects.filter(
+        candidate_id=membership.user_id, started_at__gte=membership.joined_at
+    )
+
+
 def member_exam_attempts(*, membership: Membership) -> int:
     """How many exam attempts a member made since joining (told before they leave)."""
-    return (
-        Attempt.objects.exams()
-        .filter(candidate_id=membership.user_id, started_at__gte=membership.joined_at)
-        .count()
-    )
+    return _attempts_since_joining(membership).exams().count()
 
 
 def cohort_assignments(*, cohort: Cohort):

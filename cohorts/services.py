@@ -238,12 +238,10 @@ def _password_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
     )
 
 
-def _linked_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
+def _linked_email(*, user, cohort: Cohort, base_url: str, managers: str) -> EmailMessage:
     """Tells the owner of an existing account that a program now sees part of it: they
-    did not ask to be added, so they learn what that means and whom to ask."""
-    managers = ", ".join(
-        m.get_full_name() or m.username for m in cohort.managers.order_by("last_name", "pk")
-    )
+    did not ask to be added, so they learn what that means and whom to ask (`managers`,
+    the cohort's managers' names)."""
     body = (
         f"Hello {user.first_name or user.username},\n\n"
         f"Your CCS Exam Simulator account ({user.username}) has been added to {cohort.name}"
@@ -374,7 +372,14 @@ def cohort_candidates_add(
         ignore_conflicts=True,
     )
     messages = [_password_email(user=u, cohort=cohort, base_url=base_url) for u in created]
-    messages += [_linked_email(user=u, cohort=cohort, base_url=base_url) for u in to_link]
+    if to_link:
+        managers = ", ".join(
+            m.get_full_name() or m.username for m in cohort.managers.order_by("last_name", "pk")
+        )
+        messages += [
+            _linked_email(user=u, cohort=cohort, base_url=base_url, managers=managers)
+            for u in to_link
+        ]
     if messages:
         transaction.on_commit(lambda: get_connection().send_messages(messages))
     return result

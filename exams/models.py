@@ -25,10 +25,13 @@ def _default_warnings() -> list[int]:
     return [30, 5]
 
 
+def _is_minutes(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _valid_warnings(warnings, time_limit: int | None) -> bool:
     return isinstance(warnings, list) and all(
-        isinstance(w, int) and not isinstance(w, bool) and 0 < w < (time_limit or 0)
-        for w in warnings
+        _is_minutes(w) and w < (time_limit or 0) for w in warnings
     )
 
 
@@ -222,7 +225,7 @@ class ExamForm(models.Model):
         never stops an exam. Times beyond the limit are kept: the screen announces the
         latest one crossed."""
         values = self.warning_minutes if isinstance(self.warning_minutes, list) else []
-        return [w for w in values if isinstance(w, int) and not isinstance(w, bool) and w > 0]
+        return [w for w in values if _is_minutes(w)]
 
     @property
     def is_published(self) -> bool:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,9 +30,11 @@ from questionbank.models import (
     Option,
     Setting,
     case_sections_errors,
+    coding_errors,
 )
 from questionbank.services import (
     angoff_ratings_set,
+    angoff_value,
     item_create,
     item_revise,
     item_version_status_set,
@@ -109,17 +111,10 @@ def _model_value(model, name: str, value, record: str, field_name: str = "") -> 
 
 def _coding(raw, record: str) -> dict:
     coding = raw.get("coding") or {}
-    if not isinstance(coding, dict):
-        raise BankImportError(record, "coding", "must be an object")
-    principal = coding.get("principal_diagnosis")
-    if principal is not None and not isinstance(principal, str):
-        raise BankImportError(record, "coding.principal_diagnosis", "must be a code as text")
-    for name in ("secondary_diagnoses", "procedures"):
-        codes = coding.get(name)
-        if codes is not None and not (
-            isinstance(codes, list) and all(isinstance(c, str) for c in codes)
-        ):
-            raise BankImportError(record, f"coding.{name}", "must be a list of codes as text")
+    problems = coding_errors(coding)
+    if problems:
+        key, message = problems[0]
+        raise BankImportError(record, f"coding.{key}" if key else "coding", message)
     return coding
 
 
@@ -127,12 +122,9 @@ def _rating(value, record: str, field_name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise BankImportError(record, field_name, "must be a number between 0 and 1")
     try:
-        rating = Decimal(str(value))
-    except InvalidOperation:
-        raise BankImportError(record, field_name, "must be a number") from None
-    if not rating.is_finite() or not Decimal(0) <= rating <= Decimal(1):
-        raise BankImportError(record, field_name, "must be a number between 0 and 1")
-    return rating
+        return angoff_value(value)
+    except ValidationError:
+        raise BankImportError(record, field_name, "must be a number between 0 and 1") from None
 
 
 def _clean_case(raw, index: int) -> dict:

@@ -6,42 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from questionbank.models import Case, Item, ItemVersion, case_sections_errors
-from questionbank.validation import MAX_OPTIONS, OptionData, content_errors
+from questionbank.models import Case, Item, ItemVersion, case_sections_errors, coding_errors
+from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE, OptionData, content_errors
 
 _HEADING = re.compile(r"^##\s*(.+?)\s*$")
-
-# The range of ItemVersion.choose allowed by its CheckConstraint "itemversion_choose_range".
-MIN_CHOOSE = 1
-MAX_CHOOSE = MAX_OPTIONS - 1
-
-# The shape of Case.coding that the bank format (docs/bank-format.md), the importer and the
-# MS-DRG grouping read: a code, and lists of codes.
-CODING_TEXT_KEYS = ("principal_diagnosis",)
-CODING_LIST_KEYS = ("secondary_diagnoses", "procedures")
-CODING_EXAMPLE = (
-    '{"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J18.9", "N17.9"], "procedures": []}'
-)
-
-
-def coding_errors(coding) -> list[str]:
-    """Problems with the shape of a case's coding; empty when it can be stored and exported."""
-    if not isinstance(coding, dict):
-        return [f"The coding must be a JSON object such as {CODING_EXAMPLE}, or {{}} for none."]
-    errors = []
-    for key in CODING_TEXT_KEYS:
-        value = coding.get(key)
-        if value is not None and not isinstance(value, str):
-            errors.append(f'"{key}" must be one code as a string, e.g. "A41.9".')
-    for key in CODING_LIST_KEYS:
-        value = coding.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-            errors.append(
-                f'"{key}" must be a list of codes as strings, e.g. ["N17.9"] (or [] for none).'
-            )
-    return errors
 
 
 def sections_to_text(sections) -> str:
@@ -94,7 +62,7 @@ class CaseAdminForm(forms.ModelForm):
             return {}
         problems = coding_errors(coding)
         if problems:
-            raise ValidationError(problems)
+            raise ValidationError([message for _, message in problems])
         return coding
 
 

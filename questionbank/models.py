@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE
+
 CODE_SET_YEAR_MIN, CODE_SET_YEAR_MAX = 2015, 2100
 CODE_SET_YEAR_VALIDATORS = [
     MinValueValidator(CODE_SET_YEAR_MIN),
@@ -69,6 +71,37 @@ def case_sections_errors(sections) -> list[str]:
             errors.append(f"Section {number} needs a heading.")
         if not str(section.get("body", "")).strip():
             errors.append(f"Section {number} needs a body.")
+    return errors
+
+
+# The shape of Case.coding that the bank format (docs/bank-format.md), the importer and the
+# MS-DRG grouping read: a code, and lists of codes.
+CODING_TEXT_KEYS = ("principal_diagnosis",)
+CODING_LIST_KEYS = ("secondary_diagnoses", "procedures")
+CODING_EXAMPLE = (
+    '{"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J18.9", "N17.9"], "procedures": []}'
+)
+
+
+def coding_errors(coding) -> list[tuple[str, str]]:
+    """Problems with the shape of a case's coding, as (key, message), key "" for the whole;
+    empty when it can be stored and exported."""
+    if not isinstance(coding, dict):
+        return [
+            ("", f"The coding must be a JSON object such as {CODING_EXAMPLE}, or {{}} for none.")
+        ]
+    errors = []
+    for key in CODING_TEXT_KEYS:
+        value = coding.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.append((key, f'"{key}" must be one code as a string, e.g. "A41.9".'))
+    for key in CODING_LIST_KEYS:
+        value = coding.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+            example = '["N17.9"] (or [] for none)'
+            errors.append((key, f'"{key}" must be a list of codes as strings, e.g. {example}.'))
     return errors
 
 
@@ -159,7 +192,8 @@ class ItemVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "number"], name="itemversion_unique_number"),
             models.CheckConstraint(
-                condition=Q(choose__gte=1) & Q(choose__lte=5), name="itemversion_choose_range"
+                condition=Q(choose__gte=MIN_CHOOSE) & Q(choose__lte=MAX_CHOOSE),
+                name="itemversion_choose_range",
             ),
         ]
         indexes = [models.Index(fields=["status", "domain"])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -239,9 +239,13 @@ def item_versions_lock(*, version_ids: Sequence[int]) -> int:
     return ItemVersion.objects.filter(pk__in=version_ids, locked=False).update(locked=True)
 
 
-def _angoff_value(rating: Decimal | float | str) -> Decimal:
-    value = Decimal(str(rating))
-    if not Decimal(0) <= value <= Decimal(1):
+def angoff_value(rating: Decimal | float | str) -> Decimal:
+    """A rating as stored: a finite probability between 0 and 1, else ValidationError."""
+    try:
+        value = Decimal(str(rating))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not Decimal(0) <= value <= Decimal(1):
         raise ValidationError({"rating": "An Angoff rating is a probability between 0 and 1."})
     return value
 
@@ -251,7 +255,7 @@ def angoff_rating_set(
     *, version: ItemVersion, judge, rating: Decimal | float | str
 ) -> AngoffRating:
     obj, _ = AngoffRating.objects.update_or_create(
-        item_version=version, judge=judge, defaults={"rating": _angoff_value(rating)}
+        item_version=version, judge=judge, defaults={"rating": angoff_value(rating)}
     )
     return obj
 
@@ -259,7 +263,7 @@ def angoff_rating_set(
 def angoff_ratings_set(*, ratings: Sequence[tuple[ItemVersion, object, Decimal]]) -> int:
     """Set many (version, judge, rating) at once: one upsert, whatever their number."""
     rows = [
-        AngoffRating(item_version=version, judge=judge, rating=_angoff_value(rating))
+        AngoffRating(item_version=version, judge=judge, rating=angoff_value(rating))
         for version, judge, rating in ratings
     ]
     AngoffRating.objects.bulk_create(

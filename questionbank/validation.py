@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 MIN_OPTIONS = 3
 MAX_OPTIONS = 6
+# How many options a candidate picks: at least one, and never every option.
+MIN_CHOOSE = 1
+MAX_CHOOSE = MAX_OPTIONS - 1
 
 
 @dataclass(frozen=True)

@@ -302,8 +302,16 @@ class PretestPromotionAdmin(admin.ModelAdmin):
     list_display = ["item_version", "by", "at", "difficulty", "se", "n_responses", "note"]
     list_select_related = ["item_version__item", "by"]
     search_fields = ["item_version__item__key", "note"]
-    fields = ["item_version", "by_name", "at", "difficulty", "se", "n_responses", "statistics"]
-    fields += ["note"]
+    fields = [
+        "item_version",
+        "by_name",
+        "at",
+        "difficulty",
+        "se",
+        "n_responses",
+        "statistics",
+        "note",
+    ]
     readonly_fields = ["by_name", "at"]
     by_name = person_field("by")
 
