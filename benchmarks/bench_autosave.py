@@ -7,7 +7,7 @@ What it does, in one run:
    candidates with attempts and signed-in sessions (cached_db sessions in Redis), and 500
    more candidates who have not started yet;
 2. starts gunicorn (sync workers, persistent connections, DEBUG off) with the baseline
-   view routed (CCS_BENCHMARK_VIEWS=1);
+   view routed (benchmarks.settings);
 3. saturation: BENCH_CANDIDATES (default 200) simulated candidates save answers as fast as
    the server answers, first against the baseline view (session + auth middleware, read
    the attempt, raw upsert, constant reply), then against the real save; prints
@@ -58,14 +58,14 @@ for url in (DATABASE_URL, REDIS_URL):
         sys.exit(f"refusing to benchmark against a non-local service: {url}")
 
 SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "ccs_sim.settings",
+    # The product's settings plus the baseline view's route (benchmarks/urls.py).
+    "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
     "DEBUG": "0",
     "SECRET_KEY": "benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
     "ALLOWED_HOSTS": HOST,
     "SECURE_SSL_REDIRECT": "0",
-    "CCS_BENCHMARK_VIEWS": "1",
     "LOG_LEVEL": "WARNING",
 }
 
@@ -90,7 +90,6 @@ def ensure_database() -> None:
 
 def setup_django() -> None:
     os.environ.update(SERVER_ENV)
-    os.environ["CCS_BENCHMARK_VIEWS"] = "1"
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -107,7 +106,7 @@ def build_fixture() -> dict:
     from django.middleware.csrf import _get_new_csrf_string
 
     from exams import services
-    from exams.factories import bank_items, blueprint_with
+    from tests.factories import bank_items, blueprint_with
 
     call_command("migrate", verbosity=0)
     for number, count in {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}.items():
@@ -119,7 +118,7 @@ def build_fixture() -> dict:
         {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}, pretest=10, minutes=240, name="Bench"
     )
     form = services.form_assemble(blueprint=blueprint, seed=1, name="Bench form", by=None)
-    from scoring.factories import judges, operational_versions, rate
+    from tests.factories import judges, operational_versions, rate
 
     rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="angoff-judge"))
     form = services.form_publish(form=form, by=None)

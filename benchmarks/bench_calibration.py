@@ -16,8 +16,8 @@ import tracemalloc
 
 import numpy as np
 
-from scoring.analysis import item_analysis
-from scoring.calibration import calibrate
+from psychometrics.analysis import item_analysis
+from psychometrics.calibration import calibrate
 
 SEED = 20240601
 N_ITEMS = 400

@@ -73,7 +73,7 @@ def _page_queries(client, url: str) -> int:
 
 
 def _generate(sizes: dict, stdout) -> None:
-    from cohorts import demo_data
+    from ccs_sim import demo as demo_data
 
     started = time.perf_counter()
     demo_data.generate(**sizes, seed=2026, tag="bench", stdout=stdout)

@@ -10,8 +10,8 @@ import timeit
 
 import numpy as np
 
-from scoring.rasch import equated_conversion, estimate_theta
-from scoring.scale import conversion_table
+from psychometrics.rasch import equated_conversion, estimate_theta
+from psychometrics.scale import conversion_table
 
 N_ITEMS = 97
 

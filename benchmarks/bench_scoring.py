@@ -50,7 +50,7 @@ def bench_attempt_score(n_attempts: int = N_ATTEMPTS) -> dict[str, float]:
 
     from exams.models import Attempt
     from scoring import services
-    from scoring.factories import (
+    from tests.factories import (
         calibrate,
         draft_form,
         finished_attempt,
@@ -103,8 +103,8 @@ def bench_attempt_score(n_attempts: int = N_ATTEMPTS) -> dict[str, float]:
 
 
 def bench_equating(repeat: int = 5, number: int = 50) -> dict[str, float]:
-    from scoring.rasch import equated_conversion
-    from scoring.scale import conversion_table
+    from psychometrics.rasch import equated_conversion
+    from psychometrics.scale import conversion_table
 
     n = sum(COUNTS.values())
     rng = np.random.default_rng(7)

@@ -1,14 +1,14 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from common.roles import sync_roles_after_migrate
+
 
 class CcsSimConfig(AppConfig):
     name = "ccs_sim"
     verbose_name = "CCS simulator"
 
     def ready(self) -> None:
-        from ccs_sim.roles import sync_roles_after_migrate
-
         # Later migrations add models and so permissions; re-syncing after every migrate
         # keeps the role groups complete without a data migration per new permission.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="ccs_sim.sync_roles")

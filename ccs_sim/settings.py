@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "questionbank",
     "exams",
     "scoring",
+    "itemanalysis",
     "cohorts",
     "codebook",
 ]
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "ccs_sim.errors.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "ccs_sim.urls"
@@ -136,8 +138,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Item analysis for instructors: classical statistics, the bank-wide Rasch calibration,
     # then the anchored calibration of pretest items (which needs the fresh anchors).
-    "scoring-nightly-item-analysis": {
-        "task": "scoring.stats_tasks.nightly_item_analysis",
+    "itemanalysis-nightly-item-analysis": {
+        "task": "itemanalysis.tasks.nightly_item_analysis",
         "schedule": crontab(hour=2, minute=30),
     },
 }
@@ -202,10 +204,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # --- The product ----------------------------------------------------------------------------
 # Seconds after the deadline during which a save already in flight is still accepted.
 CCS_SAVE_GRACE_SECONDS = env_float("CCS_SAVE_GRACE_SECONDS", 5.0, minimum=0)
-# Routes the autosave benchmark's baseline view (benchmarks/bench_autosave.py); never in
-# production.
-CCS_BENCHMARK_VIEWS = env_bool("CCS_BENCHMARK_VIEWS", default=False)
-# When item analysis flags an item for review (scoring/stats_flags.py says each rule in
+# When item analysis flags an item for review (psychometrics/flags.py says each rule in
 # words), and which flags stop a pretest item from being promoted.
 CCS_ITEM_FLAGS = {
     "too_easy_p": 0.95,
@@ -224,10 +223,18 @@ CCS_ITEM_FLAGS = {
     ],
 }
 
+# JSON lines in production (one object per line for a log shipper), key=value in
+# development; lifecycle events carry their ids and durations either way (common.lifecycle).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "common.lifecycle.JsonLinesFormatter"},
+        "plain": {"()": "common.lifecycle.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain" if DEBUG else "json"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -27,5 +27,6 @@ urlpatterns = [
     path("scores/", include("scoring.urls")),
     path("cohorts/", include("cohorts.urls")),
     path("codebook/", include("codebook.urls")),
+    path("bank/", include("questionbank.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ccs_sim.roles import Role, user_role
+from common.roles import Role, user_role
 
 logger = logging.getLogger(__name__)
 

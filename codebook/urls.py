@@ -10,6 +10,5 @@ urlpatterns = [
     path("panel/", views.panel, name="panel"),
     path("panel/search/", views.panel_search, name="panel_search"),
     path("panel/<str:system>/<str:code>/", views.panel_code, name="panel_code"),
-    path("cases/<slug:key>/drg/", views.case_drg_page, name="case_drg"),
     path("<str:system>/<str:code>/", views.code, name="code"),
 ]

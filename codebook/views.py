@@ -8,15 +8,14 @@ window named "codebook".
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from codebook.models import CodeSet, CodeSystem
 from codebook.selectors import code_page, code_search, codeset_in, codesets_of
-from codebook.services import case_drg
 
 SEARCH_LIMIT = 25
 SYSTEMS = [(system, system.label) for system in (CodeSystem.ICD10CM, CodeSystem.ICD10PCS)]
@@ -136,13 +135,3 @@ def panel_code(request, system: str, code: str):
         "in_panel": True,
     }
     return render(request, "codebook/_panel_code.html", context)
-
-
-@require_GET
-@permission_required("questionbank.view_case", raise_exception=True)
-def case_drg_page(request, key: str):
-    """A case's correct coding and the MS-DRG it groups to (authors only: it is an answer)."""
-    from questionbank.models import Case
-
-    case = get_object_or_404(Case, key=key)
-    return render(request, "codebook/case_drg.html", {"case": case, "drg": case_drg(case)})

@@ -5,9 +5,9 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 
-from ccs_sim.roles import Role
 from cohorts.models import Assignment, Cohort
 from cohorts.selectors import Filters, assignable_forms
+from common.roles import Role
 
 
 class DateInput(forms.DateInput):

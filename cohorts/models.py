@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from exams.models import ReviewPolicy
+
 # No 0/O, 1/I/L: codes are read aloud in class and copied from slides.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -138,12 +140,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.cohort}"
-
-
-class ReviewPolicy(models.TextChoices):
-    NONE = "none", "Never"
-    AFTER_SUBMISSION = "after_submission", "After submitting"
-    AFTER_CLOSE = "after_close", "After the window closes"
 
 
 class AssignmentQuerySet(models.QuerySet):

@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from ccs_sim.roles import Role
 from cohorts.models import (
     Assignment,
     Cohort,
@@ -33,13 +32,15 @@ from cohorts.models import (
     new_enrolment_code,
     normalise_code,
 )
+from common.errors import ApplicationError
+from common.roles import Role
 from exams.models import CandidateProfile, ExamForm
 
 ROSTER_MAX_BYTES = 1_000_000
 ROSTER_MAX_ROWS = 5000
 
 
-class RosterError(Exception):
+class RosterError(ApplicationError):
     """A roster that was refused as a whole; `errors` name each bad line."""
 
     def __init__(self, errors: list[str]):

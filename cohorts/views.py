@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ccs_sim.roles import Role, has_role
 from cohorts import charts, selectors, services
 from cohorts.forms import (
     AccommodationForm,
@@ -34,6 +33,7 @@ from cohorts.forms import (
     RosterForm,
 )
 from cohorts.models import Cohort
+from common.roles import Role, has_role
 
 EXPORT_TABLES = ("summary", "readiness", "distribution", "trend", "domains")
 # The readiness list shows those who need help most; "show all" and the CSV have everyone.

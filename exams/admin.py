@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ccs_sim.admin_display import person_field
-from ccs_sim.roles import Role, has_role
+from common.admin_display import person_field
+from common.roles import Role, has_role
 from exams import selectors, services
 from exams.forms import AssembleForm, BlueprintDomainFormSet, CandidateProfileForm
 from exams.models import (

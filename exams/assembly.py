@@ -12,6 +12,8 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from common.errors import ApplicationError
+
 # Enough for banks of a few hundred cases; beyond it the search reports the shortfall
 # rather than hanging the admin.
 SEARCH_BUDGET = 50_000
@@ -46,7 +48,7 @@ class Shortfall:
 
 
 @dataclass
-class AssemblyError(Exception):
+class AssemblyError(ApplicationError):
     shortfalls: list[Shortfall] = field(default_factory=list)
     detail: str = ""
 

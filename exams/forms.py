@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from ccs_sim.roles import Role
+from common.roles import Role
 from exams.models import Blueprint, CandidateProfile, ExamForm, blueprint_totals_error
 from exams.services import PRACTICE_MAX_ITEMS
 from questionbank.models import Domain
@@ -75,7 +75,7 @@ class CandidateField(forms.CharField):
     """A candidate typed by username or e-mail, cleaned to the user.
 
     The admin's autocomplete and raw-id pickers open the user admin, which instructors may
-    not use (ccs_sim.roles), so the accommodation form asks for what they know instead.
+    not use (common.roles), so the accommodation form asks for what they know instead.
     """
 
     def prepare_value(self, value):

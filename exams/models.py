@@ -15,9 +15,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common.errors import ApplicationError
 
-class FrozenFormError(Exception):
+
+class FrozenFormError(ApplicationError):
     """Raised when code tries to change a published form or its items."""
+
+    status_code = 409
+
+
+class ReviewPolicy(models.TextChoices):
+    """When a candidate may see the keys and rationales of a finished exam attempt (set by
+    whoever assigns the form; delivery applies it)."""
+
+    NONE = "none", "Never"
+    AFTER_SUBMISSION = "after_submission", "After submitting"
+    AFTER_CLOSE = "after_close", "After the window closes"
 
 
 # --- Blueprints ------------------------------------------------------------------------

@@ -15,27 +15,24 @@ from typing import NamedTuple
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
+from exams import eligibility
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
 from questionbank.models import Option
 
 
 def forms_available_to(*, user, now=None):
-    """Published exam forms the user may sit: assigned through a cohort with an open
-    window, or open to everyone; each with its `item_total`."""
-    from cohorts import selectors as cohort_selectors
-
+    """Published exam forms the user may sit (exams.eligibility: assigned through a cohort
+    with an open window, or open to everyone); each with its `item_total`."""
     return (
-        cohort_selectors.forms_available_to(user=user, now=now)
+        eligibility.forms_available_to(user=user, now=now)
         .annotate(item_total=Count("items"))
         .order_by("name")
     )
 
 
 def form_is_available_to(*, form: ExamForm, user) -> bool:
-    from cohorts import selectors as cohort_selectors
-
     # Without forms_available_to's item count: a bare EXISTS needs no join of the items.
-    return cohort_selectors.forms_available_to(user=user).filter(pk=form.pk).exists()
+    return eligibility.forms_available_to(user=user).filter(pk=form.pk).exists()
 
 
 def own_attempt(*, user, pk: int) -> Attempt:

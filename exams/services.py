@@ -19,6 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common.errors import ApplicationError
+from common.lifecycle import log_event
+from exams import eligibility, signals
 from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
 from exams.models import (
     Attempt,
@@ -33,6 +36,7 @@ from exams.models import (
     Response,
     blueprint_totals_error,
 )
+from exams.selectors import form_is_available_to
 from questionbank.models import ItemVersion, Option
 from questionbank.services import item_versions_lock
 
@@ -43,16 +47,20 @@ PRACTICE_SECONDS_PER_ITEM = round(240 * 60 / 107)
 PRACTICE_MAX_ITEMS = 107
 
 
-class SaveRefused(Exception):
+class SaveRefused(ApplicationError):
     """A save the server will not store (HTTP 400): options not on the item, too many."""
 
 
-class AttemptRefused(PermissionDenied):
+class AttemptRefused(ApplicationError, PermissionDenied):
     """A visible exam that cannot be started now (window closed, attempts used up)."""
 
+    status_code = 403
 
-class AttemptClosed(Exception):
+
+class AttemptClosed(ApplicationError):
     """The attempt no longer accepts writes (HTTP 409)."""
+
+    status_code = 409
 
     def __init__(self, message: str, *, attempt_id: int):
         super().__init__(message)
@@ -151,17 +159,6 @@ def form_assemble(
     return form
 
 
-def form_publish_prepare_scoring(*, form: ExamForm, by=None) -> None:
-    """Build the form's raw-to-scaled conversion table (Angoff cut or equating).
-
-    Called inside the publishing transaction, so a ValidationError saying what is missing
-    (ratings, calibrations) stops the publication.
-    """
-    from scoring.services import form_conversion_build
-
-    form_conversion_build(form=form, by=by)
-
-
 @transaction.atomic
 def form_publish(*, form: ExamForm, by=None) -> ExamForm:
     """Freeze a form: lock its item versions and make it deliverable."""
@@ -181,7 +178,9 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
             f"{form.blueprint.total_items}."
         )
     item_versions_lock(version_ids=version_ids)
-    form_publish_prepare_scoring(form=form, by=by)
+    # Scoring builds the form's conversion table here; a ValidationError saying what is
+    # missing (ratings, calibrations) stops the publication.
+    signals.form_publishing.send(sender=ExamForm, form=form, by=by)
     form.status = FormStatus.PUBLISHED
     form.published_at = timezone.now()
     form.save(allow_publish=True)
@@ -265,18 +264,14 @@ def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, pract
 
 def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:
     """Start an exam on a form, or resume the attempt already in progress on it."""
-    from exams.selectors import form_is_available_to
-
     now = now or timezone.now()
     existing = Attempt.objects.in_progress().filter(candidate=candidate, form=form).first()
     if existing is not None:
         return existing
     if not form_is_available_to(form=form, user=candidate):
         raise PermissionDenied("This exam is not available to you.")
-    from cohorts.selectors import assignment_for
-
     # The cohort's terms: the window and the number of attempts allowed.
-    terms = assignment_for(user=candidate, form=form, now=now)
+    terms = eligibility.assignment_for(user=candidate, form=form, now=now)
     if terms is None:
         raise PermissionDenied("This exam is not available to you.")
     refusal = terms.refusal(now)
@@ -501,10 +496,11 @@ def response_check(*, attempt: Attempt, position: int, now: dt.datetime | None =
 
 # --- Finishing ------------------------------------------------------------------------
 def attempt_finalise(*, attempt_id: int, state: str, now: dt.datetime | None = None) -> bool:
-    """Close an in-progress attempt and queue its scoring; False if it was already closed.
+    """Close an in-progress attempt and announce it (scoring listens); False if it was
+    already closed.
 
     A conditional UPDATE rather than a lock: of two workers (or a worker and the
-    candidate's own submit) exactly one changes the row, and only that one queues scoring.
+    candidate's own submit) exactly one changes the row, and only that one announces it.
     """
     if state not in (AttemptState.SUBMITTED, AttemptState.EXPIRED):
         raise ValueError(f"cannot finalise into {state!r}")
@@ -513,9 +509,8 @@ def attempt_finalise(*, attempt_id: int, state: str, now: dt.datetime | None = N
         state=state, submitted_at=now
     )
     if changed:
-        from scoring.tasks import score_attempt
-
-        transaction.on_commit(lambda: score_attempt.delay(attempt_id))
+        log_event("attempt.finalised", attempt_id=attempt_id, state=state)
+        signals.attempt_finalised.send(sender=Attempt, attempt_id=attempt_id, state=state)
     return bool(changed)
 
 

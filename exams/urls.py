@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from exams import views
@@ -19,13 +18,3 @@ urlpatterns = [
     path("attempts/<int:pk>/time-up/", views.time_up, name="time_up"),
     path("attempts/<int:pk>/result/", views.result, name="result"),
 ]
-
-if settings.CCS_BENCHMARK_VIEWS:
-    # The benchmark's baseline: never routed unless the setting is on.
-    urlpatterns.append(
-        path(
-            "bench/baseline/<int:pk>/<int:position>/",
-            views.bench_baseline,
-            name="bench_baseline",
-        )
-    )

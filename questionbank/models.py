@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common.errors import ApplicationError
 from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE
 
 CODE_SET_YEAR_MIN, CODE_SET_YEAR_MAX = 2015, 2100
@@ -149,8 +150,10 @@ class ItemVersionQuerySet(models.QuerySet):
         return self.filter(pk=models.Subquery(newest.values("pk")[:1]))
 
 
-class LockedVersionError(Exception):
+class LockedVersionError(ApplicationError):
     """Raised when code tries to change a version that has been delivered."""
+
+    status_code = 409
 
 
 class ItemVersion(models.Model):

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from ccs_sim.admin_display import person_field
+from common.admin_display import person_field
 from exams.models import ExamForm, FormKind
 from scoring import services
 from scoring.models import (

@@ -5,6 +5,13 @@ class ScoringConfig(AppConfig):
     name = "scoring"
 
     def ready(self) -> None:
-        # Item analysis lives in stats_* modules beside the scoring core: Celery's
-        # autodiscovery finds only scoring.tasks and the admin's only scoring.admin.
-        from scoring import stats_admin, stats_tasks  # noqa: F401
+        from exams import signals
+        from scoring import receivers
+
+        signals.attempt_finalised.connect(
+            receivers.score_when_finalised, dispatch_uid="scoring.score_when_finalised"
+        )
+        signals.form_publishing.connect(
+            receivers.build_conversion_when_publishing,
+            dispatch_uid="scoring.build_conversion_when_publishing",
+        )

@@ -1,6 +1,6 @@
 """Stored results of the scoring core: per-form conversion tables and per-attempt scores.
 
-The pure computations live in scoring.items / scoring.scale / scoring.rasch (no Django);
+The pure computations live in psychometrics (items, scale, rasch; no Django);
 these models only keep what they produced, with how and when.
 """
 
@@ -139,6 +139,3 @@ class BaseForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blueprint}: {self.form}"
-
-
-from scoring.stats_models import *  # noqa: E402,F401,F403

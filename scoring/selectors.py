@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from cohorts.selectors import attempt_review_allowed
+from exams.eligibility import attempt_review_allowed
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind
 from exams.selectors import attempt_answer_review
+from psychometrics.results import BAND_MARGIN
 from questionbank.models import Domain
 from scoring.models import AttemptResult, BaseForm, ItemCalibration
-from scoring.results import BAND_MARGIN
 
 
 def exam_attempts():

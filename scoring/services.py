@@ -1,6 +1,6 @@
 """Writes for scoring: conversion tables of forms, base forms, and attempt scores.
 
-A thin layer over the pure core (scoring.scale, scoring.rasch, scoring.results): it reads
+A thin layer over the pure core (psychometrics: scale, rasch, results): it reads
 the rows the computation needs, calls it, and stores what it returns with how and when.
 """
 
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg
 from django.utils import timezone
 
+from common.errors import ApplicationError
 from exams.models import (
     Attempt,
     AttemptMode,
@@ -28,8 +29,10 @@ from exams.models import (
     FormKind,
     Response,
 )
+from psychometrics import results
+from psychometrics.rasch import equated_conversion, expected_score, theta_for_expected_score
+from psychometrics.scale import angoff_cut, conversion_table, raw_passing_score
 from questionbank.models import AngoffRating, Option
-from scoring import results
 from scoring.models import (
     AttemptResult,
     BaseForm,
@@ -37,8 +40,6 @@ from scoring.models import (
     DomainScore,
     ScaleConversion,
 )
-from scoring.rasch import equated_conversion, expected_score, theta_for_expected_score
-from scoring.scale import angoff_cut, conversion_table, raw_passing_score
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
 
 logger = logging.getLogger(__name__)
@@ -304,8 +305,10 @@ def base_form_set(*, blueprint: Blueprint, form: ExamForm, by=None) -> BaseForm:
 
 
 # --- Scoring an attempt -------------------------------------------------------------------
-class AttemptNotFinished(Exception):
+class AttemptNotFinished(ApplicationError):
     """Scoring was asked for an attempt that is still in progress."""
+
+    status_code = 409
 
 
 def _item_specs(form_id: int) -> list[results.ItemSpec]:
@@ -362,6 +365,33 @@ def domain_results_json(domains: Iterable[results.DomainResult]) -> dict:
         }
         for d in domains
     }
+
+
+def results_store_bulk(
+    *, rows: Iterable[tuple[int, dict, list[results.DomainResult]]], batch_size: int = 5000
+) -> int:
+    """Store results computed elsewhere in bulk: (attempt id, result fields, domain results).
+
+    For generated demo and load data, whose scores come from a model of abilities rather
+    than from answers; live attempts go through attempt_score. Returns how many were stored.
+    """
+    rows = list(rows)
+    stored = AttemptResult.objects.bulk_create(
+        [
+            AttemptResult(attempt_id=attempt_id, **{"item_scores": {}, **fields})
+            for attempt_id, fields, _ in rows
+        ],
+        batch_size=batch_size,
+    )
+    DomainScore.objects.bulk_create(
+        [
+            row
+            for result, (_, _, domains) in zip(stored, rows, strict=True)
+            for row in domain_score_rows(result.pk, domains)
+        ],
+        batch_size=batch_size,
+    )
+    return len(stored)
 
 
 def domain_score_rows(result_id: int, domains: Iterable[results.DomainResult]) -> list:

@@ -9,7 +9,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from exams.selectors import own_attempt
-from scoring import charts, selectors
+from psychometrics import charts
+from scoring import selectors
 
 
 def _history_context(user) -> dict:

@@ -64,7 +64,7 @@ def restore_migration_data() -> None:
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.management import create_contenttypes
 
-    from ccs_sim.roles import sync_roles
+    from common.roles import sync_roles
     from exams.models import Blueprint
     from questionbank.models import Domain
 

@@ -1,7 +1,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from ccs_sim.roles import sync_roles
+from common.roles import sync_roles
 
 
 def create_roles(apps, schema_editor):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from exams import services
-from exams.factories import bank_items, published_form
+from tests.factories import bank_items, published_form
 
 pytestmark = pytest.mark.django_db
 

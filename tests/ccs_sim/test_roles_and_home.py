@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from ccs_sim.roles import Role, user_role
+from common.roles import Role, user_role
 
 
 @pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 from django.core.cache import cache
 
-from codebook.services import case_drg
-from questionbank.factories import CaseFactory
+from questionbank.coding import case_drg
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 

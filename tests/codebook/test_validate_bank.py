@@ -5,8 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from questionbank.factories import CaseFactory, ItemVersionFactory
 from questionbank.models import ItemStatus
+from tests.factories import CaseFactory, ItemVersionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from codebook import views
 from codebook.models import Code, CodeSet
 from codebook.selectors import code_search
-from questionbank.factories import CaseFactory
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_case_drg_page_is_for_authors_only(client, candidate, instructor, codese
     case = CaseFactory(
         key="IP-DRG", coding={"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J96.01"]}
     )
-    url = reverse("codebook:case_drg", args=[case.key])
+    url = reverse("questionbank:case_drg", args=[case.key])
     client.login(username=candidate.username, password=PASSWORD)
     assert client.get(url).status_code == 403
     client.login(username=instructor.username, password=PASSWORD)

@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from cohorts import selectors
+from cohorts import eligibility as cohort_eligibility
 from cohorts.models import Assignment
+from exams import eligibility as exam_eligibility
 
 from .conftest import T0, make_cohort, make_form, sit
 
@@ -39,8 +40,8 @@ def names(queryset):
 def test_candidates_see_forms_assigned_to_them_with_an_open_window(
     setup, candidate, other_candidate
 ):
-    assert names(selectors.forms_available_to(user=candidate, now=NOW)) == ["open"]
-    assert names(selectors.forms_available_to(user=other_candidate, now=NOW)) == []
+    assert names(cohort_eligibility.forms_available_to(user=candidate, now=NOW)) == ["open"]
+    assert names(cohort_eligibility.forms_available_to(user=other_candidate, now=NOW)) == []
 
 
 def test_forms_open_to_everyone_stay_visible_and_drafts_never_are(setup, candidate):
@@ -48,24 +49,29 @@ def test_forms_open_to_everyone_stay_visible_and_drafts_never_are(setup, candida
 
     make_form("for all", available_to_all=True)
     ExamForm.objects.create(name="draft for all", available_to_all=True)
-    assert names(selectors.forms_available_to(user=candidate, now=NOW)) == ["for all", "open"]
+    assert names(cohort_eligibility.forms_available_to(user=candidate, now=NOW)) == [
+        "for all",
+        "open",
+    ]
 
 
 def test_terms_enforce_the_window_and_the_attempt_limit(setup, candidate):
     _, forms = setup
-    terms = selectors.assignment_for(user=candidate, form=forms["open"], now=NOW)
+    terms = cohort_eligibility.assignment_for(user=candidate, form=forms["open"], now=NOW)
     assert terms.max_attempts == 2 and terms.attempts_left == 2 and terms.refusal(NOW) is None
     sit(candidate, forms["open"], day=9, scaled=250)
     sit(candidate, forms["open"], day=9, mode="practice")  # practice is not an attempt used
     sit(candidate, forms["open"], day=10, scaled=260)
-    terms = selectors.assignment_for(user=candidate, form=forms["open"], now=NOW)
+    terms = cohort_eligibility.assignment_for(user=candidate, form=forms["open"], now=NOW)
     assert terms.attempts_used == 2
     assert terms.refusal(NOW) == "You have used your 2 attempts at this exam."
-    closed = selectors.assignment_for(user=candidate, form=forms["closed"], now=NOW)
+    closed = cohort_eligibility.assignment_for(user=candidate, form=forms["closed"], now=NOW)
     assert closed.refusal(NOW).startswith("This exam closed on")
-    future = selectors.assignment_for(user=candidate, form=forms["future"], now=NOW)
+    future = cohort_eligibility.assignment_for(user=candidate, form=forms["future"], now=NOW)
     assert future.refusal(NOW).startswith("This exam opens on")
-    assert selectors.assignment_for(user=candidate, form=forms["unassigned"], now=NOW) is None
+    assert (
+        cohort_eligibility.assignment_for(user=candidate, form=forms["unassigned"], now=NOW) is None
+    )
 
 
 def test_review_after_the_window_closes(setup, candidate):
@@ -74,7 +80,7 @@ def test_review_after_the_window_closes(setup, candidate):
     closes = NOW + dt.timedelta(days=1)
     for moment, allowed in [(closes - dt.timedelta(seconds=1), False), (closes, True)]:
         with time_machine.travel(moment, tick=False):
-            assert selectors.attempt_review_allowed(attempt=attempt) is allowed
+            assert exam_eligibility.attempt_review_allowed(attempt=attempt) is allowed
 
 
 def test_review_never_and_after_submission(setup, candidate, manager):
@@ -82,12 +88,12 @@ def test_review_never_and_after_submission(setup, candidate, manager):
     assignment = Assignment.objects.get(form=forms["future"])
     attempt = sit(candidate, forms["future"], day=12, scaled=300)
     later = NOW + dt.timedelta(days=3)
-    assert selectors.attempt_review_allowed(attempt=attempt, now=later) is False
+    assert exam_eligibility.attempt_review_allowed(attempt=attempt, now=later) is False
     assignment.review_policy = "after_submission"
     assignment.save()
-    assert selectors.attempt_review_allowed(attempt=attempt, now=later) is True
+    assert exam_eligibility.attempt_review_allowed(attempt=attempt, now=later) is True
     in_progress = sit(candidate, forms["open"], day=12, state="in_progress")
-    assert selectors.attempt_review_allowed(attempt=in_progress, now=later) is False
+    assert exam_eligibility.attempt_review_allowed(attempt=in_progress, now=later) is False
 
 
 def test_of_two_cohorts_assigning_a_form_the_more_generous_terms_apply(setup, candidate, manager):
@@ -96,16 +102,16 @@ def test_of_two_cohorts_assigning_a_form_the_more_generous_terms_apply(setup, ca
     Assignment.objects.create(
         cohort=second, form=forms["closed"], opens_at=NOW - dt.timedelta(days=2), max_attempts=None
     )
-    terms = selectors.assignment_for(user=candidate, form=forms["closed"], now=NOW)
+    terms = cohort_eligibility.assignment_for(user=candidate, form=forms["closed"], now=NOW)
     assert (
         terms.cohort_id == second.pk and terms.max_attempts is None and terms.refusal(NOW) is None
     )
-    assert "closed" in names(selectors.forms_available_to(user=candidate, now=NOW))
+    assert "closed" in names(cohort_eligibility.forms_available_to(user=candidate, now=NOW))
 
 
 def test_a_form_open_to_all_without_assignment_follows_the_forms_own_review_flag(candidate):
     form = make_form("self-study", available_to_all=True, allow_review=True)
-    terms = selectors.assignment_for(user=candidate, form=form, now=NOW)
+    terms = cohort_eligibility.assignment_for(user=candidate, form=form, now=NOW)
     assert terms.assignment_id is None and terms.max_attempts is None
     assert terms.review_policy == "after_submission"
 
@@ -117,14 +123,16 @@ def test_a_form_open_to_all_follows_the_candidates_assignment_when_there_is_one(
     # "closed" is assigned to candidate's cohort with a window that has closed.
     forms["closed"].available_to_all = True
     forms["closed"].save()
-    offered = names(selectors.forms_available_to(user=candidate, now=NOW))
-    terms = selectors.assignment_for(user=candidate, form=forms["closed"], now=NOW)
+    offered = names(cohort_eligibility.forms_available_to(user=candidate, now=NOW))
+    terms = cohort_eligibility.assignment_for(user=candidate, form=forms["closed"], now=NOW)
     # Not offered, since it would be refused: the list and the terms agree.
     assert "closed" not in offered and terms.refusal(NOW).startswith("This exam closed on")
     # Someone without that assignment sits it as anyone may.
-    assert "closed" in names(selectors.forms_available_to(user=other_candidate, now=NOW))
+    assert "closed" in names(cohort_eligibility.forms_available_to(user=other_candidate, now=NOW))
     assert (
-        selectors.assignment_for(user=other_candidate, form=forms["closed"], now=NOW).refusal(NOW)
+        cohort_eligibility.assignment_for(
+            user=other_candidate, form=forms["closed"], now=NOW
+        ).refusal(NOW)
         is None
     )
 
@@ -137,7 +145,7 @@ def test_staff_do_not_sit_exams_that_would_count_as_candidates(manager, instruct
 
     form = make_form("for all", available_to_all=True)
     for person in (manager, instructor):
-        assert names(selectors.forms_available_to(user=person, now=NOW)) == []
+        assert names(cohort_eligibility.forms_available_to(user=person, now=NOW)) == []
         with pytest.raises(PermissionDenied):
             attempt_start(form=form, candidate=person)
         client.force_login(person)

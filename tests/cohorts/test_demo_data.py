@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from cohorts.demo_data import DEMO_COHORTS, DEMO_OTHER
+from ccs_sim.demo import DEMO_COHORTS, DEMO_OTHER
 from cohorts.models import Cohort, Membership
 from exams.models import Attempt
 from scoring.models import AttemptResult
@@ -59,7 +59,7 @@ def test_demo_mode_gives_demo_manager_two_cohorts_and_someone_else_one(client, s
 
 
 def test_generated_scores_have_the_shape_scoring_stores_and_their_domain_rows(manager):
-    from cohorts import demo_data
+    from ccs_sim import demo as demo_data
     from scoring.models import DomainScore
     from scoring.selectors import domain_rows
 
@@ -75,7 +75,7 @@ def test_generated_scores_have_the_shape_scoring_stores_and_their_domain_rows(ma
 
 
 def test_generated_attempts_carry_their_result_copy_as_scored_attempts_do(manager):
-    from cohorts import demo_data
+    from ccs_sim import demo as demo_data
 
     demo_data.generate(cohorts=1, candidates=10, attempts=30, managers=[manager], seed=7)
     scored = Attempt.objects.filter(score__isnull=False).select_related("score")

@@ -167,7 +167,7 @@ def test_candidate_page_lists_exam_attempts_in_order_and_counts_practice_apart(h
 
 def test_generated_data_figures_agree_with_a_python_recount(manager):
     """The SQL figures against a straightforward recount over generated data."""
-    from cohorts import demo_data
+    from ccs_sim import demo as demo_data
     from exams.models import Attempt
 
     out = demo_data.generate(cohorts=3, candidates=60, attempts=200, managers=[manager], seed=7)
@@ -219,8 +219,8 @@ def test_domain_performance_of_attempts_scored_by_the_scoring_service(manager, c
     from django.contrib.auth import get_user_model
 
     from scoring import services as scoring_services
-    from scoring.factories import finished_attempt, scored_form
     from scoring.models import DomainScore
+    from tests.factories import finished_attempt, scored_form
 
     form = scored_form({1: 4, 2: 6})
     items = {}

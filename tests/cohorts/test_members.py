@@ -136,7 +136,7 @@ def test_a_removed_member_finishes_an_exam_under_way_but_cannot_start_another(
     from cohorts.models import Assignment
     from exams import services as exams_services
     from exams.models import AttemptState, ExamForm
-    from scoring.factories import scored_form
+    from tests.factories import scored_form
 
     form = scored_form({1: 2})
     ExamForm.objects.filter(pk=form.pk).update(available_to_all=False)

@@ -7,11 +7,18 @@ from django.db import connection
 from django.urls import reverse
 
 from exams import services
-from exams.factories import bank_items, blueprint_with, published_form, stock_bank
 from exams.models import Blueprint, CandidateProfile, ExamForm
 from questionbank.models import Domain
 from scoring import services as scoring_services
-from scoring.factories import judges, operational_versions, rate
+from tests.factories import (
+    bank_items,
+    blueprint_with,
+    judges,
+    operational_versions,
+    published_form,
+    rate,
+    stock_bank,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +85,7 @@ def test_assemble_preview_and_publish_from_the_admin(admin_client):
     assert "have no Angoff rating" in refused.content.decode()
     form.refresh_from_db()
     assert not form.is_published
-    from scoring.factories import judges, operational_versions, rate
+    from tests.factories import judges, operational_versions, rate
 
     rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="admin-judge"))
     admin_client.post(reverse("admin:exams_examform_publish", args=[form.pk]))

@@ -6,11 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from exams import services
+from exams import services, signals
 from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
-from exams.factories import bank_case, bank_items, blueprint_with, published_form
 from exams.models import Blueprint, ExamForm, FormItem, FormStatus, FrozenFormError
 from questionbank.models import ItemStatus, ItemVersion
+from tests.factories import bank_case, bank_items, blueprint_with, published_form
 
 
 def singles(domain: int, ids) -> list[Unit]:
@@ -199,12 +199,17 @@ def test_blueprint_totals_must_add_up():
 
 # --- publishing --------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_publish_locks_item_versions_and_calls_the_scoring_hook(monkeypatch):
+def test_publish_locks_item_versions_and_announces_the_publication():
     called = []
-    monkeypatch.setattr(
-        services, "form_publish_prepare_scoring", lambda *, form, by=None: called.append(form.pk)
-    )
-    form = published_form({1: 2}, pretest=1, available_to_all=False)
+
+    def listener(sender, *, form, by=None, **kwargs):
+        called.append(form.pk)
+
+    signals.form_publishing.connect(listener)
+    try:
+        form = published_form({1: 2}, pretest=1, available_to_all=False)
+    finally:
+        signals.form_publishing.disconnect(listener)
     assert form.status == FormStatus.PUBLISHED and form.published_at is not None
     versions = ItemVersion.objects.filter(form_items__form=form)
     assert versions.count() == 3 and all(v.locked for v in versions)
@@ -250,7 +255,7 @@ def test_publish_requires_permission(candidate, instructor):
 
     with pytest.raises(PermissionDenied):
         services.form_publish(form=form, by=candidate)
-    from scoring.factories import judges, operational_versions, rate
+    from tests.factories import judges, operational_versions, rate
 
     rate(operational_versions(form), rating=0.6, judges_=judges(1))
     assert services.form_publish(form=form, by=instructor).is_published
@@ -258,7 +263,7 @@ def test_publish_requires_permission(candidate, instructor):
 
 @pytest.mark.django_db
 def test_assemble_form_command(capsys):
-    from scoring.factories import judges, rate
+    from tests.factories import judges, rate
 
     rate(bank_items(1, 6), rating=0.6, judges_=judges(1))
     blueprint_with({1: 3}, name="Mini")

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from exams import services
-from exams.factories import bank_case, bank_items, published_form
 from exams.models import (
     Attempt,
     AttemptMode,
@@ -21,6 +20,7 @@ from exams.models import (
     Response,
 )
 from questionbank.models import ItemStatus, Option
+from tests.factories import bank_case, bank_items, published_form
 
 pytestmark = pytest.mark.django_db
 

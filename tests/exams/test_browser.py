@@ -8,8 +8,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from exams.factories import bank_items, published_form
 from exams.models import Attempt, AttemptState, Response
+from tests.factories import bank_items, published_form
 
 pytestmark = [
     pytest.mark.browser,

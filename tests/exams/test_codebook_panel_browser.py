@@ -7,9 +7,9 @@ import pytest
 from codebook.loaders import CodeRecord
 from codebook.services import codeset_load
 from exams import services
-from exams.factories import bank_items, blueprint_with
 from exams.models import Response
 from tests.exams.test_browser import short_form, start, wait_saved  # noqa: F401 - fixtures
+from tests.factories import bank_items, blueprint_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,7 @@ def test_code_book_panel_searches_beside_the_item_without_losing_the_answer(
 
 
 def test_form_setting_turns_the_panel_off(page, live_server, login_in_browser, candidate):
-    from scoring.factories import judges, rate
+    from tests.factories import judges, rate
 
     rate(bank_items(1, 3), rating=0.6, judges_=judges(1))
     form = services.form_assemble(blueprint=blueprint_with({1: 3}), seed=1, name="No book", by=None)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from cohorts.models import Assignment, Cohort, Membership
 from exams import services
-from exams.factories import published_form
 from exams.models import AttemptState
+from tests.factories import published_form
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django.db import connection
 from django.utils import timezone
 
 from exams import services
-from exams.factories import published_form
 from exams.models import Attempt, AttemptState, Response
 from tests.conftest import make_user, need
+from tests.factories import published_form
 
 pytestmark = pytest.mark.services
 

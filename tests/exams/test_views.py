@@ -10,10 +10,10 @@ import time_machine
 from django.urls import reverse
 
 from exams import services
-from exams.factories import bank_items, published_form
 from exams.models import Attempt, AttemptState, Response
 from questionbank.models import ItemStatus, ItemVersion
 from tests.exams.conftest import post_save
+from tests.factories import bank_items, published_form
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +192,7 @@ def test_htmx_item_swap_is_the_panel_plus_navigator(cand_client, attempt):
 
 
 def test_case_documentation_is_shown_beside_scenario_items(cand_client, candidate):
-    from exams.factories import bank_case
+    from tests.factories import bank_case
 
     bank_case([1, 1])
     form = published_form({1: 2}, stock=False, name="Case form")

@@ -3,9 +3,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from questionbank.factories import CaseFactory, ItemVersionFactory
 from questionbank.models import AngoffRating, Case, Domain, ItemVersion
 from questionbank.services import item_version_transition, item_versions_lock
+from tests.factories import CaseFactory, ItemVersionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from questionbank import services
-from questionbank.factories import ItemVersionFactory
 from questionbank.models import (
     Domain,
     ItemStatus,
@@ -12,6 +11,7 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import OptionData, content_errors
+from tests.factories import ItemVersionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import pytest
 from exams.models import Attempt, AttemptState, FormItem
 from questionbank.models import Option
 from scoring import tasks
-from scoring.factories import finished_attempt, scored_form
 from scoring.models import AttemptResult
+from tests.factories import finished_attempt, scored_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,11 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from exams import services as exams_services
-from exams.factories import bank_items, blueprint_with
 from exams.models import Attempt, AttemptMode, AttemptState, FormItem
+from psychometrics.rasch import equated_conversion, estimate_theta, expected_score
+from psychometrics.scale import conversion_table
 from questionbank.models import AngoffRating
 from scoring import selectors, services, tasks
-from scoring.factories import (
+from scoring.models import AttemptResult, BaseForm, ConversionMethod, ScaleConversion
+from tests.conftest import need
+from tests.factories import (
+    bank_items,
+    blueprint_with,
     calibrate,
     draft_form,
     finished_attempt,
@@ -26,10 +31,6 @@ from scoring.factories import (
     rate,
     scored_form,
 )
-from scoring.models import AttemptResult, BaseForm, ConversionMethod, ScaleConversion
-from scoring.rasch import equated_conversion, estimate_theta, expected_score
-from scoring.scale import conversion_table
-from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.charts import DomainBar, TrendPoint, domain_chart, trend_chart
-from scoring.rasch import estimate_theta, theta_for_expected_score
-from scoring.results import (
+from psychometrics.charts import DomainBar, TrendPoint, domain_chart, trend_chart
+from psychometrics.rasch import estimate_theta, theta_for_expected_score
+from psychometrics.results import (
     BAND_MARGIN,
     ItemSpec,
     band,
@@ -23,7 +23,7 @@ from scoring.results import (
     lookup,
     score_attempt,
 )
-from scoring.scale import conversion_table
+from psychometrics.scale import conversion_table
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 
 from exams import services as exams_services
-from exams.factories import bank_items
 from exams.models import Attempt, AttemptState
 from scoring import services
-from scoring.factories import finished_attempt, scored_form
+from tests.factories import bank_items, finished_attempt, scored_form
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ccs_sim.roles import Role
+from common.roles import Role
+from exams.models import ExamForm
 
 DEMO_PASSWORD = "ccs-demo-2026"
 DEMO_ACCOUNTS = [
@@ -56,8 +57,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<17} {role.value:<16} {full_name}")
 
     def _demo_forms(self) -> None:
-        from exams.models import ExamForm
-
         done = []
         for name, seed in DEMO_FORMS:
             if ExamForm.objects.filter(name=name).exists():

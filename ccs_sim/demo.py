@@ -1,0 +1,457 @@
+"""Plausible cohorts, candidates, exam attempts and scores, inserted in bulk: the one
+place demo data is made (with `seed_demo`, which loads the bank and forms and calls this).
+
+Used by `manage.py generate_demo_data` (the demo set-up and load data for the dashboards'
+benchmark). Scores come from a simple ability model: each candidate has an ability, their
+cohort shifts it, each retake adds a little, and each domain's items are answered
+correctly with a logistic probability; raw scores map to the 100–400 scale with the
+form's conversion table when it has one, else linearly through a cut of 64 of 97.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from cohorts.models import Assignment, Cohort, Membership, MembershipSource, new_enrolment_code
+from common.roles import Role
+from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
+from psychometrics import results as scoring_results
+from scoring.models import ScaleConversion
+from scoring.services import attempt_summary_fields, domain_results_json, results_store_bulk
+
+# The default CCS blueprint's scored items per domain (DESIGN.md).
+DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
+# Cohorts tend to be weaker in queries and compliance than in coding itself.
+DOMAIN_OFFSET = {1: 0.1, 2: 0.0, 3: -0.35, 4: -0.2, 5: 0.15}
+MAX_RAW = sum(DOMAIN_ITEMS.values())
+# Generated candidates answer every question: the 97 scored and the 10 pretest items.
+ITEMS_ANSWERED = MAX_RAW + 10
+DEFAULT_CUT = 64.0
+BATCH = 5000
+FIRST_NAMES = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farah",
+    "Gabe",
+    "Hana",
+    "Ivan",
+    "Jada",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Johnson",
+    "Kim",
+    "Lopez",
+    "Mensah",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Walker",
+    "Xu",
+    "Young",
+    "Zimmer",
+]
+
+
+@dataclass
+class Generated:
+    cohorts: list = field(default_factory=list)
+    users: int = 0
+    attempts: int = 0
+    forms: list = field(default_factory=list)
+
+
+def _scaled_linear(raw: float, cut: float = DEFAULT_CUT, max_raw: int = MAX_RAW) -> int:
+    # Piecewise linear: 100 at raw 0, 300 at the cut, 400 at the top.
+    below = raw <= cut
+    value = 100 + 200 * raw / cut if below else 300 + 100 * (raw - cut) / (max_raw - cut)
+    return int(round(min(400, max(100, value))))
+
+
+def _conversions(forms) -> dict[int, tuple[float, list[int] | None, int]]:
+    """(cut, table or None, max_raw) per form, from its conversion table when it has one."""
+    found = {
+        c.form_id: (float(c.cut), list(c.table), int(c.max_raw))
+        for c in ScaleConversion.objects.filter(form__in=forms)
+    }
+    return {f.pk: found.get(f.pk, (DEFAULT_CUT, None, MAX_RAW)) for f in forms}
+
+
+def demo_forms(*, limit: int = 3) -> list[ExamForm]:
+    """Published exam forms to attach results to; a minimal empty one if there is none.
+
+    The minimal form has no items: it exists only so that generated attempts have a form.
+    It is never made available to anyone.
+    """
+    forms = list(ExamForm.objects.exams().published().order_by("created_at")[:limit])
+    if forms:
+        return forms
+    form, _ = ExamForm.objects.get_or_create(
+        name="Generated results form",
+        defaults={
+            "kind": FormKind.EXAM,
+            "status": FormStatus.PUBLISHED,
+            "published_at": timezone.now(),
+            "time_limit_minutes": 240,
+            "available_to_all": False,
+        },
+    )
+    return [form]
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def _attempt_result(rng, ability: float, conversion) -> tuple[dict, list]:
+    """A score row's fields and its domain results, as scoring would store them."""
+    cut, table, max_raw = conversion
+    domains = {}
+    raw = 0
+    for number, total in DOMAIN_ITEMS.items():
+        p = 1 / (1 + math.exp(-(ability + 0.75 + DOMAIN_OFFSET[number])))
+        correct = int(rng.binomial(total, p))
+        raw += correct
+        domains[number] = (correct, total)
+    expected = 100 * cut / MAX_RAW
+    domain_results = [
+        scoring_results.DomainResult(
+            domain=number,
+            score=float(correct),
+            items=total,
+            percent=100 * correct / total,
+            expected=expected,
+            expected_from=scoring_results.FROM_ANGOFF,
+            band=scoring_results.band(100 * correct / total, expected),
+        )
+        for number, (correct, total) in domains.items()
+    ]
+    if table is not None:
+        scaled = int(table[min(len(table) - 1, round(raw * max_raw / MAX_RAW))])
+    else:
+        scaled = _scaled_linear(raw, cut)
+    share = raw / MAX_RAW
+    se = max(1.0, math.sqrt(MAX_RAW * share * (1 - share)))
+    fields = {
+        "raw_score": float(raw),
+        "max_raw": MAX_RAW,
+        "scaled_score": scaled,
+        "passed": scaled >= 300,
+        "scaled_low": max(100, scaled - 14),
+        "scaled_high": min(400, scaled + 14),
+        "pass_probability": round(_phi((raw + 0.5 - cut) / se), 4),
+        "domain_results": domain_results_json(domain_results),
+    }
+    return fields, domain_results
+
+
+def _bulk(model, objects, batch: int = BATCH):
+    created = []
+    for i in range(0, len(objects), batch):
+        created += model.objects.bulk_create(objects[i : i + batch])
+    return created
+
+
+def _candidate_group() -> Group:
+    return Group.objects.get(name=Role.CANDIDATE.value)
+
+
+@transaction.atomic
+def generate(
+    *,
+    cohorts: int,
+    candidates: int,
+    attempts: int,
+    managers: list | None = None,
+    instructors: list | None = None,
+    cohort_names: list[str] | None = None,
+    seed: int | None = None,
+    now: dt.datetime | None = None,
+    months: int = 12,
+    assign: bool = True,
+    tag: str | None = None,
+    stdout=None,
+) -> Generated:
+    """Insert `cohorts` cohorts sharing `candidates` new candidates and `attempts` exam
+    attempts (each with a score), in bulk. Returns what was made."""
+    rng = np.random.default_rng(seed)
+    now = now or timezone.now()
+    tag = tag or secrets.token_hex(3)
+    user_model = get_user_model()
+    say = (lambda msg: stdout.write(f"{msg}\n")) if stdout else (lambda *_: None)
+    out = Generated(forms=demo_forms())
+    conversion = _conversions(out.forms)
+
+    if not managers:
+        manager, _ = user_model.objects.get_or_create(
+            username=f"gen-{tag}-manager",
+            defaults={
+                "first_name": "Generated",
+                "last_name": "Manager",
+                "password": make_password(None),
+            },
+        )
+        manager.groups.add(Group.objects.get(name=Role.MANAGER.value))
+        managers = [manager]
+
+    # Cohorts start over the last `months` months and run for six.
+    codes: set[str] = set()
+    cohort_objs = []
+    starts = []
+    for i in range(cohorts):
+        code = new_enrolment_code()
+        while code in codes:
+            code = new_enrolment_code()
+        codes.add(code)
+        start = (now - dt.timedelta(days=int(rng.integers(30, 30 * months + 30)))).date()
+        starts.append(start)
+        name = cohort_names[i] if cohort_names and i < len(cohort_names) else None
+        cohort_objs.append(
+            Cohort(
+                name=name or f"Cohort {i + 1:03d} ({tag})",
+                program=["HIM associate degree", "Hospital coder track", "CCS prep course"][i % 3],
+                start_date=start,
+                end_date=start + dt.timedelta(days=182),
+                enrolment_code=code,
+            )
+        )
+    out.cohorts = _bulk(Cohort, cohort_objs)
+    Cohort.managers.through.objects.bulk_create(
+        [
+            Cohort.managers.through(cohort_id=c.pk, user_id=m.pk)
+            for c in out.cohorts
+            for m in managers
+        ]
+    )
+    if instructors:
+        Cohort.instructors.through.objects.bulk_create(
+            [
+                Cohort.instructors.through(cohort_id=c.pk, user_id=u.pk)
+                for c in out.cohorts
+                for u in instructors
+            ]
+        )
+    # Only forms with items are offered: the minimal stand-in form is never sat.
+    offered = [f for f in out.forms if f.items.exists()]
+    if assign and offered:
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    cohort=c,
+                    form=f,
+                    opens_at=timezone.make_aware(dt.datetime.combine(c.start_date, dt.time(8))),
+                    closes_at=None,
+                    max_attempts=5,
+                )
+                for c in out.cohorts
+                for f in offered
+            ]
+        )
+    say(f"{len(out.cohorts)} cohorts")
+
+    # Cohort sizes vary (a gamma draw), as real programs do.
+    weights = rng.gamma(2.0, 1.0, cohorts)
+    cohort_of = rng.choice(cohorts, size=candidates, p=weights / weights.sum())
+    cohort_effect = rng.normal(0, 0.4, cohorts)
+    ability = rng.normal(0, 1.0, candidates) + cohort_effect[cohort_of]
+    password = make_password(None)  # unusable: generated people never sign in
+    users = [
+        user_model(
+            username=f"gen-{tag}-{i:06d}",
+            email=f"gen-{tag}-{i:06d}@example.org",
+            first_name=FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))],
+            last_name=LAST_NAMES[int(rng.integers(len(LAST_NAMES)))],
+            password=password,
+        )
+        for i in range(candidates)
+    ]
+    users = _bulk(user_model, users)
+    out.users = len(users)
+    group = _candidate_group()
+    links = user_model.groups.through
+    _bulk(links, [links(user_id=u.pk, group_id=group.pk) for u in users])
+    memberships = []
+    for i, user in enumerate(users):
+        c = int(cohort_of[i])
+        joined = timezone.make_aware(dt.datetime.combine(starts[c], dt.time(9)))
+        memberships.append(
+            Membership(
+                cohort_id=out.cohorts[c].pk,
+                user_id=user.pk,
+                joined_at=joined,
+                source=MembershipSource.GENERATED,
+            )
+        )
+    _bulk(Membership, memberships)
+    say(f"{len(users)} candidates")
+
+    # About one candidate in seven never sits an exam; the others sit in proportion to an
+    # engagement draw, so some retake several times.
+    engagement = rng.gamma(1.5, 1.0, candidates) * (rng.random(candidates) > 0.14)
+    if engagement.sum() == 0:
+        engagement[:] = 1
+    who = np.sort(rng.choice(candidates, size=attempts, p=engagement / engagement.sum()))
+    per_candidate = np.bincount(who, minlength=candidates)
+    attempt_objs: list[Attempt] = []
+    results: list[dict] = []
+    for i in np.nonzero(per_candidate)[0]:
+        c = int(cohort_of[i])
+        start = timezone.make_aware(dt.datetime.combine(starts[c], dt.time(9)))
+        span = max(1.0, min((now - start).total_seconds(), 182 * 86400.0))
+        n = int(per_candidate[i])
+        times = sorted(start + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, span, n))
+        for j, started in enumerate(times):
+            form = out.forms[int(rng.integers(len(out.forms)))]
+            last = j == n - 1
+            in_progress = last and rng.random() < 0.01 and (now - started).days < 1
+            result = (
+                None
+                if in_progress
+                else _attempt_result(rng, float(ability[i]) + 0.25 * j, conversion[form.pk])
+            )
+            submitted_at = (
+                None if in_progress else started + dt.timedelta(minutes=int(rng.integers(110, 240)))
+            )
+            summary = {}
+            if result is not None:
+                # As scoring leaves a scored attempt: its copy of the result on the row.
+                fields = result[0]
+                summary = {
+                    "scored_at": submitted_at + dt.timedelta(seconds=5),
+                    **attempt_summary_fields(
+                        raw=fields["raw_score"],
+                        max_raw=fields["max_raw"],
+                        scaled=fields["scaled_score"],
+                        passed=fields["passed"],
+                        answered=ITEMS_ANSWERED,
+                    ),
+                }
+            attempt_objs.append(
+                Attempt(
+                    candidate_id=users[i].pk,
+                    form_id=form.pk,
+                    mode=AttemptMode.EXAM,
+                    state=AttemptState.IN_PROGRESS
+                    if in_progress
+                    else (AttemptState.EXPIRED if rng.random() < 0.03 else AttemptState.SUBMITTED),
+                    started_at=started,
+                    deadline=started + dt.timedelta(minutes=240),
+                    submitted_at=submitted_at,
+                    time_multiplier=Decimal("1.00"),
+                    seed=int(rng.integers(0, 2**47)),
+                    layout=[],
+                    **summary,
+                )
+            )
+            results.append(result)
+    created = _bulk(Attempt, attempt_objs)
+    out.attempts = len(created)
+    scored = [(a, r) for a, r in zip(created, results, strict=True) if r is not None]
+    # Results are written by scoring's own service, as for a live attempt.
+    results_store_bulk(
+        rows=[(a.pk, fields, domains) for a, (fields, domains) in scored], batch_size=BATCH
+    )
+    say(f"{len(created)} exam attempts with scores")
+    return out
+
+
+DEMO_COHORTS = ["HIM 210 · Spring cohort", "Coder track · St Luke's"]
+DEMO_OTHER = "Other program (not yours)"
+
+
+def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
+    """Two cohorts with results for demo-manager, and one that belongs to someone else.
+
+    demo-instructor teaches the two (read-only dashboards) and demo-candidate and
+    demo-candidate2 are members of the first without results of their own, so that
+    they can sit its assigned forms. Does nothing if the demo cohorts exist.
+    """
+    user_model = get_user_model()
+    say = (lambda msg: stdout.write(f"{msg}\n")) if stdout else (lambda *_: None)
+    if Cohort.objects.filter(name=DEMO_COHORTS[0]).exists():
+        say("demo cohorts already exist; nothing to do")
+        return None
+    manager = user_model.objects.filter(username="demo-manager").first()
+    if manager is None:
+        raise LookupError("demo-manager does not exist: run seed_demo first")
+    instructors = list(user_model.objects.filter(username="demo-instructor"))
+    ours = generate(
+        cohorts=2,
+        candidates=40,
+        attempts=110,
+        managers=[manager],
+        instructors=instructors,
+        cohort_names=DEMO_COHORTS,
+        seed=seed,
+        months=4,
+        tag="demo",
+        stdout=stdout,
+    )
+    other_manager, _ = user_model.objects.get_or_create(
+        username="demo-other-manager",
+        defaults={"first_name": "Olive", "last_name": "Other", "password": make_password(None)},
+    )
+    other_manager.groups.add(Group.objects.get(name=Role.MANAGER.value))
+    generate(
+        cohorts=1,
+        candidates=12,
+        attempts=30,
+        managers=[other_manager],
+        cohort_names=[DEMO_OTHER],
+        seed=seed + 1,
+        months=4,
+        tag="demo-other",
+        stdout=stdout,
+    )
+    first = ours.cohorts[0]
+    for username in ("demo-candidate", "demo-candidate2"):
+        user = user_model.objects.filter(username=username).first()
+        if user is not None:
+            Membership.objects.get_or_create(
+                cohort=first, user=user, defaults={"source": MembershipSource.ADDED}
+            )
+    return ours

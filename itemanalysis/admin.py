@@ -1,0 +1,437 @@
+"""Instructors' view of item analysis: runs and their progress, item and form statistics,
+the form report, pretest promotions; and the pieces the item list and item page use.
+
+Imported by scoring.apps (Django's admin autodiscovery imports only scoring.admin) and by
+questionbank.admin for the statistics columns, the flag filter, the item page section and
+the "Promote pretest item" action. Everything computed is read-only here; the writes go
+through itemanalysis.services.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from common.admin_display import person_field
+from exams.models import ExamForm
+from itemanalysis import selectors, services
+from itemanalysis.models import (
+    AnalysisKind,
+    AnalysisRun,
+    FormStatistic,
+    ItemStatistic,
+    PretestPromotion,
+)
+from itemanalysis.promotion import pretest_promote, pretest_promotion_problems
+from psychometrics import flags
+from questionbank.models import ItemStatus
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _readonly(model_admin_class):
+    """No adding, editing or deleting: these rows are written by the analysis only."""
+    model_admin_class.has_add_permission = lambda self, request, obj=None: False
+    model_admin_class.has_change_permission = lambda self, request, obj=None: False
+    model_admin_class.has_delete_permission = lambda self, request, obj=None: False
+    return model_admin_class
+
+
+# --- Runs -------------------------------------------------------------------------------------
+class RunRequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=AnalysisKind.choices, label="Analysis")
+    form = forms.ModelChoiceField(
+        queryset=ExamForm.objects.exams().order_by("name"),
+        required=False,
+        label="Form",
+        help_text="Classical statistics only: leave empty to analyse every form with exam "
+        "attempts. The calibrations always use every exam attempt.",
+    )
+
+
+@_readonly
+@admin.register(AnalysisRun)
+class AnalysisRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "form",
+        "status",
+        "progress_bar",
+        "short_message",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_display_links = ["id", "kind"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["form", "requested_by"]
+    change_list_template = "admin/itemanalysis/analysisrun/change_list.html"
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj):
+        return format_html(
+            '<progress max="100" value="{}" aria-label="{}% done">{}%</progress>',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description="message")
+    def short_message(self, obj):
+        return obj.message if len(obj.message) <= 90 else obj.message[:88] + "…"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("request/", view(self.request_view), name="itemanalysis_analysisrun_request"),
+            path(
+                "<int:pk>/progress/",
+                view(self.progress_view),
+                name="itemanalysis_analysisrun_progress",
+            ),
+        ] + super().get_urls()
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def request_view(self, request):
+        if not request.user.has_perm("itemanalysis.add_analysisrun"):
+            raise PermissionDenied
+        form = RunRequestForm(request.POST or None, initial=request.GET.dict())
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = services.analysis_request(
+                    kind=form.cleaned_data["kind"],
+                    form=form.cleaned_data["form"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("admin:itemanalysis_analysisrun_change", run.pk)
+        return TemplateResponse(
+            request,
+            "admin/itemanalysis/analysisrun/request.html",
+            self._context(request, title="Run item analysis", form=form),
+        )
+
+    def _run_context(self, run: AnalysisRun) -> dict:
+        form_statistics = []
+        if run.kind == AnalysisKind.CLASSICAL:
+            form_statistics = list(run.form_statistics.select_related("form"))
+        return {
+            "run": run,
+            "form_statistics": form_statistics,
+            "items_url": reverse("admin:itemanalysis_itemstatistic_changelist")
+            + f"?run__id__exact={run.pk}",
+            "progress_url": reverse("admin:itemanalysis_analysisrun_progress", args=[run.pk]),
+        }
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(AnalysisRun.objects.select_related("form", "requested_by"), pk=pk)
+        return TemplateResponse(
+            request, "admin/itemanalysis/analysisrun/_progress.html", self._run_context(run)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(
+            AnalysisRun.objects.select_related("form", "requested_by"), pk=object_id
+        )
+        context = self._context(request, title=str(run), **self._run_context(run))
+        return TemplateResponse(request, "admin/itemanalysis/analysisrun/progress.html", context)
+
+
+# --- Item statistics --------------------------------------------------------------------------
+class StatisticFlagFilter(admin.SimpleListFilter):
+    """Filter by flags: any, none, or one flag. `prefix` leads the names of the flag_count
+    and flag_codes fields (or annotations) filtered on."""
+
+    title = "flag"
+    parameter_name = "flag"
+    prefix = ""
+    extra_lookups: tuple[tuple[str, str], ...] = ()  # shown between "No flag" and the flags
+
+    def lookups(self, request, model_admin):
+        return [
+            ("any", "Any flag"),
+            ("none", "No flag"),
+            *self.extra_lookups,
+            *flags.LABELS.items(),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.filter(**{f"{self.prefix}flag_count__gt": 0})
+        if value == "none":
+            return queryset.filter(**{f"{self.prefix}flag_count": 0})
+        if value in flags.LABELS:
+            return queryset.filter(**{f"{self.prefix}flag_codes__contains": f",{value},"})
+        return queryset
+
+
+@_readonly
+@admin.register(ItemStatistic)
+class ItemStatisticAdmin(admin.ModelAdmin):
+    list_display = [
+        "item_version",
+        "kind",
+        "form",
+        "n_responses",
+        "p_display",
+        "item_rest_display",
+        "difficulty_display",
+        "infit_display",
+        "outfit_display",
+        "flag_count",
+        "computed_at",
+    ]
+    list_filter = [
+        StatisticFlagFilter,
+        "kind",
+        "is_pretest",
+        ("form", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["item_version__item__key"]
+    list_select_related = ["item_version__item", "form"]
+    exclude = ["flag_codes"]
+
+    @admin.display(description="p", ordering="p")
+    def p_display(self, obj):
+        return _fmt(obj.p)
+
+    @admin.display(description="item-rest", ordering="item_rest")
+    def item_rest_display(self, obj):
+        return _fmt(obj.item_rest)
+
+    @admin.display(description="b", ordering="difficulty")
+    def difficulty_display(self, obj):
+        return _fmt(obj.difficulty)
+
+    @admin.display(description="infit", ordering="infit")
+    def infit_display(self, obj):
+        return _fmt(obj.infit)
+
+    @admin.display(description="outfit", ordering="outfit")
+    def outfit_display(self, obj):
+        return _fmt(obj.outfit)
+
+
+# --- Forms ------------------------------------------------------------------------------------
+@_readonly
+@admin.register(FormStatistic)
+class FormStatisticAdmin(admin.ModelAdmin):
+    list_display = [
+        "form",
+        "computed_at",
+        "n_attempts",
+        "n_items",
+        "mean_display",
+        "sd_display",
+        "kr20_display",
+        "sem_display",
+        "report_link",
+    ]
+    list_select_related = ["form"]
+    list_filter = [("form", admin.RelatedOnlyFieldListFilter)]
+    change_list_template = "admin/itemanalysis/formstatistic/change_list.html"
+
+    @admin.display(description="mean", ordering="mean")
+    def mean_display(self, obj):
+        return _fmt(obj.mean)
+
+    @admin.display(description="sd", ordering="sd")
+    def sd_display(self, obj):
+        return _fmt(obj.sd)
+
+    @admin.display(description="KR-20", ordering="kr20")
+    def kr20_display(self, obj):
+        return _fmt(obj.kr20, 3)
+
+    @admin.display(description="SEM", ordering="sem")
+    def sem_display(self, obj):
+        return _fmt(obj.sem)
+
+    @admin.display(description="report")
+    def report_link(self, obj):
+        return format_html(
+            '<a href="{}">Form report</a>',
+            reverse("admin:itemanalysis_formstatistic_report", args=[obj.form_id]),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "form/<int:form_id>/report/",
+                view(self.report_view),
+                name="itemanalysis_formstatistic_report",
+            ),
+        ] + super().get_urls()
+
+    def report_view(self, request, form_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = get_object_or_404(ExamForm.objects.exams(), pk=form_id)
+        report = selectors.form_report(form=form)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Item analysis of {form}",
+            "report": report,
+            "svg": mark_safe(report.svg),  # built from numbers and escaped text
+            "history": FormStatistic.objects.filter(form=form).order_by("-computed_at", "-id"),
+            "can_run": request.user.has_perm("itemanalysis.add_analysisrun"),
+        }
+        return TemplateResponse(request, "admin/itemanalysis/formstatistic/report.html", context)
+
+
+@_readonly
+@admin.register(PretestPromotion)
+class PretestPromotionAdmin(admin.ModelAdmin):
+    list_display = ["item_version", "by", "at", "difficulty", "se", "n_responses", "note"]
+    list_select_related = ["item_version__item", "by"]
+    search_fields = ["item_version__item__key", "note"]
+    fields = [
+        "item_version",
+        "by_name",
+        "at",
+        "difficulty",
+        "se",
+        "n_responses",
+        "statistics",
+        "note",
+    ]
+    readonly_fields = ["by_name", "at"]
+    by_name = person_field("by")
+
+
+# --- For the item list and item page (questionbank.admin.ItemVersionAdmin) ----------------------
+class ItemFlagFilter(StatisticFlagFilter):
+    """Filter item versions by the flags of their latest statistics.
+
+    Needs the queryset annotated by selectors.item_versions_with_statistics."""
+
+    title = "statistics flag"
+    prefix = "_stat_"
+    extra_lookups = (("unanalysed", "No statistics yet"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "unanalysed":
+            return queryset.filter(_stat_n__isnull=True)
+        return super().queryset(request, queryset)
+
+
+@admin.display(description="p", ordering="_stat_p")
+def stat_p(obj):
+    return _fmt(getattr(obj, "_stat_p", None))
+
+
+@admin.display(description="item-rest", ordering="_stat_item_rest")
+def stat_item_rest(obj):
+    return _fmt(getattr(obj, "_stat_item_rest", None))
+
+
+@admin.display(description="b (logits)", ordering="_difficulty")
+def stat_difficulty(obj):
+    return _fmt(getattr(obj, "_difficulty", None))
+
+
+@admin.display(description="flags", ordering="_stat_flag_count")
+def stat_flags(obj):
+    count = getattr(obj, "_stat_flag_count", None)
+    if count is None:
+        return "—"
+    if not count:
+        return "0"
+    codes = [c for c in (getattr(obj, "_stat_flag_codes", "") or "").split(",") if c]
+    return format_html(
+        '<span title="{}" style="color:#ba2121;font-weight:bold">{}</span>',
+        "; ".join(flags.LABELS.get(c, c) for c in codes),
+        count,
+    )
+
+
+def item_statistics_section(version, *, user=None) -> str:
+    """The item page's statistics: latest figures, flags, distractor table, history."""
+    if not version or not version.pk:
+        return ""
+    history = selectors.item_statistics_history(version=version)
+    latest = selectors.latest_of(history)
+    calibration = selectors.item_calibration(version=version)
+    with_rates = next((s for s in history if s.option_rates_all), None)
+    if latest and latest.option_rates_all:
+        with_rates = latest
+    problems = None
+    if version.status == ItemStatus.PRETEST:
+        problems = pretest_promotion_problems(
+            version=version,
+            statistic=selectors.latest_of(history, kind=AnalysisKind.PRETEST),
+            calibration=calibration,
+        )
+    context = {
+        "version": version,
+        "latest": latest,
+        "latest_flags": services.statistic_flags(latest) if latest else [],
+        "calibration": calibration,
+        "distractors": selectors.distractor_table(version=version, statistic=with_rates),
+        "distractor_source": with_rates,
+        "history": history,
+        "promotion_problems": problems,
+        "promotions": list(version.promotions.select_related("by")),
+        "rules": services.flag_rules(),
+        "run_url": reverse("admin:itemanalysis_analysisrun_request"),
+    }
+    return mark_safe(render_to_string("admin/itemanalysis/itemstatistics/_section.html", context))
+
+
+@admin.action(description="Promote pretest item to operational (carries its difficulty)")
+def promote_pretest_items(modeladmin, request, queryset):
+    done = 0
+    for version in queryset.select_related("item"):
+        try:
+            promotion = pretest_promote(version=version, by=request.user)
+        except PermissionDenied as exc:
+            modeladmin.message_user(request, f"{version} not promoted: {exc}", messages.ERROR)
+        except ValidationError as exc:
+            reasons = format_html(
+                "<ul>{}</ul>",
+                mark_safe("".join(format_html("<li>{}</li>", m) for m in exc.messages)),
+            )
+            modeladmin.message_user(
+                request, format_html("{} not promoted:{}", version, reasons), messages.ERROR
+            )
+        else:
+            done += 1
+            modeladmin.message_user(
+                request,
+                f"{version} is operational, with b = {promotion.difficulty:.3f} on the bank "
+                f"scale from {promotion.n_responses} responses.",
+                messages.SUCCESS,
+            )
+    return done
+
+
+__all__ = [
+    "ItemFlagFilter",
+    "item_statistics_section",
+    "promote_pretest_items",
+    "stat_difficulty",
+    "stat_flags",
+    "stat_item_rest",
+    "stat_p",
+]

@@ -1,0 +1,19 @@
+"""Celery tasks of item analysis: thin, they take ids and call itemanalysis.services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from itemanalysis import services
+
+
+@shared_task(name="itemanalysis.tasks.run_item_analysis", acks_late=True)
+def run_item_analysis(run_id: int) -> str:
+    """Run one queued AnalysisRun (a second delivery of the same run does nothing)."""
+    return services.analysis_run_execute(run_id=run_id).status
+
+
+@shared_task(name="itemanalysis.tasks.nightly_item_analysis", acks_late=True)
+def nightly_item_analysis() -> list[str]:
+    """Beat: classical statistics, the bank-wide calibration, then the pretest items."""
+    return [run.status for run in services.analysis_nightly()]
