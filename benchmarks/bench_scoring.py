@@ -24,7 +24,7 @@ import timeit
 
 import numpy as np
 
-# The default CCS blueprint (DESIGN.md): 97 scored items by domain, plus 10 pretest.
+# The default CCS blueprint (docs/architecture.md): 97 scored items by domain, plus 10 pretest.
 COUNTS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
 PRETEST = 10
 N_ATTEMPTS = 25

@@ -30,7 +30,7 @@ from psychometrics import results as scoring_results
 from scoring.models import ScaleConversion
 from scoring.services import attempt_summary_fields, domain_results_json, results_store_bulk
 
-# The default CCS blueprint's scored items per domain (DESIGN.md).
+# The default CCS blueprint's scored items per domain (docs/architecture.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
 # Cohorts tend to be weaker in queries and compliance than in coding itself.
 DOMAIN_OFFSET = {1: 0.1, 2: 0.0, 3: -0.35, 4: -0.2, 5: 0.15}

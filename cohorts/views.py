@@ -7,9 +7,6 @@ things; instructors read, and set accommodations.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,9 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cohorts import charts, selectors, services
+from cohorts import exports, selectors, services
 from cohorts.forms import (
     AccommodationForm,
     AssignmentForm,
@@ -34,8 +32,8 @@ from cohorts.forms import (
 )
 from cohorts.models import Cohort
 from common.roles import Role, has_role
+from psychometrics import charts
 
-EXPORT_TABLES = ("summary", "readiness", "distribution", "trend", "domains")
 # The readiness list shows those who need help most; "show all" and the CSV have everyone.
 READINESS_SHOWN = 100
 
@@ -66,43 +64,6 @@ def _base_url(request) -> str:
     return request.build_absolute_uri("/")
 
 
-# --- CSV --------------------------------------------------------------------------------
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".")
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    text = str(value)
-    # A cell starting with these runs as a formula in a spreadsheet (CSV injection).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return response
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:40] or "cohort"
-
-
 # --- Cohort list ------------------------------------------------------------------------
 @login_required
 @require_GET
@@ -122,30 +83,7 @@ def dashboard(request):
 def dashboard_export(request):
     _require_dashboard_role(request)
     rows = selectors.cohort_list(user=request.user)
-    header = [
-        "cohort", "program", "start", "end", "candidates", "sat_an_exam", "exam_attempts",
-        "first_attempt_pass_rate", "best_attempt_pass_rate", "mean_scaled", "median_scaled",
-    ]  # fmt: skip
-    return _csv_response(
-        "cohorts.csv",
-        header,
-        (
-            [
-                r.cohort.name,
-                r.cohort.program,
-                r.cohort.start_date,
-                r.cohort.end_date,
-                r.figures.candidates,
-                r.figures.sat,
-                r.figures.attempts,
-                r.figures.first_pass_rate,
-                r.figures.best_pass_rate,
-                r.figures.mean_scaled,
-                r.figures.median_scaled,
-            ]  # fmt: skip
-            for r in rows
-        ),
-    )
+    return exports.csv_response("cohorts.csv", *exports.cohort_list_table(rows))
 
 
 COHORT_FIELDS = ("name", "program", "start_date", "end_date", "instructors", "managers")
@@ -201,87 +139,23 @@ def detail(request, pk: int):
         "tab": "dashboard",
     }
     if has_scores:
-        context["histogram"] = charts.histogram(page.bins)
-        context["trend_chart"] = charts.pass_rate_over_time(page.periods)
+        context["histogram"] = mark_safe(charts.histogram(page.bins))
+        context["trend_chart"] = mark_safe(charts.pass_rate_over_time(page.periods))
     if any(d.cohort_percent is not None for d in page.domains):
-        context["domain_chart"] = charts.domain_bars(page.domains)
+        context["domain_chart"] = mark_safe(charts.domain_bars(page.domains))
     return render(request, "cohorts/detail.html", context)
 
 
 @login_required
 @require_GET
 def detail_export(request, pk: int, table: str):
-    if table not in EXPORT_TABLES:
+    if table not in exports.EXPORT_TABLES:
         raise Http404("No such table.")
     cohort = _cohort_for(request, pk)
     _, filters = _filters(request, cohort)
     page = selectors.cohort_page(cohort=cohort, filters=filters)
-    name = f"{_slug(cohort.name)}-{table}.csv"
-    if table == "summary":
-        f = page.figures
-        return _csv_response(
-            name,
-            ["figure", "value"],
-            [
-                ("candidates", f.candidates),
-                ("sat_an_exam", f.sat),
-                ("exam_attempts", f.attempts),
-                ("scored_attempts", f.scored_attempts),
-                ("first_attempt_pass_rate", f.first_pass_rate),
-                ("best_attempt_pass_rate", f.best_pass_rate),
-                ("mean_scaled", f.mean_scaled),
-                ("median_scaled", f.median_scaled),
-                ("filter_form_id", filters.form_id),
-                ("filter_from", filters.date_from),
-                ("filter_to", filters.date_to),
-            ],
-        )
-    if table == "readiness":
-        return _csv_response(
-            name,
-            [
-                "candidate",
-                "email",
-                "status",
-                "exam_attempts",
-                "latest_scaled",
-                "best_scaled",
-                "trend",
-                "pass_probability",
-                "last_sat",
-            ],  # fmt: skip
-            (
-                [
-                    r.name,
-                    r.email,
-                    r.status_label,
-                    r.attempts,
-                    r.latest,
-                    r.best,
-                    r.trend,
-                    r.latest_probability,
-                    r.last_sat,
-                ]  # fmt: skip
-                for r in page.readiness
-            ),
-        )
-    if table == "distribution":
-        return _csv_response(
-            name,
-            ["scaled_from", "scaled_to", "attempts"],
-            ([b.low, b.high, b.count] for b in page.bins),
-        )
-    if table == "trend":
-        return _csv_response(
-            name,
-            ["month", "scored_attempts", "passed", "pass_rate"],
-            ([f"{p.month:%Y-%m}", p.attempts, p.passed, p.pass_rate] for p in page.periods),
-        )
-    return _csv_response(
-        name,
-        ["domain", "name", "cohort_percent", "all_candidates_percent", "difference"],
-        ([d.number, d.name, d.cohort_percent, d.all_percent, d.difference] for d in page.domains),
-    )
+    name = f"{exports.slug(cohort.name)}-{table}.csv"
+    return exports.csv_response(name, *exports.cohort_page_table(page, filters, table))
 
 
 # --- Candidate drill-down ---------------------------------------------------------------
@@ -304,7 +178,9 @@ def candidate(request, pk: int, user_id: int):
         {
             "cohort": cohort,
             "page": page,
-            "chart": charts.domain_lines(page.attempts, page.domains) if scored else None,
+            "chart": mark_safe(charts.domain_lines(page.attempts, page.domains))
+            if scored
+            else None,
             "accommodation_form": AccommodationForm(
                 initial={"time_multiplier": page.time_multiplier or "1.00", "note": page.note}
             ),
@@ -318,26 +194,8 @@ def candidate(request, pk: int, user_id: int):
 @require_GET
 def candidate_export(request, pk: int, user_id: int):
     cohort, page = _candidate_page(request, pk, user_id)
-    header = ["attempt", "form", "started", "submitted", "state", "scaled", "passed",
-              "pass_probability"] + [f"domain_{n}_percent" for n, _ in page.domains]  # fmt: skip
-    return _csv_response(
-        f"{_slug(cohort.name)}-{_slug(page.candidate.username)}.csv",
-        header,
-        (
-            [
-                a.attempt_id,
-                a.form_name,
-                a.started_at,
-                a.submitted_at,
-                a.state,
-                a.scaled,
-                a.passed,
-                a.probability,
-            ]
-            + [a.domain_percent.get(n) for n, _ in page.domains]
-            for a in page.attempts
-        ),  # fmt: skip
-    )
+    name = f"{exports.slug(cohort.name)}-{exports.slug(page.candidate.username)}.csv"
+    return exports.csv_response(name, *exports.candidate_table(page))
 
 
 # --- Members, rosters, accommodations ---------------------------------------------------

@@ -62,7 +62,7 @@ def warning_minutes_error(warnings, time_limit: int | None) -> str | None:
 class Blueprint(models.Model):
     """How a form is built: items per domain, pretest items, time and warnings.
 
-    Data that instructors edit in the admin, never constants in code (DESIGN.md).
+    Data that instructors edit in the admin, never constants in code (docs/architecture.md).
     """
 
     name = models.CharField(max_length=60, unique=True)

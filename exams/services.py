@@ -185,6 +185,9 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
     form.published_at = timezone.now()
     form.save(allow_publish=True)
     cache.delete(_rows_cache_key(form.pk))
+    log_event(
+        "form.published", form_id=form.pk, items=len(version_ids), by_id=getattr(by, "pk", None)
+    )
     return form
 
 
@@ -249,7 +252,7 @@ def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, pract
         shuffle_items=form.shuffle_items,
         shuffle_options=form.shuffle_options,
     )
-    return Attempt.objects.create(
+    attempt = Attempt.objects.create(
         candidate=candidate,
         form=form,
         mode=mode,
@@ -260,6 +263,14 @@ def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, pract
         layout=layout,
         practice_settings=practice or {},
     )
+    log_event(
+        "attempt.started",
+        attempt_id=attempt.pk,
+        form_id=form.pk,
+        candidate_id=candidate.pk,
+        mode=mode,
+    )
+    return attempt
 
 
 def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:

@@ -8,18 +8,17 @@ presented. Each attempt is one row ("person"); a candidate who sat two forms is 
 from __future__ import annotations
 
 import hashlib
-import math
 import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from html import escape
 
 import numpy as np
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from exams.models import Attempt, ExamForm, FormItem, Response
 from itemanalysis.models import FormStatistic, ItemStatistic
+from psychometrics import charts
 from psychometrics.flags import per_option
 from psychometrics.items import score_item
 from questionbank.models import ItemVersion, Option
@@ -384,78 +383,11 @@ def distractor_table(*, version: ItemVersion, statistic: ItemStatistic | None) -
 
 
 # --- The form report ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class HistogramBin:
-    low: int
-    high: int
-    count: int
-
-    @property
-    def label(self) -> str:
-        return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
-
-
-def histogram_bins(distribution: dict, *, max_bars: int = 25) -> list[HistogramBin]:
-    counts = list(distribution.get("counts") or [])
-    if not counts:
-        return []
-    width = max(1, math.ceil(len(counts) / max_bars))
-    return [
-        HistogramBin(low=i, high=min(i + width, len(counts)) - 1, count=sum(counts[i : i + width]))
-        for i in range(0, len(counts), width)
-    ]
-
-
-def histogram_svg(
-    bins: list[HistogramBin], *, title: str, width: int = 640, height: int = 240
-) -> str:
-    """An accessible inline SVG bar chart of raw-score counts (text escaped)."""
-    if not bins:
-        return ""
-    left, right, top, bottom = 44, 12, 12, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(b.count for b in bins) or 1
-    bar_w = plot_w / len(bins)
-    total = sum(b.count for b in bins)
-    parts = [
-        f'<svg class="stats-histogram" role="img" aria-labelledby="hist-title hist-desc" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="hist-title">{escape(title)}</title>',
-        f'<desc id="hist-desc">Number of attempts per raw score band, {total} attempts in all; '
-        "the table below gives the same figures.</desc>",
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        'stroke="#555"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#555"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',
-    ]
-    label_every = max(1, math.ceil(len(bins) / 12))
-    for i, b in enumerate(bins):
-        h = b.count / peak * plot_h
-        x = left + i * bar_w
-        parts.append(
-            f'<rect x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" width="{max(bar_w - 2, 1):.1f}" '
-            f'height="{h:.1f}" fill="#417690"><title>{escape(b.label)}: {b.count}</title></rect>'
-        )
-        if i % label_every == 0:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
-                f'font-size="11">{escape(b.label)}</text>'
-            )
-    parts.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
-        'font-size="12">raw score (operational items)</text>'
-    )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 @dataclass
 class FormReport:
     form: ExamForm
     statistic: FormStatistic | None
-    bins: list[HistogramBin]
+    bins: list[charts.HistogramBin]
     svg: str
     hurting: list[dict]
     flagged_items: list[ItemStatistic]
@@ -469,8 +401,8 @@ def form_report(*, form: ExamForm) -> FormReport:
     statistic = form_latest_statistic(form=form)
     if statistic is None:
         return FormReport(form=form, statistic=None, bins=[], svg="", hurting=[], flagged_items=[])
-    bins = histogram_bins(statistic.score_distribution)
-    svg = histogram_svg(
+    bins = charts.histogram_bins(statistic.score_distribution)
+    svg = charts.histogram_svg(
         bins, title=f"Raw score distribution of {form.name} ({statistic.n_attempts} attempts)"
     )
     flagged = list(

@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.lifecycle import log_event
 from exams.models import ExamForm, FormKind
 from itemanalysis import tasks
 from itemanalysis.models import (
@@ -61,6 +63,7 @@ from psychometrics.calibration import calibrate
 from questionbank.models import ItemStatus, ItemVersion
 from scoring.models import ItemCalibration
 from scoring.selectors import calibrated_difficulties
+from scoring.services import item_calibrations_store
 
 logger = logging.getLogger(__name__)
 
@@ -346,10 +349,18 @@ def analysis_run_execute(*, run_id: int, shared: SharedBank | None = None) -> An
     run = AnalysisRun.objects.select_related("form").get(pk=run_id)
     progress = _progress(run_id)
     runner = RUNNERS[run.kind]
+    started = time.perf_counter()
     try:
         summary = runner(run, progress) if shared is None else runner(run, progress, shared)
     except Exception as exc:  # recorded on the run for the instructor, and logged
         logger.exception("item analysis run %s failed", run_id)
+        log_event(
+            "analysis.run",
+            run_id=run_id,
+            kind=run.kind,
+            outcome="failed",
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         AnalysisRun.objects.filter(pk=run_id).update(
             status=RunStatus.FAILED,
             finished_at=timezone.now(),
@@ -362,6 +373,14 @@ def analysis_run_execute(*, run_id: int, shared: SharedBank | None = None) -> An
             finished_at=timezone.now(),
             message=summary.pop("message"),
             summary=summary,
+        )
+        log_event(
+            "analysis.run",
+            run_id=run_id,
+            kind=run.kind,
+            form_id=run.form_id,
+            outcome="done",
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
     return AnalysisRun.objects.get(pk=run_id)
 
@@ -411,25 +430,6 @@ def _store_items(
         for row in rows
     )
     return replaced
-
-
-def _save_calibrations(values: list[tuple[int, float, float | None, int]], method, now) -> None:
-    ItemCalibration.objects.bulk_create(
-        [
-            ItemCalibration(
-                item_version_id=version_id,
-                difficulty=difficulty,
-                se=se,
-                n_responses=n,
-                method=method,
-                calibrated_at=now,
-            )
-            for version_id, difficulty, se, n in values
-        ],
-        update_conflicts=True,
-        unique_fields=["item_version"],
-        update_fields=["difficulty", "se", "n_responses", "method", "calibrated_at"],
-    )
 
 
 def _run_classical(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:
@@ -550,7 +550,7 @@ def _store_calibration(
         replaced = _store_items(
             run, kind=kind, form_id=None, fingerprint=fingerprint, rows=rows, now=now
         )
-        _save_calibrations(calibrated, method, now)
+        item_calibrations_store(calibrated, method, now)
     return replaced, calibrated
 
 

@@ -5,7 +5,7 @@ responses and the conversion table from the database, calls :func:`score_attempt
 stores what it returns. Keeping the computation here is what lets the rules below be
 tested as properties over thousands of random attempts without a database.
 
-Rules (DESIGN.md, "Scoring"):
+Rules (docs/architecture.md, "Exam facts and scoring rules"):
 
 - Every item is scored, pretest included (item analysis needs those scores), but only
   operational items count: raw score, scaled score, pass, domain results and the ability

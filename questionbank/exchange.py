@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from common.errors import ApplicationError
+from common.lifecycle import log_event
 from questionbank.models import (
     CODE_SET_YEAR_MAX,
     CODE_SET_YEAR_MIN,
@@ -331,6 +332,15 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
         }
         changed = [r for r in ratings if stored.get((r[0].pk, r[1].pk)) != r[2]]
         result.ratings = angoff_ratings_set(ratings=changed)
+    log_event(
+        "bank.import_applied",
+        by_id=getattr(by, "pk", None),
+        cases_created=result.cases_created,
+        cases_updated=result.cases_updated,
+        items_created=result.items_created,
+        items_revised=result.items_revised,
+        ratings=result.ratings,
+    )
     return result
 
 

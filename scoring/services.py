@@ -19,6 +19,7 @@ from django.db.models import Avg
 from django.utils import timezone
 
 from common.errors import ApplicationError
+from common.lifecycle import log_event, timed_event
 from exams.models import (
     Attempt,
     AttemptMode,
@@ -38,6 +39,7 @@ from scoring.models import (
     BaseForm,
     ConversionMethod,
     DomainScore,
+    ItemCalibration,
     ScaleConversion,
 )
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
@@ -367,6 +369,30 @@ def domain_results_json(domains: Iterable[results.DomainResult]) -> dict:
     }
 
 
+def item_calibrations_store(
+    values: list[tuple[int, float, float | None, int]], method: str, now: dt.datetime
+) -> None:
+    """Store (item version id, difficulty, its SE, responses) from a calibration run; the
+    one writer of ItemCalibration, which equating and ability estimates read."""
+    ItemCalibration.objects.bulk_create(
+        [
+            ItemCalibration(
+                item_version_id=version_id,
+                difficulty=difficulty,
+                se=se,
+                n_responses=n,
+                method=method,
+                calibrated_at=now,
+            )
+            for version_id, difficulty, se, n in values
+        ],
+        update_conflicts=True,
+        unique_fields=["item_version"],
+        update_fields=["difficulty", "se", "n_responses", "method", "calibrated_at"],
+    )
+    log_event("calibration.stored", method=method, items=len(values))
+
+
 def results_store_bulk(
     *, rows: Iterable[tuple[int, dict, list[results.DomainResult]]], batch_size: int = 5000
 ) -> int:
@@ -431,46 +457,53 @@ def attempt_score(*, attempt_id: int) -> AttemptResult:
     stored = AttemptResult.objects.filter(attempt_id=attempt_id).first()
     if stored is not None:
         return stored
-    with transaction.atomic():
-        # Lock the attempt row only: joining the form here would lock the form row too and
-        # serialise the scoring of a whole cohort that submitted at once.
-        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
-        if attempt.state == AttemptState.IN_PROGRESS:
-            raise AttemptNotFinished(
-                f"Attempt {attempt_id} is still in progress; it is scored when it is "
-                "submitted or its time runs out."
-            )
-        stored = AttemptResult.objects.filter(attempt_id=attempt_id).first()
-        if stored is not None:
-            return stored
-        conversion = None
-        if attempt.mode == AttemptMode.EXAM:
-            conversion = ScaleConversion.objects.filter(form_id=attempt.form_id).first()
-        selections = dict(
-            Response.objects.filter(attempt_id=attempt_id).values_list("form_item_id", "selection")
+    with timed_event("attempt.scored", attempt_id=attempt_id) as event:
+        result = _attempt_score_once(attempt_id)
+        event.update(scaled_score=result.scaled_score, passed=result.passed)
+    return result
+
+
+@transaction.atomic
+def _attempt_score_once(attempt_id: int) -> AttemptResult:
+    # Lock the attempt row only: joining the form here would lock the form row too and
+    # serialise the scoring of a whole cohort that submitted at once.
+    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    if attempt.state == AttemptState.IN_PROGRESS:
+        raise AttemptNotFinished(
+            f"Attempt {attempt_id} is still in progress; it is scored when it is "
+            "submitted or its time runs out."
         )
-        score = results.score_attempt(
-            _item_specs(attempt.form_id),
-            selections,
-            table=None if conversion is None else conversion.table,
-            cut=None if conversion is None else conversion.cut,
-        )
-        try:
-            with transaction.atomic():
-                result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
-                DomainScore.objects.bulk_create(domain_score_rows(result.pk, score.domains))
-        except IntegrityError:
-            return AttemptResult.objects.get(attempt_id=attempt_id)
-        Attempt.objects.filter(pk=attempt_id).update(
-            scored_at=result.scored_at,
-            **attempt_summary_fields(
-                raw=score.raw,
-                max_raw=score.max_raw,
-                scaled=score.scaled,
-                passed=score.passed,
-                answered=sum(1 for s in selections.values() if s),
-            ),
-        )
+    stored = AttemptResult.objects.filter(attempt_id=attempt_id).first()
+    if stored is not None:
+        return stored
+    conversion = None
+    if attempt.mode == AttemptMode.EXAM:
+        conversion = ScaleConversion.objects.filter(form_id=attempt.form_id).first()
+    selections = dict(
+        Response.objects.filter(attempt_id=attempt_id).values_list("form_item_id", "selection")
+    )
+    score = results.score_attempt(
+        _item_specs(attempt.form_id),
+        selections,
+        table=None if conversion is None else conversion.table,
+        cut=None if conversion is None else conversion.cut,
+    )
+    try:
+        with transaction.atomic():
+            result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
+            DomainScore.objects.bulk_create(domain_score_rows(result.pk, score.domains))
+    except IntegrityError:
+        return AttemptResult.objects.get(attempt_id=attempt_id)
+    Attempt.objects.filter(pk=attempt_id).update(
+        scored_at=result.scored_at,
+        **attempt_summary_fields(
+            raw=score.raw,
+            max_raw=score.max_raw,
+            scaled=score.scaled,
+            passed=score.passed,
+            answered=sum(1 for s in selections.values() if s),
+        ),
+    )
     return result
 
 

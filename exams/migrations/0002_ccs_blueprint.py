@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # The official per-domain split is not published; these editable counts keep domain 1 the
-# largest (DESIGN.md). 97 scored + 10 pretest = 107 items, 4 hours, warnings at 30 and 5.
+# largest (docs/architecture.md). 97 scored + 10 pretest = 107 items, 4 hours, warnings at 30 and 5.
 CCS_DOMAINS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
 
 
