@@ -1,0 +1,1 @@
+"""Pure psychometric computations (numpy and scipy only; no Django, no project app)."""
