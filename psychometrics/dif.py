@@ -26,8 +26,9 @@ For an item and a stratum k, among the persons of the stratum who were presented
               (|sum A - sum E(A)| - 1/2)^2 / sum Var(A), E(A) = n_R m_1 / T,
               Var(A) = n_R n_F m_1 m_0 / (T^2 (T - 1)). When |sum A - sum E(A)| is below
               1/2 the correction is limited to that difference (the statistic is then 0)
-              rather than overshooting it, as R's mantelhaen.test also avoids doing;
-              statsmodels and difR apply the full 1/2 there.
+              instead of overshooting it and reporting evidence that is not there
+              (statsmodels and difR subtract the full 1/2 there; R's mantelhaen.test
+              drops the correction instead).
 ``p``         its p-value on 1 degree of freedom.
 ``n_reference``, ``n_focal``
               persons of each group who were presented the item (in any stratum).

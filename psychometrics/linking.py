@@ -33,7 +33,9 @@ when more than half of the anchors seem to drift, it is more likely that the cal
 differ in some other way (a different model fit, a wrong item matching) than that most of
 the anchor set changed, and a person should look. The screening then stops with
 ``stopped_at_floor`` True; the anchors still above the threshold stay in ``kept`` and can
-be seen in ``displacements``.
+be seen in ``displacements``. The floor also bounds a weakness of screening around a mean:
+when many anchors drift the same way, the shift moves so far that sound anchors can look
+more displaced than mildly drifting ones and be dropped first.
 
 Linking error
 -------------
