@@ -12,3 +12,7 @@ class CcsSimConfig(AppConfig):
         # Later migrations add models and so permissions; re-syncing after every migrate
         # keeps the role groups complete without a data migration per new permission.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="ccs_sim.sync_roles")
+        # The embedded default has no beat: the serving process runs the schedule.
+        from ccs_sim import scheduler
+
+        scheduler.start_if_wanted()

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ccs_sim.errors.ApplicationErrorMiddleware",
+    "ccs_sim.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ccs_sim.urls"
@@ -126,16 +127,53 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
+# Late acknowledgement only where a task is idempotent (it says so itself); a message whose
+# worker died comes back after the visibility timeout, which is above the longest task
+# (an analysis run) and short enough that the work resumes within minutes.
+CELERY_TASK_ACKS_LATE = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=60),
+    # A request never waits long on the broker: work is recorded in the database and the
+    # message is only a hint to do it sooner (see scoring.receivers.hint_scoring).
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
+# Nothing reads a task's return value from the result store: every task records its work in
+# the database. Ignoring results also keeps a publish from subscribing to the result store,
+# which retried for about 20 s when Redis was down and held the request with it.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Without a broker there is no beat: the web process runs the schedule itself
+# (ccs_sim.scheduler), so the embedded default finalises and scores like production.
+CCS_INPROCESS_BEAT = env_bool("CCS_INPROCESS_BEAT", default=not REDIS_URL)
+# In the order the in-process scheduler runs them: expiry before the scoring sweep, so an
+# attempt that expires in one pass is scored in the same pass.
 CELERY_BEAT_SCHEDULE: dict = {
     # Finalises attempts whose browser never came back after the deadline.
     "exams-expire-overdue-attempts": {
         "task": "exams.tasks.expire_overdue_attempts",
-        "schedule": 60.0,
+        "schedule": env_float("CCS_EXPIRE_SWEEP_SECONDS", 60.0, minimum=1.0),
     },
+    # Scores every finalised attempt still without a score (a lost hint, a worker that
+    # died): what makes a score certain to appear.
+    "scoring-score-pending": {
+        "task": "scoring.tasks.score_pending",
+        "schedule": env_float("CCS_SCORE_SWEEP_SECONDS", 30.0, minimum=1.0),
+    },
+    # Lets /healthz tell that a worker is taking tasks.
+    "health-heartbeat": {
+        "task": "ccs_sim.tasks.heartbeat",
+        "schedule": env_float("CCS_HEARTBEAT_SECONDS", 20.0, minimum=1.0),
+    },
+    # Runs analyses whose request message was lost.
+    "itemanalysis-run-queued": {"task": "itemanalysis.tasks.run_queued", "schedule": 300.0},
     # Item analysis for instructors: classical statistics, the bank-wide Rasch calibration,
     # then the anchored calibration of pretest items (which needs the fresh anchors).
     "itemanalysis-nightly-item-analysis": {

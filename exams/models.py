@@ -354,6 +354,12 @@ class AttemptQuerySet(models.QuerySet):
     def of(self, user):
         return self.filter(candidate=user)
 
+    def awaiting_score(self):
+        """Finalised and not yet scored: what the scoring sweep picks up. The state change
+        that closes an attempt is itself the record that it needs scoring, written in the
+        same transaction, so no broker message has to survive for a score to appear."""
+        return self.exclude(state=AttemptState.IN_PROGRESS).filter(scored_at__isnull=True)
+
 
 class Attempt(models.Model):
     candidate = models.ForeignKey(
@@ -394,7 +400,16 @@ class Attempt(models.Model):
                 name="attempt_one_in_progress_per_form",
             ),
         ]
-        indexes = [models.Index(fields=["state", "deadline"], name="attempt_state_deadline")]
+        indexes = [
+            models.Index(fields=["state", "deadline"], name="attempt_state_deadline"),
+            # The scoring sweep's question, answered from a small index: finalised attempts
+            # still without a score.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(scored_at__isnull=True) & ~Q(state="in_progress"),
+                name="attempt_awaiting_score",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.candidate} · {self.form} · {self.get_state_display()}"

@@ -280,3 +280,13 @@ def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
             ReviewedItem(position, version.stem, opts, chosen == keys, version.rationale)
         )
     return reviewed
+
+
+def unsaved_positions(raw: str, *, count: int) -> list[int]:
+    """Question numbers from `?unsaved=3,7,12`, kept only when they exist on the attempt."""
+    out = set()
+    for part in raw.split(",")[:count]:
+        part = part.strip()
+        if part.isdigit() and 1 <= int(part) <= count:
+            out.add(int(part))
+    return sorted(out)

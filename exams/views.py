@@ -349,5 +349,10 @@ def result(request, pk: int):
             "attempt": attempt,
             "expired": attempt.state == AttemptState.EXPIRED,
             "review_items": review_items,
+            # Changes the page still held when the server had closed the attempt (sent by
+            # exam.js): never dropped silently, the candidate is told which they were.
+            "unsaved": selectors.unsaved_positions(
+                request.GET.get("unsaved", ""), count=len(attempt.layout)
+            ),
         },
     )

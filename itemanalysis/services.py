@@ -293,7 +293,13 @@ def analysis_request(*, kind: str, by=None, form: ExamForm | None = None) -> Ana
 
 
 def _queue(run_id: int) -> None:
-    result = tasks.run_item_analysis.delay(run_id)
+    # Only a hint, like scoring's: a run whose message is lost stays queued and the beat
+    # runs it (analysis_runs_resume), so a broker outage never fails the request.
+    try:
+        result = tasks.run_item_analysis.apply_async((run_id,), retry=False)
+    except Exception as exc:
+        logger.warning("analysis run %s not sent (%s); the beat will run it", run_id, exc)
+        return
     AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id or ""))
 
 
@@ -383,6 +389,20 @@ def analysis_run_execute(*, run_id: int, shared: SharedBank | None = None) -> An
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
     return AnalysisRun.objects.get(pk=run_id)
+
+
+# A queued run older than this lost its message (the broker restarted, or was down when
+# it was requested): the beat runs it instead.
+RESUME_AFTER = dt.timedelta(minutes=2)
+
+
+def analysis_runs_resume(*, now: dt.datetime | None = None) -> list[AnalysisRun]:
+    """Run every analysis still queued RESUME_AFTER after it was requested."""
+    now = now or timezone.now()
+    stale = AnalysisRun.objects.filter(
+        status=RunStatus.QUEUED, created_at__lt=now - RESUME_AFTER
+    ).order_by("created_at")
+    return [analysis_run_execute(run_id=run_id) for run_id in stale.values_list("pk", flat=True)]
 
 
 def analysis_nightly() -> list[AnalysisRun]:

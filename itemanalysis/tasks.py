@@ -17,3 +17,9 @@ def run_item_analysis(run_id: int) -> str:
 def nightly_item_analysis() -> list[str]:
     """Beat: classical statistics, the bank-wide calibration, then the pretest items."""
     return [run.status for run in services.analysis_nightly()]
+
+
+@shared_task(name="itemanalysis.tasks.run_queued", acks_late=True)
+def run_queued() -> int:
+    """Beat, every 5 minutes: run analyses still queued after their message was lost."""
+    return len(services.analysis_runs_resume())

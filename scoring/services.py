@@ -507,6 +507,32 @@ def _attempt_score_once(attempt_id: int) -> AttemptResult:
     return result
 
 
+# How many attempts one sweep scores; the next sweep takes the rest.
+PENDING_BATCH = 500
+
+
+def attempts_score_pending(*, limit: int = PENDING_BATCH) -> int:
+    """Score finalised attempts that have no score, oldest first; returns how many this call
+    scored. Safe with two workers: each attempt is scored under its row lock and a stored
+    result is never replaced. One attempt that cannot be scored is logged and skipped so
+    that it never holds up the others."""
+    ids = list(
+        Attempt.objects.awaiting_score()
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for attempt_id in ids:
+        try:
+            attempt_score(attempt_id=attempt_id)
+            done += 1
+        except Exception:  # logged with its id; the next sweep tries it again
+            logger.exception("scoring sweep: attempt %s could not be scored", attempt_id)
+    if ids:
+        log_event("scoring.sweep", found=len(ids), scored=done)
+    return done
+
+
 def attempt_summary_fields(
     *, raw: float, max_raw: float, scaled: int | None, passed: bool | None, answered: int
 ) -> dict:

@@ -12,6 +12,8 @@ from scoring import services
 logger = logging.getLogger(__name__)
 
 
+# Scoring is idempotent (a stored result is returned as is), so a task interrupted by a
+# worker's crash may run again: late acknowledgement.
 @shared_task(name="scoring.tasks.score_attempt", acks_late=True)
 def score_attempt(attempt_id: int) -> int | None:
     """Score a submitted or expired attempt (idempotent); returns its scaled score."""
@@ -24,3 +26,9 @@ def score_attempt(attempt_id: int) -> int | None:
         logger.warning("score_attempt: %s", exc)
         return None
     return result.scaled_score
+
+
+@shared_task(name="scoring.tasks.score_pending", acks_late=True)
+def score_pending() -> int:
+    """Beat, every 30 s: score every finalised attempt that has no score yet."""
+    return services.attempts_score_pending()

@@ -164,14 +164,24 @@
     sender.delay = Math.min(sender.delay * 2, 8000);
   }
 
+  // The server closed the attempt (time ran out, or another tab submitted) while changes
+  // were still queued: they cannot be recorded. They are never dropped silently: the
+  // result page is told which questions they were and says so.
   function closed(resp) {
     sender.closed = true;
+    var lost = [];
+    queue.forEach(function (entry) {
+      if (entry.position && lost.indexOf(entry.position) < 0) lost.push(entry.position);
+    });
     queue = [];
     storeQueue();
     return resp.text().then(function (text) {
-      alertMessage(text);
+      alertMessage(lost.length
+        ? text + " Not recorded: your last change to question " + lost.join(", ") + "."
+        : text);
       setStatus("error", "Exam closed");
       var result = resp.headers.get("X-Exam-Result") || exam.dataset.resultUrl;
+      if (lost.length) result += (result.indexOf("?") < 0 ? "?" : "&") + "unsaved=" + lost.join(",");
       setTimeout(function () { window.location.assign(result); }, 2500);
     });
   }

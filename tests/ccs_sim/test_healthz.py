@@ -45,12 +45,12 @@ def test_healthz_is_503_naming_the_broker_when_it_is_down(client, monkeypatch):
 
 @pytest.mark.django_db
 def test_healthz_is_503_naming_the_database_when_it_fails(client, monkeypatch):
-    from ccs_sim import views
+    from ccs_sim import health
 
     def broken_cursor():
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(views.connection, "cursor", broken_cursor)
+    monkeypatch.setattr(health.connection, "cursor", broken_cursor)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["down"] == ["database"]
