@@ -124,4 +124,10 @@ def parts_status() -> dict[str, str]:
             "beat": check_beat,
         }
     )
+    if status["cache"].startswith("down"):
+        # The marks live in the cache: without it a silent worker or beat cannot be told
+        # from a healthy one, and only the cache is reported down.
+        for name in ("worker", "beat"):
+            if status[name].startswith("down"):
+                status[name] = "unknown (the cache that holds its marks is down)"
     return status

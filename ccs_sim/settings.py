@@ -137,6 +137,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # message is only a hint to do it sooner (see scoring.receivers.hint_scoring).
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
+    # Publishing does not retry the connection (it cost 2 s a refused publish); a worker's
+    # own reconnection follows broker_connection_max_retries instead.
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY = False

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -163,12 +164,13 @@ def point_celery_at(app, url: str) -> None:
 
 
 class WebServer:
-    """gunicorn serving the project (one sync worker, persistent database connections), as
+    """gunicorn serving the project (sync workers, persistent database connections), as
     deployed, on a free port of its own."""
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, *, workers: int = 1) -> None:
         self.port = free_port()
         self.env = env
+        self.workers = workers
         self.log = workdir / "gunicorn.log"
         self.process: subprocess.Popen | None = None
 
@@ -187,7 +189,7 @@ class WebServer:
                     "--bind",
                     f"127.0.0.1:{self.port}",
                     "--workers",
-                    "1",
+                    str(self.workers),
                     "--timeout",
                     "30",
                 ],  # fmt: skip
@@ -198,13 +200,14 @@ class WebServer:
             )
 
         def answers() -> bool:
+            # A page, not just the socket: the worker has booted and loaded the project.
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return True
+                with urllib.request.urlopen(f"{self.url}/login/", timeout=5) as reply:
+                    return reply.status == 200
             except OSError:
                 return False
 
-        if not wait_until(answers, seconds=30):
+        if not wait_until(answers, seconds=60, step=0.5):
             raise RuntimeError(f"gunicorn did not start:\n{self.output()}")
         return self
 
