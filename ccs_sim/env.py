@@ -77,7 +77,7 @@ def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     # A database that does not answer fails a request (and /healthz) within seconds
     # instead of holding a worker; the URL may set its own.
-    options.setdefault("connect_timeout", "3")
+    options.setdefault("connect_timeout", "10")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": db_name,

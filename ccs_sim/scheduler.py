@@ -63,8 +63,6 @@ class InProcessBeat:
                 ran.append(name)
             except Exception:  # one failing entry must not stop the others
                 logger.exception("in-process beat: %s failed", name)
-            finally:
-                close_old_connections()
         return ran
 
 
@@ -83,6 +81,9 @@ def _loop(beat: InProcessBeat) -> None:
             beat.tick()
         except Exception:  # keep ticking whatever one pass did
             logger.exception("in-process beat: a tick failed")
+        finally:
+            # The thread's own connection, as a request's would be at its end.
+            close_old_connections()
 
 
 def start_if_wanted() -> bool:

@@ -57,7 +57,7 @@ def test_postgres_url_gives_psycopg_settings_with_persistent_connections():
         "ccs", "u", "p@ss", "db.local", "6543",
     )  # fmt: skip
     assert db["CONN_MAX_AGE"] == 600
-    assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": "3"}
+    assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": "10"}
 
 
 @pytest.mark.parametrize(
