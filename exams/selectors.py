@@ -267,6 +267,10 @@ def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
     )
     reviewed = []
     for position, (form_item_id, _choose, option_ids) in enumerate(attempt.layout, start=1):
+        if form_items[form_item_id].is_pretest:
+            # Pretest items are unidentified during the exam and stay so after it: they
+            # never appear in a candidate's review (and are not scored for them).
+            continue
         chosen = set(selections.get(form_item_id) or [])
         opts = [
             ReviewedOption(

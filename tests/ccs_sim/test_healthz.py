@@ -54,9 +54,7 @@ def test_healthz_is_503_naming_the_broker_when_it_is_down(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_naming_the_database_when_it_fails(
-    client, monkeypatch, background_alive
-):
+def test_healthz_is_503_naming_the_database_when_it_fails(client, monkeypatch, background_alive):
     def broken_cursor():
         raise OperationalError("connection refused")
 

@@ -313,3 +313,24 @@ def test_attempt_seconds_left(attempt):
     assert attempt.seconds_left(T0) == 3600
     assert attempt.seconds_left(attempt.deadline + GRACE) == 0
     assert timezone.is_aware(attempt.deadline)
+
+
+@pytest.mark.django_db
+def test_the_expiry_sweep_closes_every_overdue_attempt_in_batches(django_user_model):
+    from tests.conftest import make_user
+    from tests.factories import published_form
+
+    form = published_form({1: 2}, minutes=60)
+    started = timezone.now() - dt.timedelta(hours=2)
+    people = [make_user(django_user_model, f"gone{i}", "Candidate") for i in range(7)]
+    for person in people:
+        services.attempt_start(form=form, candidate=person, now=started)
+    on_time = services.attempt_start(
+        form=form, candidate=make_user(django_user_model, "here", "Candidate")
+    )
+    # Batches of three: the sweep goes on until nothing overdue is left.
+    assert services.attempts_expire_overdue(batch=3) == 7
+    assert Attempt.objects.filter(state=AttemptState.EXPIRED).count() == 7
+    on_time.refresh_from_db()
+    assert on_time.state == AttemptState.IN_PROGRESS
+    assert services.attempts_expire_overdue(batch=3) == 0

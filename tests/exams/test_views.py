@@ -335,3 +335,15 @@ def test_result_page_after_submit(cand_client, attempt, run_on_commit):
 def test_benchmark_view_is_not_routed_by_default(cand_client, attempt):
     response = cand_client.post(f"/exams/bench/baseline/{attempt.pk}/1/")
     assert response.status_code == 404
+
+
+def test_the_answer_review_never_shows_a_pretest_item(cand_client, attempt, run_on_commit):
+    from exams.selectors import attempt_answer_review
+
+    with run_on_commit(execute=True):
+        cand_client.post(reverse("exams:submit", args=[attempt.pk]))
+    attempt.refresh_from_db()
+    pre = pretest_position(attempt)
+    reviewed = attempt_answer_review(attempt=attempt)
+    assert len(reviewed) == len(attempt.layout) - 1
+    assert pre not in [item.position for item in reviewed]
