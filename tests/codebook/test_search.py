@@ -102,7 +102,9 @@ def test_whole_words_rank_before_partial_matches(codesets):
     # "pneumonia" is only a prefix of "pneumoniae" (Klebsiella pneumoniae): among billable
     # codes, none holding the word whole comes after one that holds it only in part.
     results = [c for c in code_search(query="pneumonia", year=2026, limit=400) if c.billable]
-    whole = [bool(re.search(r"\bpneumonias?\b", f"{c.description} {c.terms}", re.I)) for c in results]
+    whole = [
+        bool(re.search(r"\bpneumonias?\b", f"{c.description} {c.terms}", re.I)) for c in results
+    ]
     assert True in whole and False in whole  # the query has both kinds, so the order shows
     assert whole == sorted(whole, reverse=True)
 
