@@ -93,16 +93,14 @@ def test_practice_setup_and_feedback_have_no_axe_violations(
 
 
 def test_code_book_panel_opens_beside_the_item_at_1366_by_768_without_axe_violations(
-    page,
-    live_server,
-    login_in_browser,
-    candidate,
-    short_form,  # noqa: F811
+    page, live_server, login_in_browser, candidate
 ):
     small_cm_set()
+    # A full-length form: its 107-cell navigator is what pushed the code book off screen.
+    form = published_form({1: 97}, pretest=10, name="Full length")
     page.set_viewport_size({"width": 1366, "height": 768})
     login_in_browser(page, candidate)
-    start(page, live_server, short_form)
+    start(page, live_server, form)
     page.locator("#exam-codebook summary").focus()
     page.keyboard.press("Enter")
     page.fill("#codebook-panel-q", "sepsis")
