@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrate seed clean
+.PHONY: run test lint format bench migrate seed clean axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# axe-core, for the browser tests' accessibility checks only (never served), pinned in
+# package-lock.json; installed when missing or when the lock file changes.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE)
+
+axe: $(AXE)
 
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
@@ -37,7 +46,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -53,4 +62,4 @@ bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DB)} $(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Length
 
 from codebook.codes import normalize
@@ -53,9 +54,8 @@ def code_search(
     code_set: CodeSet | None = None,
 ) -> list[Code]:
     """Codes matching `query`, best first: the exact code, then codes starting with it,
-    then codes whose words match (ranked by full-text rank on PostgreSQL, by a simple
-    score on SQLite). `code_set`, when given, is searched instead of the (system, year)
-    one."""
+    then codes whose words match, the usual code first (see `_word_search`). `code_set`,
+    when given, is searched instead of the (system, year) one."""
     query = " ".join((query or "").split())[:200]
     if code_set is None:
         code_set = codeset_for(system=system, year=year)
@@ -67,8 +67,9 @@ def code_search(
         results = _code_prefix_search(code_set, normalize(query), limit)
         if results:
             return results
-    words = [w for w in WORD_RE.findall(query.lower()) if w not in STOP_WORDS]
-    return _word_search(code_set, words, limit) if words else []
+    tokens = WORD_RE.findall(query.lower())
+    words = [w for w in tokens if w not in STOP_WORDS]
+    return _word_search(code_set, words, limit, " ".join(tokens)) if words else []
 
 
 def _code_prefix_search(code_set: CodeSet, prefix: str, limit: int) -> list[Code]:
@@ -84,7 +85,15 @@ def _code_prefix_search(code_set: CodeSet, prefix: str, limit: int) -> list[Code
     return list(codes[:limit])
 
 
-def _word_search(code_set: CodeSet, words: list[str], limit: int) -> list[Code]:
+def _word_search(code_set: CodeSet, words: list[str], limit: int, phrase: str) -> list[Code]:
+    """Codes whose title or index terms hold every word, the usual code first.
+
+    The order, on every backend: billable codes; then the usual code for the words (its
+    title is the words alone or the words ", unspecified", or an inclusion term reads
+    "<words> NOS": the classification's default); then codes whose title holds every word
+    whole, then title or inclusion terms, then partial matches ("pneumonia" is partial in
+    "pneumoniae"); then shorter titles, then the text-search rank.
+    """
     base = (
         Code.objects.filter(code_set=code_set).exclude(kind__in=HEADING_KINDS).only(*RESULT_FIELDS)
     )
@@ -97,28 +106,65 @@ def _word_search(code_set: CodeSet, words: list[str], limit: int) -> list[Code]:
         search = SearchQuery(raw, search_type="raw", config="english")
         return list(
             base.filter(search_vector=search)
-            .annotate(rank=SearchRank(F("search_vector"), search))
-            .order_by("-rank", Length("description"), "code")[:limit]
+            .annotate(rank=SearchRank(F("search_vector"), search), **_ranking(words, phrase))
+            .order_by(*RANKING_ORDER, "-rank", "code")[:limit]
         )
     if connection.vendor == "sqlite" and _fts_available():
-        return _fts_search(code_set, words, limit)
-    # Elsewhere: every word is a substring of the title or index terms; the score favours
-    # titles that start with a word, then words at a word start, then the title over terms.
+        return _fts_search(code_set, words, limit, phrase)
+    # Elsewhere: every word is a substring of the title or index terms.
     condition = Q()
-    score = Value(0)
     for word in words:
         condition &= Q(search_text__contains=word)
-        score = (
-            score
-            + Case(When(description__istartswith=word, then=Value(4)), default=Value(0))
-            + Case(When(description__icontains=" " + word, then=Value(2)), default=Value(0))
-            + Case(When(description__icontains=word, then=Value(1)), default=Value(0))
-        )
     return list(
         base.filter(condition)
-        .annotate(score=score)
-        .order_by("-score", Length("description"), "code")[:limit]
+        .annotate(**_ranking(words, phrase))
+        .order_by(*RANKING_ORDER, "code")[:limit]
     )
+
+
+RANKING_ORDER = ("-billable", "usual", "whole", Length("description"))
+
+
+def _patterns(words: list[str], phrase: str, boundary: str) -> dict:
+    """Case-insensitive regular expressions of the ranking, for PostgreSQL (word boundary
+    `\\y`) or Python's re on SQLite (`\\b`). Words are [a-z0-9]+: nothing to escape."""
+    b = boundary
+    spaced = r"\W+".join(phrase.split())
+    return {
+        # A word counts whole with a plural ending too ("fractures" for "fracture").
+        "words": [f"{b}{word}(s|es)?{b}" for word in words],
+        "usual_title": rf"^{spaced}(\W*$|\W+unspecified{b})",
+        # An inclusion term that is the words alone, with "NOS" or with nonessential
+        # modifiers in parentheses, read in the JSON list of terms (quotes delimit a term).
+        "usual_term": rf'"{spaced}(,?\s*nos|\s*\([^)"]*\))*"',
+        "starts": f"^{spaced}{b}",
+    }
+
+
+def _ranking(words: list[str], phrase: str) -> dict:
+    """The ranking's annotations (ORM): `usual` 0-2 and `whole` 0-2, lower first."""
+    pats = _patterns(words, phrase, r"\y" if connection.vendor == "postgresql" else r"\b")
+    in_title = Q()
+    in_title_or_terms = Q()
+    for pattern in pats["words"]:
+        in_title &= Q(description__iregex=pattern)
+        in_title_or_terms &= Q(description__iregex=pattern) | Q(terms__iregex=pattern)
+    usual = Q(description__iregex=pats["usual_title"]) | Q(
+        inclusion_terms__iregex=pats["usual_term"]
+    )
+    return {
+        "inclusion_terms": KeyTextTransform("inclusion_terms", "notes"),
+        "usual": Case(
+            When(usual, then=Value(0)),
+            When(description__iregex=pats["starts"], then=Value(1)),
+            default=Value(2),
+        ),
+        "whole": Case(
+            When(in_title, then=Value(0)),
+            When(in_title_or_terms, then=Value(1)),
+            default=Value(2),
+        ),
+    }
 
 
 _FTS: dict[str, bool] = {}
@@ -135,17 +181,45 @@ def _fts_available() -> bool:
     return _FTS[alias]
 
 
-def _fts_search(code_set: CodeSet, words: list[str], limit: int) -> list[Code]:
-    """SQLite FTS5 with the porter stemmer, ranked by bm25, then by shorter title."""
+def _fts_search(code_set: CodeSet, words: list[str], limit: int, phrase: str) -> list[Code]:
+    """SQLite FTS5 (porter stemmer) finds the codes; the ranking of `_word_search` orders
+    them (Django's REGEXP function: Python's re), then bm25."""
     from codebook.services import FTS_TABLE, fts_set_token
 
+    pats = _patterns(words, phrase, r"\b")
+
+    def regexp(column: str, pattern: str) -> tuple[str, list[str]]:
+        return f"c.{column} REGEXP %s", [f"(?i){pattern}"]
+
+    title_sql, title_params = zip(*(regexp("description", p) for p in pats["words"]), strict=True)
+    either = [
+        (f"({t} OR {regexp('terms', p)[0]})", [*tp, *regexp("terms", p)[1]])
+        for t, tp, p in zip(title_sql, title_params, pats["words"], strict=True)
+    ]
+    usual_title, usual_title_p = regexp("description", pats["usual_title"])
+    usual_term, usual_term_p = regexp("inclusion_terms", pats["usual_term"])
+    starts, starts_p = regexp("description", pats["starts"])
+    order = (
+        f"c.billable DESC, "
+        f"CASE WHEN {usual_title} OR {usual_term} THEN 0 WHEN {starts} THEN 1 ELSE 2 END, "
+        f"CASE WHEN {' AND '.join(title_sql)} THEN 0 "
+        f"WHEN {' AND '.join(sql for sql, _ in either)} THEN 1 ELSE 2 END, "
+        f"length(c.description), bm25({FTS_TABLE}), c.code"
+    )
+    order_params = [
+        *usual_title_p,
+        *usual_term_p,
+        *starts_p,
+        *(p for params in title_params for p in params),
+        *(p for _, params in either for p in params),
+    ]
     match = " AND ".join([fts_set_token(code_set.pk)] + [f'"{word}"*' for word in words])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT f.rowid FROM {FTS_TABLE} f JOIN codebook_code c ON c.id = f.rowid "
-            f"WHERE {FTS_TABLE} MATCH %s "
-            "ORDER BY bm25(" + FTS_TABLE + "), length(c.description), c.code LIMIT %s",
-            [match, limit],
+            "SELECT f.rowid FROM (SELECT *, json_extract(notes, '$.inclusion_terms') "
+            f"AS inclusion_terms FROM codebook_code) c JOIN {FTS_TABLE} f ON c.id = f.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s ORDER BY {order} LIMIT %s",
+            [match, *order_params, limit],
         )
         ids = [row[0] for row in cursor.fetchall()]
     found = Code.objects.only(*RESULT_FIELDS).in_bulk(ids)

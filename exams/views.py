@@ -21,6 +21,7 @@ from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
 from exams.selectors import Cell
+from exams.walks import Walk, walk_at, walk_kind, walk_positions
 
 SHOW_FILTERS = [
     ("all", "All"),
@@ -28,6 +29,10 @@ SHOW_FILTERS = [
     ("unanswered", "Unanswered"),
     ("flagged", "Flagged"),
 ]
+
+
+# The review walk under way: {"attempt": pk, "kind": "flagged", "positions": [3, 7, ...]}.
+WALK_SESSION_KEY = "exam-walk"
 
 
 def _ms(value: dt.datetime | None) -> str:
@@ -174,6 +179,10 @@ def item(request, pk: int, position: int):
         raise Http404("No such item.")
     services.attempt_set_position(attempt=attempt, position=position)
     context = _item_context(attempt, position, now)
+    kind = walk_kind(request.GET.get("walk"))
+    context["walk"] = (
+        _walk_for(request, attempt, position, kind, context["cells"]) if kind else None
+    )
     if request.htmx:
         html = render_to_string("exams/take.html#question-panel", context, request=request)
         html += render_to_string(
@@ -183,7 +192,42 @@ def item(request, pk: int, position: int):
     return _with_clock(render(request, "exams/take.html", context), attempt, now)
 
 
-def _after_save_target(attempt: Attempt, position: int, go: str) -> str:
+def _walk_store(request, attempt: Attempt, kind: str, positions: list[int]) -> None:
+    request.session[WALK_SESSION_KEY] = {
+        "attempt": attempt.pk,
+        "kind": kind,
+        "positions": positions,
+    }
+
+
+def _walk_stored(request, attempt: Attempt, kind: str) -> list[int] | None:
+    stored = request.session.get(WALK_SESSION_KEY)
+    if not stored or stored.get("attempt") != attempt.pk or stored.get("kind") != kind:
+        return None
+    return [p for p in stored.get("positions", []) if isinstance(p, int)]
+
+
+def _walk_for(request, attempt: Attempt, position: int, kind: str, cells=None) -> Walk | None:
+    """The walk `kind` at `position`: the one started on the review screen, or, when the
+    session has none (a link opened elsewhere), one started from the navigator's state."""
+    positions = _walk_stored(request, attempt, kind)
+    if positions is None and cells is not None:
+        positions = walk_positions(cells, kind)
+        _walk_store(request, attempt, kind, positions)
+    return walk_at(kind=kind, positions=positions or [], position=position)
+
+
+def _item_url(attempt: Attempt, position: int, walk: Walk | None = None) -> str:
+    url = reverse("exams:item", args=[attempt.pk, position])
+    return f"{url}?walk={walk.kind}" if walk else url
+
+
+def _after_save_target(attempt: Attempt, position: int, go: str, walk: Walk | None = None) -> str:
+    if walk is not None and go in ("next", "prev"):
+        step = walk.next if go == "next" else walk.previous
+        if step is None:
+            return reverse("exams:review", args=[attempt.pk])
+        return _item_url(attempt, step, walk)
     if go == "next" and position < attempt.item_count:
         return reverse("exams:item", args=[attempt.pk, position + 1])
     if go == "prev" and position > 1:
@@ -250,7 +294,9 @@ def save(request, pk: int, position: int):
         reply = HttpResponse(html)
         reply["X-Exam-Saved"] = _ms(result.saved_at)
         return _with_clock(reply, attempt, now)
-    return redirect(_after_save_target(attempt, position, request.POST.get("go", "")))
+    kind = walk_kind(request.POST.get("walk"))
+    walk = _walk_for(request, attempt, position, kind) if kind else None
+    return redirect(_after_save_target(attempt, position, request.POST.get("go", ""), walk))
 
 
 @login_required
@@ -271,11 +317,14 @@ def check(request, pk: int, position: int):
         )
     except services.SaveRefused as exc:
         messages.error(request, str(exc))
-        return redirect("exams:item", pk, position)
+        return redirect(_item_url(attempt, position))
     except services.AttemptClosed:
         return redirect("exams:result", pk)
     services.response_check(attempt=attempt, position=position, now=now)
-    return redirect("exams:item", pk, position)
+    kind = walk_kind(request.POST.get("walk"))
+    return redirect(
+        _item_url(attempt, position, _walk_for(request, attempt, position, kind) if kind else None)
+    )
 
 
 @never_cache
@@ -291,12 +340,21 @@ def review(request, pk: int):
     if show not in dict(SHOW_FILTERS):
         show = "all"
     cells = selectors.attempt_cells(attempt=attempt)
+    kind = walk_kind(request.GET.get("walk"))
+    if kind:
+        # Starting a walk: its items are fixed now, and it opens at the first of them.
+        positions = walk_positions(cells, kind)
+        if positions:
+            _walk_store(request, attempt, kind, positions)
+            url = _item_url(attempt, positions[0], Walk(kind, tuple(positions), positions[0]))
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = {
         **_exam_context(attempt, now),
         "cells": selectors.filter_cells(cells, show),
         "counts": selectors.attempt_counts(cells=cells),
         "show": show,
         "filters": SHOW_FILTERS,
+        "walk_empty": kind,
     }
     if request.htmx:
         return _with_clock(render(request, "exams/review.html#review-list", context), attempt, now)

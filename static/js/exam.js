@@ -136,6 +136,7 @@
   function formBody(form) {
     var data = new URLSearchParams(new FormData(form));
     data.delete("go");
+    data.delete("walk"); // navigation state, not part of the answer
     return data.toString();
   }
 
@@ -351,7 +352,8 @@
 
   window.addEventListener("popstate", function () {
     if (/\/items\/\d+\/$/.test(window.location.pathname) && $("question-panel")) {
-      navigate(window.location.pathname, false);
+      // With the query: a review walk (?walk=flagged) goes on where it was.
+      navigate(window.location.pathname + window.location.search, false);
     } else {
       window.location.reload();
     }
@@ -389,6 +391,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var t = event.target;
+    // The calculator's keys are its own (exam-tools.js).
+    if (t && t.closest && t.closest("dialog")) return;
     if (t && (t.isContentEditable || /^(TEXTAREA|SELECT)$/.test(t.tagName) ||
         (t.tagName === "INPUT" && !/^(radio|checkbox|button|submit)$/.test(t.type)))) return;
     var key = event.key.toLowerCase();

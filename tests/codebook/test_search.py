@@ -1,5 +1,7 @@
 """Search ranks the exact code first, then codes that start with the query, then words."""
 
+import re
+
 import pytest
 
 from codebook.selectors import code_page, code_search
@@ -72,3 +74,41 @@ def test_code_page_has_ancestors_children_and_inherited_notes(codesets):
     parent = code_page(code="S72.001", year=2026)
     assert "S72.001A" in displays(parent.children)
     assert code_page(code="Z99.999", year=2026) is None
+
+
+# --- Ranking words: the usual code first ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "usual"),
+    [
+        ("pneumonia", "J18.9"),
+        ("sepsis", "A41.9"),
+        ("heart failure", "I50.9"),
+        ("acute kidney failure", "N17.9"),
+        ("stroke", "I63.9"),  # an inclusion term: "Stroke NOS"
+    ],
+)
+def test_the_usual_code_is_among_the_first_three(codesets, query, usual):
+    assert usual in displays(code_search(query=query, year=2026))[:3]
+
+
+def test_billable_codes_come_before_categories(codesets):
+    results = code_search(query="acute kidney failure", year=2026, limit=10)
+    billable = [c.billable for c in results]
+    assert billable == sorted(billable, reverse=True)
+    assert results[0].billable
+
+
+def test_whole_words_rank_before_partial_matches(codesets):
+    # "pneumonia" is only a prefix of "pneumoniae" (Klebsiella pneumoniae): among billable
+    # codes, none holding the word whole comes after one that holds it only in part.
+    results = [c for c in code_search(query="pneumonia", year=2026, limit=400) if c.billable]
+    whole = [
+        bool(re.search(r"\bpneumonias?\b", f"{c.description} {c.terms}", re.I)) for c in results
+    ]
+    assert True in whole and False in whole  # the query has both kinds, so the order shows
+    assert whole == sorted(whole, reverse=True)
+
+
+def test_an_inclusion_term_matching_whole_ranks_before_a_partial_title(codesets):
+    results = displays(code_search(query="septicemia", year=2026, limit=25))
+    assert results[0] == "A41.9"

@@ -92,11 +92,11 @@ def test_sit_a_short_form_end_to_end(page, live_server, login_in_browser, candid
     assert page.locator("input[name=choice]:checked").count() >= 1
     page.keyboard.press("r")
     page.wait_for_selector("#review-heading")
-    page.get_by_role("link", name="Flagged").click()
+    page.get_by_role("link", name="Flagged", exact=True).click()
     page.wait_for_function("document.getElementById('review-list').dataset.show === 'flagged'")
     assert page.locator("#review-list li").count() == 1
     assert "Question 2" in page.locator("#review-list").inner_text()
-    page.get_by_role("link", name="Unanswered").click()
+    page.get_by_role("link", name="Unanswered", exact=True).click()
     page.wait_for_function("document.getElementById('review-list').dataset.show === 'unanswered'")
     assert page.locator("#review-list li").count() == 1
     page.get_by_role("link", name="Submit…").first.click()

@@ -1,0 +1,63 @@
+"""The item page's markup for the tools and the accessibility fixes (browser tests use them)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from exams import services
+from exams.factories import bank_case, bank_items, published_form
+from exams.models import Attempt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cand_client(client, candidate):
+    client.force_login(candidate)
+    return client
+
+
+def test_case_record_is_a_labelled_keyboard_scrollable_region(cand_client, candidate):
+    bank_case([1, 1])
+    form = published_form({1: 2}, stock=False, name="Case form")
+    attempt = services.attempt_start(form=form, candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    record = re.search(r"<aside [^>]*class=\"case-doc\"[^>]*>", page).group(0)
+    assert 'role="region"' in record and 'tabindex="0"' in record
+    assert 'aria-label="Health record"' in record
+
+
+def test_tools_are_buttons_with_their_words_and_no_inline_script_or_style(cand_client, candidate):
+    attempt = services.attempt_start(form=published_form({1: 2}), candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    for word in ("Highlight", "Calculator", "Text size", "High contrast", "Hide timer"):
+        assert re.search(rf"<button [^>]*>{word}", page), word
+    assert page.count(">Strike out<span") == len(attempt.layout[0][2])
+    assert 'id="calculator"' in page and "<dialog" in page
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
+    assert " style=" not in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # every script is a file
+
+
+def test_practice_feedback_marks_the_keyed_option(cand_client, candidate):
+    bank_items(1, 1)
+    cand_client.post(reverse("exams:practice"), {"domains": ["1"], "count": "1", "timed": ""})
+    practice = Attempt.objects.get(mode="practice")
+    cand_client.post(reverse("exams:check", args=[practice.pk, 1]), {"choice": "0"})
+    page = cand_client.get(reverse("exams:item", args=[practice.pk, 1])).content.decode()
+    keyed = re.findall(r'<li class="option-row keyed" data-option="(\d+)">', page)
+    option_ids = practice.layout[0][2]
+    from questionbank.models import Option
+
+    keys = set(Option.objects.filter(pk__in=option_ids, is_key=True).values_list("pk", flat=True))
+    assert [int(i) for i in keyed] == [i for i, pk in enumerate(option_ids) if pk in keys]
+    assert page.count("the correct answer</span>") == len(keys)
+
+
+def test_no_key_marking_before_checking_or_in_an_exam(cand_client, candidate):
+    attempt = services.attempt_start(form=published_form({1: 2}), candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    assert "keyed" not in page and "the correct answer" not in page
