@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from exams.factories import bank_case, bank_items, published_form
 from tests.a11y import assert_accessible
 from tests.exams.test_browser import short_form, start, wait_saved  # noqa: F401
 from tests.exams.test_codebook_panel_browser import small_cm_set
+from tests.factories import bank_case, bank_items, published_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

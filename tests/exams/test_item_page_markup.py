@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from exams import services
-from exams.factories import bank_case, bank_items, published_form
 from exams.models import Attempt
+from tests.factories import bank_case, bank_items, published_form
 
 pytestmark = pytest.mark.django_db
 

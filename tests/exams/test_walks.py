@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 
 from exams import services
-from exams.factories import published_form
 from exams.selectors import Cell
 from exams.walks import walk_at, walk_kind, walk_positions
 from tests.exams.conftest import post_save
+from tests.factories import published_form
 
 # --- the logic ------------------------------------------------------------------------------
 CELLS = [
