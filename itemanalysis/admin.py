@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
 from exams.models import ExamForm
-from itemanalysis import selectors, services
+from itemanalysis import run_requests, selectors, services
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
@@ -110,7 +110,7 @@ class AnalysisRunAdmin(admin.ModelAdmin):
         form = RunRequestForm(request.POST or None, initial=request.GET.dict())
         if request.method == "POST" and form.is_valid():
             try:
-                run = services.analysis_request(
+                run = run_requests.analysis_request(
                     kind=form.cleaned_data["kind"],
                     form=form.cleaned_data["form"],
                     by=request.user,

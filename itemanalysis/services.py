@@ -35,13 +35,10 @@ from collections.abc import Callable
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.lifecycle import log_event
-from exams.models import ExamForm, FormKind
-from itemanalysis import tasks
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
@@ -268,41 +265,6 @@ def _fingerprint(*parts) -> str:
 
 
 # --- Runs -----------------------------------------------------------------------------------
-def _may_run(user) -> bool:
-    return user is not None and user.has_perm("itemanalysis.add_analysisrun")
-
-
-def analysis_request(*, kind: str, by=None, form: ExamForm | None = None) -> AnalysisRun:
-    """Queue an analysis (by None = the scheduler). Returns the run already queued or
-    running for the same kind and form instead of queueing a second one."""
-    if by is not None and not _may_run(by):
-        raise PermissionDenied("You do not have permission to run item analysis.")
-    if kind not in AnalysisKind.values:
-        raise ValidationError(f"Unknown analysis {kind!r}.")
-    if form is not None and kind != AnalysisKind.CLASSICAL:
-        raise ValidationError("Only the classical statistics are computed for one form.")
-    if form is not None and form.kind != FormKind.EXAM:
-        raise ValidationError("Practice sets are not analysed.")
-    with transaction.atomic():
-        existing = AnalysisRun.objects.active().filter(kind=kind, form=form).first()
-        if existing is not None:
-            return existing
-        run = AnalysisRun.objects.create(kind=kind, form=form, requested_by=by)
-        transaction.on_commit(lambda: _queue(run.pk))
-    return run
-
-
-def _queue(run_id: int) -> None:
-    # Only a hint, like scoring's: a run whose message is lost stays queued and the beat
-    # runs it (analysis_runs_resume), so a broker outage never fails the request.
-    try:
-        result = tasks.run_item_analysis.apply_async((run_id,), retry=False)
-    except Exception as exc:
-        logger.warning("analysis run %s not sent (%s); the beat will run it", run_id, exc)
-        return
-    AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id or ""))
-
-
 def _progress(run_id: int) -> Progress:
     def report(percent: int, message: str) -> None:
         AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(

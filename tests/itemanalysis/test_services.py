@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from exams.models import Attempt, AttemptMode, FormItem, Response
+from itemanalysis import run_requests as analysis_requests
 from itemanalysis import services as stats_services
 from itemanalysis.models import (
     AnalysisKind,
@@ -285,15 +286,15 @@ def test_instructor_requests_a_run_which_is_queued_after_commit(
     form, instructor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        requested = stats_services.analysis_request(kind=AnalysisKind.CLASSICAL, by=instructor)
+        requested = analysis_requests.analysis_request(kind=AnalysisKind.CLASSICAL, by=instructor)
     requested.refresh_from_db()
     assert requested.status == RunStatus.DONE and requested.requested_by == instructor
     assert requested.task_id
 
 
 def test_a_second_request_while_one_is_queued_returns_the_same_run(instructor):
-    first = stats_services.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
-    second = stats_services.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
+    first = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
+    second = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
     assert first.pk == second.pk and AnalysisRun.objects.count() == 1
 
 
@@ -301,13 +302,13 @@ def test_a_second_request_while_one_is_queued_returns_the_same_run(instructor):
 def test_candidates_and_managers_cannot_run_analysis(request, who):
     user = request.getfixturevalue(who)
     with pytest.raises(PermissionDenied):
-        stats_services.analysis_request(kind=AnalysisKind.CLASSICAL, by=user)
+        analysis_requests.analysis_request(kind=AnalysisKind.CLASSICAL, by=user)
     assert not AnalysisRun.objects.exists()
 
 
 def test_a_run_for_one_form_is_classical_only(form, instructor):
     with pytest.raises(ValidationError):
-        stats_services.analysis_request(kind=AnalysisKind.RASCH, form=form, by=instructor)
+        analysis_requests.analysis_request(kind=AnalysisKind.RASCH, form=form, by=instructor)
 
 
 # --- Concurrency ------------------------------------------------------------------------------
