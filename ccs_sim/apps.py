@@ -12,3 +12,9 @@ class CcsSimConfig(AppConfig):
         # Later migrations add models and so permissions; re-syncing after every migrate
         # keeps the role groups complete without a data migration per new permission.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="ccs_sim.sync_roles")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from ccs_sim.security import reset_failures_on_login
+
+        user_logged_in.connect(reset_failures_on_login, dispatch_uid="ccs_sim.reset_failures")
