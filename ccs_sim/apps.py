@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 from common.roles import sync_roles_after_migrate
@@ -16,3 +17,7 @@ class CcsSimConfig(AppConfig):
         from ccs_sim import scheduler
 
         scheduler.start_if_wanted()
+        # A sign-in clears that account's failed attempts (ccs_sim.security).
+        from ccs_sim.security import reset_failures_on_login
+
+        user_logged_in.connect(reset_failures_on_login, dispatch_uid="ccs_sim.reset_failures")

@@ -17,6 +17,9 @@ _ON_OUTAGE = {
     "set": lambda *a, **k: None,
     "set_many": lambda *a, **k: [],
     "add": lambda *a, **k: False,
+    # A counter that cannot be read counts this one event: the answer add-then-incr gives
+    # on an empty cache (a throttle is weaker during an outage, never a 500).
+    "incr": lambda *a, **k: k.get("delta", a[1] if len(a) > 1 else 1),
     "touch": lambda *a, **k: False,
     "delete": lambda *a, **k: False,
     "delete_many": lambda *a, **k: None,

@@ -4,9 +4,11 @@ Defaults give the embedded set-up of `make run` (SQLite, local-memory cache, eag
 DATABASE_URL and REDIS_URL switch to the real services. `.env.example` lists every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from ccs_sim.env import (
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
+    "csp",
     "ccs_sim",
     "questionbank",
     "exams",
@@ -56,6 +60,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ccs_sim.middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the body or parses parameters (ccs_sim/middleware.py).
+    "ccs_sim.middleware.RequestBodyLimitMiddleware",
+    "ccs_sim.middleware.MalformedRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +75,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ccs_sim.errors.ApplicationErrorMiddleware",
     "ccs_sim.errors.DatabaseUnavailableMiddleware",
+    # Last: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ccs_sim.urls"
@@ -81,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ccs_sim.security.csp_nonce",
             ],
         },
     },
@@ -197,9 +209,65 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out sign-ins before the password is checked; signs nobody in itself.
+    "ccs_sim.security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+# Lockout (django-axes, ccs_sim/security.py): after CCS_LOGIN_FAILURE_LIMIT failed
+# sign-ins in a row for one account, or from one address, both login pages refuse it for
+# CCS_LOGIN_COOLOFF_MINUTES. Counts live in the database, so they survive a Redis outage.
+AXES_FAILURE_LIMIT = env_int("CCS_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CCS_LOGIN_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "ccs_sim.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "ccs_sim.security.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+# A try during the lockout does not push its end further: the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# ccs_sim.security.reset_failures_on_login clears the account's own failures instead.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none).
+CCS_TRUSTED_PROXIES = env_int("CCS_TRUSTED_PROXIES", 0, minimum=0)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Request limits (ccs_sim/middleware.py) --------------------------------------------------
+# A body above the cap is answered 413 from its Content-Length, before it is read. The bank
+# import has its own cap above the import form's 20 MB, so the form's message comes first.
+CCS_MAX_REQUEST_BYTES = env_int("CCS_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
+CCS_REQUEST_BODY_LIMITS = {
+    "admin:questionbank_itemversion_import": env_int(
+        "CCS_MAX_IMPORT_BYTES", 25 * 1024 * 1024, minimum=1024
+    ),
+}
+# Longer query strings are refused with 400 (no page needs more).
+CCS_MAX_QUERY_STRING = env_int("CCS_MAX_QUERY_STRING", 4096, minimum=256)
+# Django's own limits on what it parses into memory (form fields; files above this size
+# go to a temporary file).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# --- Content-Security-Policy (django-csp) and Permissions-Policy ------------------------------
+# Scripts and styles come from our own origin only (scripts also carry a nonce); no inline
+# script, event handler or style attribute runs. Permissions-Policy: ccs_sim/middleware.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 # --- i18n, static -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -148,6 +149,8 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if not str(object_id).isdigit():  # the admin's URL takes any text here
+            raise Http404("No such analysis run.")
         run = get_object_or_404(
             AnalysisRun.objects.select_related("form", "requested_by"), pk=object_id
         )
@@ -360,7 +363,7 @@ def stat_flags(obj):
         return "0"
     codes = [c for c in (getattr(obj, "_stat_flag_codes", "") or "").split(",") if c]
     return format_html(
-        '<span title="{}" style="color:#ba2121;font-weight:bold">{}</span>',
+        '<span title="{}" class="admin-flag">{}</span>',
         "; ".join(flags.LABELS.get(c, c) for c in codes),
         count,
     )

@@ -425,7 +425,12 @@ class ItemVersionAdmin(admin.ModelAdmin):
                 )
                 return redirect("admin:questionbank_itemversion_changelist")
         context = self._context(request, title="Import items", form=form)
-        return TemplateResponse(request, "admin/questionbank/itemversion/import.html", context)
+        return TemplateResponse(
+            request,
+            "admin/questionbank/itemversion/import.html",
+            context,
+            status=400 if form.errors else 200,
+        )
 
     def export_view(self, request):
         if not self.has_view_permission(request):

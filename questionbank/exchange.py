@@ -477,7 +477,39 @@ def bank_import_file(
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BankImportError(f"JSON line {exc.lineno}", "(syntax)", exc.msg) from None
+    except RecursionError:
+        too_deep = True
+    else:
+        too_deep = _nesting(data) > JSON_MAX_NESTING
+    if too_deep:
+        raise BankImportError(
+            "JSON", "(structure)", f"is nested more than {JSON_MAX_NESTING} levels deep"
+        )
     return bank_import(data, by=by, create_missing_judges=create_missing_judges)
+
+
+# The bank format needs about six levels (docs/bank-format.md); anything far deeper is not
+# a bank, and would exhaust Python's recursion limit in json or while being stored.
+JSON_MAX_NESTING = 32
+
+
+def _nesting(data) -> int:
+    """How deeply lists and objects nest in `data`, counted without recursion."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > JSON_MAX_NESTING:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _position(record: str) -> int | None:

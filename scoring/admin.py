@@ -38,7 +38,7 @@ class OverrideForm(forms.Form):
 
 
 # A constant attribute: safe as written.
-_PASSING_CELL = mark_safe(' style="outline:2px solid #1c7c3c"')  # noqa: S308
+_PASSING_CELL = mark_safe(' class="admin-passing-cell"')  # noqa: S308
 
 
 def _table_rows(conversion: ScaleConversion, columns: int = 10):
@@ -155,7 +155,7 @@ class ScaleConversionAdmin(admin.ModelAdmin):
                 (
                     format_html_join(
                         "",
-                        '<td{}><span style="color:#666">{}</span>&nbsp;→&nbsp;<b>{}</b></td>',
+                        '<td{}><span class="admin-muted">{}</span>&nbsp;→&nbsp;<b>{}</b></td>',
                         (
                             (
                                 _PASSING_CELL if passing else "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -174,13 +175,80 @@ def browser(chromium_path):
         browser.close()
 
 
+# Runs in every page before its own scripts (Playwright injects it past the CSP): each
+# Content-Security-Policy violation is logged to the console, where the fixture sees it.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked "
+    + (event.blockedURI || "inline") + " at " + event.sourceFile + ":" + event.lineNumber);
+});
+"""
+
+
+def watch_csp(context) -> list[str]:
+    """Collect, in the returned list, every CSP violation on the context's pages."""
+    violations: list[str] = []
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+
+    def on_console(message) -> None:
+        text = message.text
+        if text.startswith("CSP violation:") or "Content Security Policy" in text:
+            violations.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    context.on("console", on_console)
+    return violations
+
+
+def _csp_safe_wait_for_function(page, default_timeout_ms: float = 10_000):
+    """page.wait_for_function that works under our CSP.
+
+    Playwright's own polls with the page's eval(), which a policy without 'unsafe-eval'
+    refuses (and reports as a violation). page.evaluate runs through the DevTools
+    protocol, which the policy does not govern, so polling with it tests the same thing.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    def wait_for_function(expression, *, arg=None, timeout=None, polling=None):
+        limit = (default_timeout_ms if timeout is None else timeout) / 1000
+        interval = polling if isinstance(polling, (int, float)) else 50
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                value = page.evaluate(expression, arg)
+            except PlaywrightError as exc:
+                # A navigation in between: poll again in the new document, as Playwright's
+                # own wait does.
+                if "context was destroyed" not in str(exc):
+                    raise
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"waiting for {expression!r} timed out")
+            page.wait_for_timeout(interval)
+
+    return wait_for_function
+
+
+def _use_csp_safe_wait(page) -> None:
+    page.wait_for_function = _csp_safe_wait_for_function(page)
+
+
 @pytest.fixture
 def page(browser):
+    """A browser page; the test fails at teardown if the CSP blocked anything on it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_csp(context)
+    # Every page of the context, including ones a test opens itself.
+    context.on("page", _use_csp_safe_wait)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    _use_csp_safe_wait(page)
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def test_import_upload_reports_the_bad_record_and_keeps_the_bank(client, instruc
         "bank.json", json.dumps(bad).encode(), content_type="application/json"
     )
     response = client.post("/admin/questionbank/itemversion/import/", {"file": upload})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert (
         "Nothing was imported. item 1 (U-1), field &#x27;domain&#x27;" in response.content.decode()
     )
