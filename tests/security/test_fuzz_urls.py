@@ -191,6 +191,11 @@ def send(clients, users, who, method, path, *, params=None, body=None, json_body
         response = client.post(path + _query(params), body or {})
     if "logout" in path and who in users:
         client.force_login(users[who])
+    if path.rstrip("/") == "/healthz" and response.status_code == 503:
+        # /healthz answers 503 when a part is down (no Celery worker runs in the tests);
+        # it is its report, not a failure to handle the input, and it still names the part.
+        assert "down" in response.json(), response.content
+        return response
     assert response.status_code < 500, f"{method} {path} as {who}: {response.status_code}"
     return response
 
