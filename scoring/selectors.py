@@ -15,7 +15,7 @@ from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind
 from exams.selectors import attempt_answer_review
 from psychometrics.results import BAND_MARGIN
 from questionbank.models import Domain
-from scoring.models import AttemptResult, BaseForm, ItemCalibration
+from scoring.models import AttemptResult, BaseForm, ItemCalibration, ResultHistory
 
 
 def exam_attempts():
@@ -80,6 +80,13 @@ class Report:
     time_allowed: dt.timedelta | None
     review_items: list | None  # None when the form does not allow review
     margin: float = BAND_MARGIN
+    # Earlier results of this attempt that a rescoring replaced, oldest first.
+    earlier: tuple[ResultHistory, ...] = ()
+
+    @property
+    def changed(self) -> ResultHistory | None:
+        """The result shown before the current one, when a rescoring replaced it."""
+        return self.earlier[-1] if self.earlier else None
 
     @property
     def time_used_text(self) -> str:
@@ -176,7 +183,13 @@ def attempt_report(*, attempt: Attempt) -> Report:
         time_allowed=None if attempt.deadline is None else attempt.deadline - attempt.started_at,
         review_items=review,
         margin=margin,
+        earlier=tuple(result_history(attempt=attempt)) if result is not None else (),
     )
+
+
+def result_history(*, attempt: Attempt) -> list[ResultHistory]:
+    """The attempt's superseded results, oldest first, with who replaced them and why."""
+    return list(ResultHistory.objects.filter(attempt=attempt).order_by("version"))
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,15 @@ def score_attempt(attempt_id: int) -> int | None:
         logger.warning("score_attempt: %s", exc)
         return None
     return result.scaled_score
+
+
+@shared_task(name="scoring.tasks.rescore_form", acks_late=True)
+def rescore_form(form_id: int) -> int:
+    """Rescore the form's results scored with an earlier table (idempotent); how many."""
+    return services.form_rescore(form_id=form_id)
+
+
+@shared_task(name="scoring.tasks.rescore_stale_results", acks_late=True)
+def rescore_stale_results() -> int:
+    """Beat: rescore results a lost rescore_form message left behind."""
+    return services.results_rescore_stale()
