@@ -17,7 +17,13 @@ import numpy as np
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from exams.models import Attempt, ExamForm, FormItem, Response
-from itemanalysis.models import FormStatistic, ItemStatistic
+from itemanalysis.models import (
+    AnalysisKind,
+    AnalysisRun,
+    FormStatistic,
+    ItemStatistic,
+    RunStatus,
+)
 from psychometrics import charts
 from psychometrics.flags import per_option
 from psychometrics.items import score_item
@@ -391,6 +397,24 @@ class FormReport:
     svg: str
     hurting: list[dict]
     flagged_items: list[ItemStatistic]
+    linking: dict | None = None  # how the latest Rasch run put the form on the bank scale
+
+
+def form_linking(*, form: ExamForm) -> dict | None:
+    """The form's place in the latest finished Rasch run: {"run", "status", "link"}, where
+    status is "origin" (it set the scale), "linked" (with the link and its drifting
+    anchors) or "unlinked" (not connected); None when no run has seen the form."""
+    for run in AnalysisRun.objects.filter(kind=AnalysisKind.RASCH, status=RunStatus.DONE)[:5]:
+        summary = run.summary or {}
+        for link in summary.get("links", []):
+            if link.get("form_id") == form.pk:
+                return {"run": run, "status": "linked", "link": link}
+        for link in summary.get("unlinked", []):
+            if link.get("form_id") == form.pk:
+                return {"run": run, "status": "unlinked", "link": link}
+        if summary.get("origin") == form.name:
+            return {"run": run, "status": "origin", "link": None}
+    return None
 
 
 def form_latest_statistic(*, form: ExamForm) -> FormStatistic | None:
@@ -399,8 +423,17 @@ def form_latest_statistic(*, form: ExamForm) -> FormStatistic | None:
 
 def form_report(*, form: ExamForm) -> FormReport:
     statistic = form_latest_statistic(form=form)
+    linking = form_linking(form=form)
     if statistic is None:
-        return FormReport(form=form, statistic=None, bins=[], svg="", hurting=[], flagged_items=[])
+        return FormReport(
+            form=form,
+            statistic=None,
+            bins=[],
+            svg="",
+            hurting=[],
+            flagged_items=[],
+            linking=linking,
+        )
     bins = charts.histogram_bins(statistic.score_distribution)
     svg = charts.histogram_svg(
         bins, title=f"Raw score distribution of {form.name} ({statistic.n_attempts} attempts)"
@@ -417,4 +450,5 @@ def form_report(*, form: ExamForm) -> FormReport:
         svg=svg,
         hurting=list(statistic.items_hurting_reliability or []),
         flagged_items=flagged,
+        linking=linking,
     )
