@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -21,7 +22,7 @@ from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
 from exams.models import ExamForm
-from itemanalysis import selectors, services
+from itemanalysis import selectors, services, splits
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
@@ -232,6 +233,34 @@ class ItemStatisticAdmin(admin.ModelAdmin):
 
 
 # --- Forms ------------------------------------------------------------------------------------
+class DifForm(forms.Form):
+    """What the DIF page compares: a form, a split, and (for splits that need them) the
+    reference and focal groups among those the user may see."""
+
+    form = forms.ModelChoiceField(queryset=ExamForm.objects.none(), label="Form")
+    split = forms.ChoiceField(label="Compare")
+    reference = forms.ChoiceField(label="Reference group", required=False)
+    focal = forms.ChoiceField(label="Focal group", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = selectors.analysed_forms().order_by("name")
+        self.fields["split"].choices = [(p.key, p.label) for p in splits.providers()]
+        key = self.data.get("split") or self.fields["split"].choices[0][0]
+        self.provider = splits.provider(key)
+        group_choices = self.provider.choices(user=user) if self.provider else []
+        for name in ("reference", "focal"):
+            self.fields[name].choices = [("", "—"), *group_choices]
+
+    def clean(self):
+        data = super().clean()
+        if self.provider is not None and self.provider.needs_groups:
+            reference, focal = data.get("reference"), data.get("focal")
+            if not reference or not focal or reference == focal:
+                raise ValidationError("Choose two different groups to compare.")
+        return data
+
+
 @_readonly
 @admin.register(FormStatistic)
 class FormStatisticAdmin(admin.ModelAdmin):
@@ -281,7 +310,33 @@ class FormStatisticAdmin(admin.ModelAdmin):
                 view(self.report_view),
                 name="itemanalysis_formstatistic_report",
             ),
+            path("dif/", view(self.dif_view), name="itemanalysis_formstatistic_dif"),
         ] + super().get_urls()
+
+    def dif_view(self, request):
+        """Mantel-Haenszel DIF of a form's items between two groups; instructors only (the
+        item-level comparison of groups is for the people who maintain the bank)."""
+        if not request.user.has_perm("itemanalysis.add_analysisrun"):
+            raise PermissionDenied
+        form = DifForm(request.GET or None, user=request.user)
+        report = None
+        if request.GET and form.is_valid():
+            data = form.cleaned_data
+            split = form.provider.split(
+                user=request.user, reference=data["reference"], focal=data["focal"]
+            )
+            if split is None:
+                raise Http404("No such group.")
+            report = selectors.form_dif(form=data["form"], split=split)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Differential item functioning",
+            "form": form,
+            "needs_groups": form.provider is not None and form.provider.needs_groups,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/itemanalysis/formstatistic/dif.html", context)
 
     def report_view(self, request, form_id):
         if not self.has_view_permission(request):

@@ -25,6 +25,7 @@ from itemanalysis.models import (
     RunStatus,
 )
 from psychometrics import charts
+from psychometrics.dif import dif_mantel_haenszel
 from psychometrics.flags import per_option
 from psychometrics.items import score_item
 from questionbank.models import ItemVersion, Option
@@ -452,3 +453,117 @@ def form_report(*, form: ExamForm) -> FormReport:
         flagged_items=flagged,
         linking=linking,
     )
+
+
+# --- Differential item functioning ------------------------------------------------------------
+# Below this many attempts in a group the MH statistics are too noisy to act on; the page
+# still shows them, with a warning.
+DIF_MIN_GROUP = 100
+_CATEGORY_ORDER = {"C": 0, "B": 1, "A": 2}
+
+
+@dataclass(frozen=True)
+class DifRow:
+    version_id: int
+    key: str
+    position: int
+    category: str  # ETS A, B or C
+    delta: float | None  # MH D-DIF; negative: harder for the focal group
+    se_delta: float | None
+    chi2: float | None
+    p: float | None
+    n_reference: int
+    n_focal: int
+    right_reference: int  # how many of each group answered it right
+    right_focal: int
+    n_strata: int
+
+    @property
+    def review(self) -> bool:
+        return self.category == "C"
+
+    @property
+    def favours(self) -> str:
+        if self.delta is None or self.category == "A":
+            return ""
+        return "reference" if self.delta < 0 else "focal"
+
+
+@dataclass(frozen=True)
+class DifReport:
+    form: ExamForm
+    reference: str
+    focal: str
+    n_reference: int
+    n_focal: int
+    n_both: int  # attempts in both groups, left out
+    rows: list[DifRow]
+    min_group: int = DIF_MIN_GROUP
+
+    @property
+    def flagged(self) -> list[DifRow]:
+        return [r for r in self.rows if r.review]
+
+    @property
+    def small(self) -> bool:
+        return min(self.n_reference, self.n_focal) < self.min_group
+
+
+def form_dif(*, form: ExamForm, split) -> DifReport:
+    """Mantel-Haenszel DIF of the form's operational items between the split's groups, over
+    its finished exam attempts with answers; attempts in both groups are left out. Persons
+    are matched on their operational raw score (psychometrics.dif). Rows are sorted C, B,
+    A, the largest |delta| first within a category."""
+    data = form_responses(form_id=form.pk)
+    candidates = dict(
+        Attempt.objects.filter(pk__in=data.attempt_ids).values_list("pk", "candidate_id")
+    )
+    in_ref = np.array(
+        [split.reference.holds(attempt_id=a, candidate_id=candidates[a]) for a in data.attempt_ids],
+        dtype=bool,
+    )
+    in_foc = np.array(
+        [split.focal.holds(attempt_id=a, candidate_id=candidates[a]) for a in data.attempt_ids],
+        dtype=bool,
+    )
+    both = in_ref & in_foc
+    keep = (in_ref | in_foc) & ~both
+    focal = in_foc[keep]
+    op = data.operational
+    rows: list[DifRow] = []
+    if op and focal.any() and (~focal).any():
+        x = (data.scores[keep][:, op] >= 1.0).astype(float)
+        for stat, j in zip(dif_mantel_haenszel(x, focal), op, strict=True):
+            column = data.columns[j]
+            item = x[:, op.index(j)]
+            rows.append(
+                DifRow(
+                    version_id=column.version_id,
+                    key=column.item_key,
+                    position=column.position,
+                    category=stat.category,
+                    delta=_finite(stat.delta),
+                    se_delta=_finite(stat.se_delta),
+                    chi2=_finite(stat.chi2),
+                    p=_finite(stat.p),
+                    n_reference=stat.n_reference,
+                    n_focal=stat.n_focal,
+                    right_reference=int(item[~focal].sum()),
+                    right_focal=int(item[focal].sum()),
+                    n_strata=stat.n_strata,
+                )
+            )
+    rows.sort(key=lambda r: (_CATEGORY_ORDER[r.category], -abs(r.delta or 0.0), r.position))
+    return DifReport(
+        form=form,
+        reference=split.reference.label,
+        focal=split.focal.label,
+        n_reference=int((keep & in_ref).sum()),
+        n_focal=int((keep & in_foc).sum()),
+        n_both=int(both.sum()),
+        rows=rows,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
