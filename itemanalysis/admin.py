@@ -349,6 +349,7 @@ class FormStatisticAdmin(admin.ModelAdmin):
             "title": f"Item analysis of {form}",
             "report": report,
             "svg": mark_safe(report.svg),  # built from numbers and escaped text
+            "precision_svg": mark_safe(report.precision.svg),  # the same
             "history": FormStatistic.objects.filter(form=form).order_by("-computed_at", "-id"),
             "can_run": request.user.has_perm("itemanalysis.add_analysisrun"),
         }

@@ -28,8 +28,10 @@ from psychometrics import charts
 from psychometrics.dif import dif_mantel_haenszel
 from psychometrics.flags import per_option
 from psychometrics.items import score_item
+from psychometrics.precision import classification_indices, precision_curve
+from psychometrics.rasch import theta_for_expected_score
 from questionbank.models import ItemVersion, Option
-from scoring.models import ItemCalibration
+from scoring.models import AttemptResult, ItemCalibration, ScaleConversion
 
 
 def analysed_forms():
@@ -399,6 +401,67 @@ class FormReport:
     hurting: list[dict]
     flagged_items: list[ItemStatistic]
     linking: dict | None = None  # how the latest Rasch run put the form on the bank scale
+    precision: FormPrecision | None = None
+
+
+@dataclass(frozen=True)
+class FormPrecision:
+    """A calibrated form's measurement precision: the pass/fail decision's classification
+    accuracy and consistency over its scored attempts, and information along the scale."""
+
+    theta_cut: float | None
+    indices: object | None  # psychometrics.precision.ClassificationIndices, or None
+    n_results: int  # scored exam attempts with an ability estimate
+    curve: list  # psychometrics.precision.PrecisionPoint
+    svg: str
+    missing: str = ""  # why there is nothing to show
+
+
+def form_precision(*, form: ExamForm) -> FormPrecision:
+    """Classification indices at the passing score (Rudner, from the attempts' ability and
+    its standard error, against the ability at the form's cut) and the information chart.
+    Needs a conversion table and every operational item calibrated."""
+    conversion = ScaleConversion.objects.filter(form=form).first()
+    versions = list(
+        FormItem.objects.filter(form=form, is_pretest=False)
+        .order_by("position")
+        .values_list("item_version_id", flat=True)
+    )
+    b = dict(
+        ItemCalibration.objects.filter(item_version_id__in=versions).values_list(
+            "item_version_id", "difficulty"
+        )
+    )
+    empty = {"theta_cut": None, "indices": None, "n_results": 0, "curve": [], "svg": ""}
+    if conversion is None:
+        return FormPrecision(**empty, missing="the form has no conversion table")
+    if not versions or len(b) < len(versions):
+        return FormPrecision(
+            **empty,
+            missing=f"{len(versions) - len(b)} of its {len(versions)} operational items "
+            "have no calibrated difficulty yet (run the Rasch calibration)",
+        )
+    difficulties = np.array([b[v] for v in versions])
+    theta_cut = float(theta_for_expected_score(conversion.cut, difficulties))
+    rows = np.array(
+        AttemptResult.objects.filter(
+            attempt__form=form,
+            attempt__mode="exam",
+            theta__isnull=False,
+            theta_se__isnull=False,
+        ).values_list("theta", "theta_se"),
+        dtype=float,
+    ).reshape(-1, 2)
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    indices = classification_indices(rows[:, 0], rows[:, 1], theta_cut) if len(rows) else None
+    curve = precision_curve(difficulties, conversion.table)
+    return FormPrecision(
+        theta_cut=theta_cut,
+        indices=indices,
+        n_results=len(rows),
+        curve=curve,
+        svg=charts.information_chart(curve),
+    )
 
 
 def form_linking(*, form: ExamForm) -> dict | None:
@@ -434,6 +497,7 @@ def form_report(*, form: ExamForm) -> FormReport:
             hurting=[],
             flagged_items=[],
             linking=linking,
+            precision=form_precision(form=form),
         )
     bins = charts.histogram_bins(statistic.score_distribution)
     svg = charts.histogram_svg(
@@ -452,6 +516,7 @@ def form_report(*, form: ExamForm) -> FormReport:
         hurting=list(statistic.items_hurting_reliability or []),
         flagged_items=flagged,
         linking=linking,
+        precision=form_precision(form=form),
     )
 
 
