@@ -27,7 +27,8 @@ def _history_context(user) -> dict:
     ]
     # The chart's text is escaped by charts.trend_chart itself.
     chart = mark_safe(charts.trend_chart(points)) if points else None  # noqa: S308
-    return {"history": rows, "trend_chart": chart}
+    chance = selectors.pass_chances(candidate_ids=[user.pk]).get(user.pk)
+    return {"history": rows, "trend_chart": chart, "pass_chance": chance}
 
 
 @login_required
