@@ -542,3 +542,23 @@ def test_concurrent_scoring_stores_one_result(django_user_model):
     assert not errors
     assert len(set(found)) == 1
     assert AttemptResult.objects.filter(attempt=attempt).count() == 1
+
+
+def test_a_new_cut_on_the_base_form_re_equates_the_forms_equated_to_it(two_forms, instructor):
+    blueprint, base, other = two_forms
+    rng = np.random.default_rng(9)
+    base_b = rng.normal(0, 1, 10)
+    other_b = base_b + 0.3
+    calibrate(operational_versions(base), base_b)
+    calibrate(operational_versions(other), other_b)
+    services.base_form_set(blueprint=blueprint, form=base)
+    other = publish(other)
+    assert other.conversion.method == ConversionMethod.EQUATED
+
+    services.form_cut_override(form=base, cut=7.5, reason="New standard.", by=instructor)
+
+    other.conversion.refresh_from_db()
+    assert other.conversion.version == 2
+    assert other.conversion.table == equated_conversion(other_b, base_b, 7.5)
+    record = ConversionVersion.objects.get(form=other, version=2)
+    assert "cut changed: New standard." in record.reason and record.created_by == instructor
