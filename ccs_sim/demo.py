@@ -2,10 +2,17 @@
 place demo data is made (with `seed_demo`, which loads the bank and forms and calls this).
 
 Used by `manage.py generate_demo_data` (the demo set-up and load data for the dashboards'
-benchmark). Scores come from a simple ability model: each candidate has an ability, their
-cohort shifts it, each retake adds a little, and each domain's items are answered
-correctly with a logistic probability; raw scores map to the 100–400 scale with the
-form's conversion table when it has one, else linearly through a cut of 64 of 97.
+benchmark). Every candidate has an ability, their cohort shifts it and each retake adds a
+little. With ``answers`` (the demo set-up) each attempt on a form with items gets its
+answers (Response rows) drawn from the Rasch model: item i is answered right with
+probability logistic(ability + domain offset - b_i), b_i the item's calibrated difficulty
+or, uncalibrated, -logit(its mean Angoff rating) (the rating is the chance that a
+borderline candidate, ability 0, gets it right); a wrong answer picks a distractor. Those
+attempts are then scored by scoring's own service, so item analysis, DIF and the reports
+see a realistic picture. Without ``answers`` (bulk load data for the dashboards'
+benchmark) scores come from the same ability model per domain, without answers, and are
+stored in bulk; raw scores map to the 100–400 scale with the form's conversion table when
+it has one, else linearly through a cut of 64 of 97.
 """
 
 from __future__ import annotations
@@ -21,14 +28,33 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Avg
 from django.utils import timezone
 
 from cohorts.models import Assignment, Cohort, Membership, MembershipSource, new_enrolment_code
 from common.roles import Role
-from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
+from exams.assembly import attempt_layout
+from exams.models import (
+    Attempt,
+    AttemptMode,
+    AttemptState,
+    ExamForm,
+    FormItem,
+    FormKind,
+    FormStatus,
+    Response,
+)
+from exams.services import form_delivery_rows
 from psychometrics import results as scoring_results
+from questionbank.models import AngoffRating, Option
 from scoring.models import ScaleConversion
-from scoring.services import attempt_summary_fields, domain_results_json, results_store_bulk
+from scoring.selectors import calibrated_difficulties
+from scoring.services import (
+    attempt_score,
+    attempt_summary_fields,
+    domain_results_json,
+    results_store_bulk,
+)
 
 # The default CCS blueprint's scored items per domain (docs/architecture.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
@@ -119,6 +145,83 @@ def _conversions(forms) -> dict[int, tuple[float, list[int] | None, int]]:
         for c in ScaleConversion.objects.filter(form__in=forms)
     }
     return {f.pk: found.get(f.pk, (DEFAULT_CUT, None, MAX_RAW)) for f in forms}
+
+
+def _conversion_versions(forms) -> dict[int, int]:
+    return dict(ScaleConversion.objects.filter(form__in=forms).values_list("form_id", "version"))
+
+
+@dataclass
+class _FormItems:
+    """What answering a form needs: its items in position order, each one's difficulty,
+    domain, keys and distractors, and the delivery rows an attempt's layout is built from."""
+
+    form_item_ids: list[int]
+    b: np.ndarray
+    offsets: np.ndarray
+    keys: list[list[int]]
+    others: list[list[int]]
+    rows: list
+
+
+def _form_items(form: ExamForm) -> _FormItems | None:
+    items = list(
+        FormItem.objects.filter(form=form)
+        .order_by("position")
+        .values_list("pk", "item_version_id", "item_version__domain__number")
+    )
+    if not items:
+        return None
+    versions = [v for _, v, _ in items]
+    calibrated = calibrated_difficulties(versions)
+    rated = dict(
+        AngoffRating.objects.filter(item_version_id__in=versions)
+        .values("item_version_id")
+        .annotate(mean=Avg("rating"))
+        .values_list("item_version_id", "mean")
+    )
+    keys: dict[int, list[int]] = {v: [] for v in versions}
+    others: dict[int, list[int]] = {v: [] for v in versions}
+    for version_id, pk, is_key in (
+        Option.objects.filter(version_id__in=versions)
+        .order_by("version_id", "position")
+        .values_list("version_id", "pk", "is_key")
+    ):
+        (keys if is_key else others)[version_id].append(pk)
+
+    def difficulty(version_id: int) -> float:
+        if version_id in calibrated:
+            return calibrated[version_id]
+        r = min(max(float(rated.get(version_id) or 0.6), 0.02), 0.98)
+        return -math.log(r / (1 - r))
+
+    return _FormItems(
+        form_item_ids=[pk for pk, _, _ in items],
+        b=np.array([difficulty(v) for _, v, _ in items]),
+        offsets=np.array([DOMAIN_OFFSET.get(d, 0.0) for _, _, d in items]),
+        keys=[keys[v] for _, v, _ in items],
+        others=[others[v] for _, v, _ in items],
+        rows=form_delivery_rows(form=form),
+    )
+
+
+def _answers(rng, items: _FormItems, ability: float) -> list[list[int]]:
+    """One selection per item, right with the Rasch probability (see the module docstring)."""
+    right = rng.random(items.b.size) < 1 / (1 + np.exp(-(ability + items.offsets - items.b)))
+    selections = []
+    for j, ok in enumerate(right):
+        keys, others = items.keys[j], items.others[j]
+        if ok or not others:
+            selections.append(list(keys))
+        elif len(keys) <= 1:
+            selections.append([others[int(rng.integers(len(others)))]])
+        else:
+            # Multiple response: one key swapped for a distractor.
+            dropped = int(rng.integers(len(keys)))
+            selections.append(
+                keys[:dropped] + keys[dropped + 1 :] + [others[int(rng.integers(len(others)))]]
+            )
+    return selections
 
 
 def demo_forms(*, limit: int = 3) -> list[ExamForm]:
@@ -214,10 +317,13 @@ def generate(
     months: int = 12,
     assign: bool = True,
     tag: str | None = None,
+    answers: bool = False,
     stdout=None,
 ) -> Generated:
     """Insert `cohorts` cohorts sharing `candidates` new candidates and `attempts` exam
-    attempts (each with a score), in bulk. Returns what was made."""
+    attempts (each with a score), in bulk. With `answers`, attempts on forms with items
+    carry their answers and are scored from them (see the module docstring). Returns what
+    was made."""
     rng = np.random.default_rng(seed)
     now = now or timezone.now()
     tag = tag or secrets.token_hex(3)
@@ -225,6 +331,8 @@ def generate(
     say = (lambda msg: stdout.write(f"{msg}\n")) if stdout else (lambda *_: None)
     out = Generated(forms=demo_forms())
     conversion = _conversions(out.forms)
+    versions = _conversion_versions(out.forms)
+    form_items = {f.pk: _form_items(f) for f in out.forms} if answers else {}
 
     if not managers:
         manager, _ = user_model.objects.get_or_create(
@@ -338,6 +446,7 @@ def generate(
     per_candidate = np.bincount(who, minlength=candidates)
     attempt_objs: list[Attempt] = []
     results: list[dict] = []
+    answer_sets: list[list[list[int]] | None] = []
     for i in np.nonzero(per_candidate)[0]:
         c = int(cohort_of[i])
         start = timezone.make_aware(dt.datetime.combine(starts[c], dt.time(9)))
@@ -348,11 +457,19 @@ def generate(
             form = out.forms[int(rng.integers(len(out.forms)))]
             last = j == n - 1
             in_progress = last and rng.random() < 0.01 and (now - started).days < 1
+            items = form_items.get(form.pk)
+            # The same ability in logits for the answers: 0 is the borderline candidate.
+            theta = float(ability[i]) + 0.25 * j + 0.75
+            answer_sets.append(
+                None if in_progress or items is None else _answers(rng, items, theta)
+            )
             result = (
                 None
                 if in_progress
                 else _attempt_result(rng, float(ability[i]) + 0.25 * j, conversion[form.pk])
             )
+            if result is not None:
+                result[0]["conversion_version"] = versions.get(form.pk)
             submitted_at = (
                 None if in_progress else started + dt.timedelta(minutes=int(rng.integers(110, 240)))
             )
@@ -382,20 +499,54 @@ def generate(
                     deadline=started + dt.timedelta(minutes=240),
                     submitted_at=submitted_at,
                     time_multiplier=Decimal("1.00"),
-                    seed=int(rng.integers(0, 2**47)),
-                    layout=[],
+                    seed=(attempt_seed := int(rng.integers(0, 2**47))),
+                    layout=[]
+                    if items is None or not answers
+                    else attempt_layout(
+                        rows=items.rows,
+                        seed=attempt_seed,
+                        shuffle_items=form.shuffle_items,
+                        shuffle_options=form.shuffle_options,
+                    ),
                     **summary,
                 )
             )
             results.append(result)
     created = _bulk(Attempt, attempt_objs)
     out.attempts = len(created)
-    scored = [(a, r) for a, r in zip(created, results, strict=True) if r is not None]
-    # Results are written by scoring's own service, as for a live attempt.
+    answered = [(a, s) for a, s in zip(created, answer_sets, strict=True) if s is not None]
+    _bulk(
+        Response,
+        [
+            Response(
+                attempt_id=a.pk,
+                form_item_id=form_item_id,
+                selection=selection,
+                saved_at=a.submitted_at,
+            )
+            for a, selections in answered
+            for form_item_id, selection in zip(
+                form_items[a.form_id].form_item_ids, selections, strict=True
+            )
+        ],
+    )
+    with_answers = {a.pk for a, _ in answered}
+    # Results are written by scoring's own service, as for a live attempt: scored from
+    # their answers where they have them, else stored as the ability model gave them.
+    for attempt_id in sorted(with_answers):
+        attempt_score(attempt_id=attempt_id)
+    scored = [
+        (a, r)
+        for a, r in zip(created, results, strict=True)
+        if r is not None and a.pk not in with_answers
+    ]
     results_store_bulk(
         rows=[(a.pk, fields, domains) for a, (fields, domains) in scored], batch_size=BATCH
     )
-    say(f"{len(created)} exam attempts with scores")
+    say(
+        f"{len(created)} exam attempts with scores"
+        + (f" ({len(with_answers)} with their answers)" if with_answers else "")
+    )
     return out
 
 
@@ -429,6 +580,7 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
         seed=seed,
         months=4,
         tag="demo",
+        answers=True,
         stdout=stdout,
     )
     other_manager, _ = user_model.objects.get_or_create(
@@ -445,6 +597,7 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
         seed=seed + 1,
         months=4,
         tag="demo-other",
+        answers=True,
         stdout=stdout,
     )
     first = ours.cohorts[0]

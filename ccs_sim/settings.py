@@ -189,6 +189,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Runs analyses whose request message was lost.
     "itemanalysis-run-queued": {"task": "itemanalysis.tasks.run_queued", "schedule": 300.0},
+    # A new conversion table version rescores its form at once (a task queued after
+    # commit); this finds results a lost message left on an older version.
+    "scoring-rescore-stale-results": {
+        "task": "scoring.tasks.rescore_stale_results",
+        "schedule": 300.0,
+    },
     # Item analysis for instructors: classical statistics, the bank-wide Rasch calibration,
     # then the anchored calibration of pretest items (which needs the fresh anchors).
     "itemanalysis-nightly-item-analysis": {

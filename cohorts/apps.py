@@ -11,3 +11,9 @@ class CohortsConfig(AppConfig):
         from exams import eligibility
 
         eligibility.register(CohortEligibility())
+
+        # Item analysis's DIF page compares two cohorts through its split registry.
+        from cohorts.dif import CohortSplit
+        from itemanalysis import splits
+
+        splits.register(CohortSplit())

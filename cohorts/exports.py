@@ -94,7 +94,7 @@ def cohort_page_table(
     if table == "readiness":
         header = [
             "candidate", "email", "status", "exam_attempts", "latest_scaled", "best_scaled",
-            "trend", "pass_probability", "last_sat",
+            "trend", "pass_probability", "new_form_pass_probability", "last_sat",
         ]  # fmt: skip
         return header, [
             [
@@ -106,6 +106,7 @@ def cohort_page_table(
                 r.best,
                 r.trend,
                 r.latest_probability,
+                r.new_form_probability,
                 r.last_sat,
             ]  # fmt: skip
             for r in page.readiness

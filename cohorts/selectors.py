@@ -32,6 +32,7 @@ from cohorts.models import Cohort, Membership
 from exams.models import Attempt, AttemptMode, AttemptState, CandidateProfile, ExamForm
 from questionbank.models import Domain
 from scoring.models import AttemptResult, DomainScore
+from scoring.selectors import pass_chances
 
 PASS_SCORE = 300
 SCALE_MIN, SCALE_MAX = 100, 400
@@ -252,6 +253,8 @@ class Readiness:
     latest_probability: float | None = None
     last_sat: dt.date | None = None  # the local day of the latest exam attempt
     filtered: bool = False  # the figures are of the page's filters (form, dates)
+    # P(passing a new form) from the latest ability estimate (scoring.selectors.pass_chances)
+    new_form_probability: float | None = None
 
     @property
     def trend(self) -> int | None:
@@ -549,6 +552,10 @@ def cohort_page(*, cohort: Cohort, filters: Filters = NO_FILTERS) -> CohortPage:
             days.append((_as_date(day), n1, n2))
         else:
             cohort_sums[k] = (float(x or 0), int(n1 or 0))
+    chances = pass_chances(candidate_ids=[r.user_id for r in readiness])
+    for r in readiness:
+        chance = chances.get(r.user_id)
+        r.new_form_probability = None if chance is None else chance.probability
     scored_attempts = sum(distribution.values())
     figures = CohortFigures(
         candidates=len(readiness),

@@ -23,6 +23,11 @@ class PracticeForm(forms.Form):
         required=False,
         initial=True,
     )
+    adaptive = forms.BooleanField(
+        label="Adaptive: each item chosen for your current ability, weighted toward your "
+        "weakest domains; stops when your estimate is precise (or at the number above)",
+        required=False,
+    )
 
 
 class BlueprintDomainFormSet(forms.BaseInlineFormSet):

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from common.errors import ApplicationError
 from common.lifecycle import log_event
-from exams import eligibility, signals
+from exams import adaptive, eligibility, signals
 from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
 from exams.models import (
     Attempt,
@@ -312,10 +312,13 @@ def practice_start(
     timed: bool,
     now: dt.datetime | None = None,
     seed: int | None = None,
+    adaptive_mode: bool = False,
 ) -> Attempt:
     """A practice session on operational items of the chosen domains.
 
-    Pretest items never appear in practice: practice shows keys and rationales.
+    Pretest items never appear in practice: practice shows keys and rationales. An
+    adaptive session (exams.adaptive) starts with one item chosen for the candidate's
+    ability and grows as they answer, up to `count` items or a standard error of 0.30.
     """
     now = now or timezone.now()
     if not domains:
@@ -323,6 +326,17 @@ def practice_start(
     if not 1 <= count <= PRACTICE_MAX_ITEMS:
         raise ValidationError(f"Choose between 1 and {PRACTICE_MAX_ITEMS} items.")
     seed = secrets.randbits(48) if seed is None else seed
+    if adaptive_mode:
+        chosen, state = adaptive.first_items(candidate=candidate, domains=domains, seed=seed)
+        return _practice_attempt(
+            candidate=candidate,
+            version_ids=chosen,
+            minutes=max(1, round(count * PRACTICE_SECONDS_PER_ITEM / 60)),
+            timed=timed,
+            seed=seed,
+            now=now,
+            practice={**state, "domains": sorted(domains), "count": count, "timed": timed},
+        )
     pool = list(
         ItemVersion.objects.operational()
         .filter(domain__number__in=list(domains))
@@ -335,11 +349,23 @@ def practice_start(
     rng.shuffle(pool)
     # Keep a case's items next to each other so the documentation is read once.
     picked = sorted(pool[:count], key=lambda row: (row[1] is None, row[1] or 0, row[0]))
+    return _practice_attempt(
+        candidate=candidate,
+        version_ids=[pk for pk, _ in picked],
+        minutes=max(1, round(len(picked) * PRACTICE_SECONDS_PER_ITEM / 60)),
+        timed=timed,
+        seed=seed,
+        now=now,
+        practice={"domains": sorted(domains), "count": len(picked), "timed": timed},
+    )
+
+
+def _practice_attempt(*, candidate, version_ids, minutes, timed, seed, now, practice) -> Attempt:
     form = ExamForm.objects.create(
         name=f"Practice {candidate.pk}-{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}",
         kind=FormKind.PRACTICE,
         seed=seed,
-        time_limit_minutes=max(1, round(len(picked) * PRACTICE_SECONDS_PER_ITEM / 60)),
+        time_limit_minutes=minutes,
         warning_minutes=[],
         shuffle_items=False,
         shuffle_options=True,
@@ -347,16 +373,16 @@ def practice_start(
         created_by=candidate,
     )
     FormItem.objects.bulk_create(
-        FormItem(form=form, position=i, item_version_id=pk) for i, (pk, _) in enumerate(picked, 1)
+        FormItem(form=form, position=i, item_version_id=pk) for i, pk in enumerate(version_ids, 1)
     )
-    item_versions_lock(version_ids=[pk for pk, _ in picked])
+    item_versions_lock(version_ids=list(version_ids))
     return _create_attempt(
         form=form,
         candidate=candidate,
         mode=AttemptMode.PRACTICE,
         minutes=form.time_limit_minutes if timed else None,
         now=now,
-        practice={"domains": sorted(domains), "count": len(picked), "timed": timed},
+        practice=practice,
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("attempts/<int:pk>/items/<int:position>/", views.item, name="item"),
     path("attempts/<int:pk>/items/<int:position>/save/", views.save, name="save"),
     path("attempts/<int:pk>/items/<int:position>/check/", views.check, name="check"),
+    path("attempts/<int:pk>/next/", views.adaptive_next, name="adaptive_next"),
     path("attempts/<int:pk>/review/", views.review, name="review"),
     path("attempts/<int:pk>/submit/", views.submit, name="submit"),
     path("attempts/<int:pk>/time-up/", views.time_up, name="time_up"),

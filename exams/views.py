@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from exams import selectors, services
+from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
@@ -63,9 +63,14 @@ def _closed_if_over(request, attempt: Attempt, now: dt.datetime):
 
 
 def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
+    settings_ = attempt.practice_settings or {}
+    estimates = settings_.get("estimates") or []
     return {
         "attempt": attempt,
         "is_practice": attempt.mode == AttemptMode.PRACTICE,
+        "adaptive": bool(settings_.get("adaptive")),
+        "adaptive_more": bool(settings_.get("adaptive")) and not settings_.get("stopped"),
+        "estimate": estimates[-1] if estimates else None,
         "deadline_ms": _ms(attempt.deadline),
         "now_ms": _ms(now),
         "warnings": ",".join(str(w) for w in attempt.form.warnings),
@@ -132,6 +137,8 @@ def start(request, form_id: int):
 @require_http_methods(["GET", "POST"])
 def practice(request):
     form = PracticeForm(request.POST or None)
+    if not adaptive.available():
+        del form.fields["adaptive"]
     if request.method == "POST" and form.is_valid():
         try:
             attempt = services.practice_start(
@@ -139,12 +146,32 @@ def practice(request):
                 domains=[d.number for d in form.cleaned_data["domains"]],
                 count=form.cleaned_data["count"],
                 timed=form.cleaned_data["timed"],
+                adaptive_mode=form.cleaned_data.get("adaptive", False),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             return redirect("exams:item", attempt.pk, 1)
     return render(request, "exams/practice.html", {"form": form})
+
+
+@login_required
+@require_GET
+def adaptive_next(request, pk: int):
+    """Adaptive practice: the next item chosen for the ability shown so far, or the review
+    page once the session stopped. Safe to repeat: while the last item is unanswered it
+    is shown again and nothing is added."""
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
+    if not (attempt.practice_settings or {}).get("adaptive"):
+        raise Http404("No such page.")
+    now = timezone.now()
+    closed = _closed_if_over(request, attempt, now)
+    if closed:
+        return closed
+    position = adaptive.practice_next(attempt=attempt)
+    if position is None:
+        return redirect("exams:review", pk)
+    return redirect("exams:item", pk, position)
 
 
 @login_required
@@ -232,6 +259,8 @@ def _after_save_target(attempt: Attempt, position: int, go: str, walk: Walk | No
         return reverse("exams:item", args=[attempt.pk, position + 1])
     if go == "prev" and position > 1:
         return reverse("exams:item", args=[attempt.pk, position - 1])
+    if go == "adaptive":
+        return reverse("exams:adaptive_next", args=[attempt.pk])
     if go in ("review", "next"):
         return reverse("exams:review", args=[attempt.pk])
     if go == "submit":

@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
 from exams.models import ExamForm
-from itemanalysis import run_requests, selectors, services
+from itemanalysis import run_requests, selectors, services, splits
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
@@ -235,6 +235,34 @@ class ItemStatisticAdmin(admin.ModelAdmin):
 
 
 # --- Forms ------------------------------------------------------------------------------------
+class DifForm(forms.Form):
+    """What the DIF page compares: a form, a split, and (for splits that need them) the
+    reference and focal groups among those the user may see."""
+
+    form = forms.ModelChoiceField(queryset=ExamForm.objects.none(), label="Form")
+    split = forms.ChoiceField(label="Compare")
+    reference = forms.ChoiceField(label="Reference group", required=False)
+    focal = forms.ChoiceField(label="Focal group", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = selectors.analysed_forms().order_by("name")
+        self.fields["split"].choices = [(p.key, p.label) for p in splits.providers()]
+        key = self.data.get("split") or self.fields["split"].choices[0][0]
+        self.provider = splits.provider(key)
+        group_choices = self.provider.choices(user=user) if self.provider else []
+        for name in ("reference", "focal"):
+            self.fields[name].choices = [("", "—"), *group_choices]
+
+    def clean(self):
+        data = super().clean()
+        if self.provider is not None and self.provider.needs_groups:
+            reference, focal = data.get("reference"), data.get("focal")
+            if not reference or not focal or reference == focal:
+                raise ValidationError("Choose two different groups to compare.")
+        return data
+
+
 @_readonly
 @admin.register(FormStatistic)
 class FormStatisticAdmin(admin.ModelAdmin):
@@ -284,7 +312,33 @@ class FormStatisticAdmin(admin.ModelAdmin):
                 view(self.report_view),
                 name="itemanalysis_formstatistic_report",
             ),
+            path("dif/", view(self.dif_view), name="itemanalysis_formstatistic_dif"),
         ] + super().get_urls()
+
+    def dif_view(self, request):
+        """Mantel-Haenszel DIF of a form's items between two groups; instructors only (the
+        item-level comparison of groups is for the people who maintain the bank)."""
+        if not request.user.has_perm("itemanalysis.add_analysisrun"):
+            raise PermissionDenied
+        form = DifForm(request.GET or None, user=request.user)
+        report = None
+        if request.GET and form.is_valid():
+            data = form.cleaned_data
+            split = form.provider.split(
+                user=request.user, reference=data["reference"], focal=data["focal"]
+            )
+            if split is None:
+                raise Http404("No such group.")
+            report = selectors.form_dif(form=data["form"], split=split)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Differential item functioning",
+            "form": form,
+            "needs_groups": form.provider is not None and form.provider.needs_groups,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/itemanalysis/formstatistic/dif.html", context)
 
     def report_view(self, request, form_id):
         if not self.has_view_permission(request):
@@ -297,6 +351,7 @@ class FormStatisticAdmin(admin.ModelAdmin):
             "title": f"Item analysis of {form}",
             "report": report,
             "svg": mark_safe(report.svg),  # built from numbers and escaped text
+            "precision_svg": mark_safe(report.precision.svg),  # the same
             "history": FormStatistic.objects.filter(form=form).order_by("-computed_at", "-id"),
             "can_run": request.user.has_perm("itemanalysis.add_analysisrun"),
         }

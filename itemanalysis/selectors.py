@@ -17,12 +17,21 @@ import numpy as np
 from django.db.models import Exists, F, OuterRef, Subquery
 
 from exams.models import Attempt, ExamForm, FormItem, Response
-from itemanalysis.models import FormStatistic, ItemStatistic
+from itemanalysis.models import (
+    AnalysisKind,
+    AnalysisRun,
+    FormStatistic,
+    ItemStatistic,
+    RunStatus,
+)
 from psychometrics import charts
+from psychometrics.dif import dif_mantel_haenszel
 from psychometrics.flags import per_option
 from psychometrics.items import score_item
+from psychometrics.precision import classification_indices, precision_curve
+from psychometrics.rasch import theta_for_expected_score
 from questionbank.models import ItemVersion, Option
-from scoring.models import ItemCalibration
+from scoring.models import AttemptResult, ItemCalibration, ScaleConversion
 
 
 def analysed_forms():
@@ -391,6 +400,85 @@ class FormReport:
     svg: str
     hurting: list[dict]
     flagged_items: list[ItemStatistic]
+    linking: dict | None = None  # how the latest Rasch run put the form on the bank scale
+    precision: FormPrecision | None = None
+
+
+@dataclass(frozen=True)
+class FormPrecision:
+    """A calibrated form's measurement precision: the pass/fail decision's classification
+    accuracy and consistency over its scored attempts, and information along the scale."""
+
+    theta_cut: float | None
+    indices: object | None  # psychometrics.precision.ClassificationIndices, or None
+    n_results: int  # scored exam attempts with an ability estimate
+    curve: list  # psychometrics.precision.PrecisionPoint
+    svg: str
+    missing: str = ""  # why there is nothing to show
+
+
+def form_precision(*, form: ExamForm) -> FormPrecision:
+    """Classification indices at the passing score (Rudner, from the attempts' ability and
+    its standard error, against the ability at the form's cut) and the information chart.
+    Needs a conversion table and every operational item calibrated."""
+    conversion = ScaleConversion.objects.filter(form=form).first()
+    versions = list(
+        FormItem.objects.filter(form=form, is_pretest=False)
+        .order_by("position")
+        .values_list("item_version_id", flat=True)
+    )
+    b = dict(
+        ItemCalibration.objects.filter(item_version_id__in=versions).values_list(
+            "item_version_id", "difficulty"
+        )
+    )
+    empty = {"theta_cut": None, "indices": None, "n_results": 0, "curve": [], "svg": ""}
+    if conversion is None:
+        return FormPrecision(**empty, missing="the form has no conversion table")
+    if not versions or len(b) < len(versions):
+        return FormPrecision(
+            **empty,
+            missing=f"{len(versions) - len(b)} of its {len(versions)} operational items "
+            "have no calibrated difficulty yet (run the Rasch calibration)",
+        )
+    difficulties = np.array([b[v] for v in versions])
+    theta_cut = float(theta_for_expected_score(conversion.cut, difficulties))
+    rows = np.array(
+        AttemptResult.objects.filter(
+            attempt__form=form,
+            attempt__mode="exam",
+            theta__isnull=False,
+            theta_se__isnull=False,
+        ).values_list("theta", "theta_se"),
+        dtype=float,
+    ).reshape(-1, 2)
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    indices = classification_indices(rows[:, 0], rows[:, 1], theta_cut) if len(rows) else None
+    curve = precision_curve(difficulties, conversion.table)
+    return FormPrecision(
+        theta_cut=theta_cut,
+        indices=indices,
+        n_results=len(rows),
+        curve=curve,
+        svg=charts.information_chart(curve),
+    )
+
+
+def form_linking(*, form: ExamForm) -> dict | None:
+    """The form's place in the latest finished Rasch run: {"run", "status", "link"}, where
+    status is "origin" (it set the scale), "linked" (with the link and its drifting
+    anchors) or "unlinked" (not connected); None when no run has seen the form."""
+    for run in AnalysisRun.objects.filter(kind=AnalysisKind.RASCH, status=RunStatus.DONE)[:5]:
+        summary = run.summary or {}
+        for link in summary.get("links", []):
+            if link.get("form_id") == form.pk:
+                return {"run": run, "status": "linked", "link": link}
+        for link in summary.get("unlinked", []):
+            if link.get("form_id") == form.pk:
+                return {"run": run, "status": "unlinked", "link": link}
+        if summary.get("origin") == form.name:
+            return {"run": run, "status": "origin", "link": None}
+    return None
 
 
 def form_latest_statistic(*, form: ExamForm) -> FormStatistic | None:
@@ -399,8 +487,18 @@ def form_latest_statistic(*, form: ExamForm) -> FormStatistic | None:
 
 def form_report(*, form: ExamForm) -> FormReport:
     statistic = form_latest_statistic(form=form)
+    linking = form_linking(form=form)
     if statistic is None:
-        return FormReport(form=form, statistic=None, bins=[], svg="", hurting=[], flagged_items=[])
+        return FormReport(
+            form=form,
+            statistic=None,
+            bins=[],
+            svg="",
+            hurting=[],
+            flagged_items=[],
+            linking=linking,
+            precision=form_precision(form=form),
+        )
     bins = charts.histogram_bins(statistic.score_distribution)
     svg = charts.histogram_svg(
         bins, title=f"Raw score distribution of {form.name} ({statistic.n_attempts} attempts)"
@@ -417,4 +515,120 @@ def form_report(*, form: ExamForm) -> FormReport:
         svg=svg,
         hurting=list(statistic.items_hurting_reliability or []),
         flagged_items=flagged,
+        linking=linking,
+        precision=form_precision(form=form),
     )
+
+
+# --- Differential item functioning ------------------------------------------------------------
+# Below this many attempts in a group the MH statistics are too noisy to act on; the page
+# still shows them, with a warning.
+DIF_MIN_GROUP = 100
+_CATEGORY_ORDER = {"C": 0, "B": 1, "A": 2}
+
+
+@dataclass(frozen=True)
+class DifRow:
+    version_id: int
+    key: str
+    position: int
+    category: str  # ETS A, B or C
+    delta: float | None  # MH D-DIF; negative: harder for the focal group
+    se_delta: float | None
+    chi2: float | None
+    p: float | None
+    n_reference: int
+    n_focal: int
+    right_reference: int  # how many of each group answered it right
+    right_focal: int
+    n_strata: int
+
+    @property
+    def review(self) -> bool:
+        return self.category == "C"
+
+    @property
+    def favours(self) -> str:
+        if self.delta is None or self.category == "A":
+            return ""
+        return "reference" if self.delta < 0 else "focal"
+
+
+@dataclass(frozen=True)
+class DifReport:
+    form: ExamForm
+    reference: str
+    focal: str
+    n_reference: int
+    n_focal: int
+    n_both: int  # attempts in both groups, left out
+    rows: list[DifRow]
+    min_group: int = DIF_MIN_GROUP
+
+    @property
+    def flagged(self) -> list[DifRow]:
+        return [r for r in self.rows if r.review]
+
+    @property
+    def small(self) -> bool:
+        return min(self.n_reference, self.n_focal) < self.min_group
+
+
+def form_dif(*, form: ExamForm, split) -> DifReport:
+    """Mantel-Haenszel DIF of the form's operational items between the split's groups, over
+    its finished exam attempts with answers; attempts in both groups are left out. Persons
+    are matched on their operational raw score (psychometrics.dif). Rows are sorted C, B,
+    A, the largest |delta| first within a category."""
+    data = form_responses(form_id=form.pk)
+    candidates = dict(
+        Attempt.objects.filter(pk__in=data.attempt_ids).values_list("pk", "candidate_id")
+    )
+    in_ref = np.array(
+        [split.reference.holds(attempt_id=a, candidate_id=candidates[a]) for a in data.attempt_ids],
+        dtype=bool,
+    )
+    in_foc = np.array(
+        [split.focal.holds(attempt_id=a, candidate_id=candidates[a]) for a in data.attempt_ids],
+        dtype=bool,
+    )
+    both = in_ref & in_foc
+    keep = (in_ref | in_foc) & ~both
+    focal = in_foc[keep]
+    op = data.operational
+    rows: list[DifRow] = []
+    if op and focal.any() and (~focal).any():
+        x = (data.scores[keep][:, op] >= 1.0).astype(float)
+        for stat, j in zip(dif_mantel_haenszel(x, focal), op, strict=True):
+            column = data.columns[j]
+            item = x[:, op.index(j)]
+            rows.append(
+                DifRow(
+                    version_id=column.version_id,
+                    key=column.item_key,
+                    position=column.position,
+                    category=stat.category,
+                    delta=_finite(stat.delta),
+                    se_delta=_finite(stat.se_delta),
+                    chi2=_finite(stat.chi2),
+                    p=_finite(stat.p),
+                    n_reference=stat.n_reference,
+                    n_focal=stat.n_focal,
+                    right_reference=int(item[~focal].sum()),
+                    right_focal=int(item[focal].sum()),
+                    n_strata=stat.n_strata,
+                )
+            )
+    rows.sort(key=lambda r: (_CATEGORY_ORDER[r.category], -abs(r.delta or 0.0), r.position))
+    return DifReport(
+        form=form,
+        reference=split.reference.label,
+        focal=split.focal.label,
+        n_reference=int((keep & in_ref).sum()),
+        n_focal=int((keep & in_foc).sum()),
+        n_both=int(both.sum()),
+        rows=rows,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

@@ -57,10 +57,11 @@ from itemanalysis.selectors import (
 from psychometrics import flags
 from psychometrics.analysis import criterion_analysis, item_analysis
 from psychometrics.calibration import calibrate
+from psychometrics.linking import DEFAULT_DRIFT_THRESHOLD, FormCalibration, link_forms
 from questionbank.models import ItemStatus, ItemVersion
-from scoring.models import ItemCalibration
+from scoring.models import BaseForm, ItemCalibration
 from scoring.selectors import calibrated_difficulties
-from scoring.services import item_calibrations_store
+from scoring.services import forms_reequate, item_calibrations_store
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ STALE_AFTER = dt.timedelta(hours=6)
 ANCHORED = "anchored"
 # How many items that hurt reliability a form's statistics keep.
 HURTING_KEPT = 10
+# An anchor displaced by more than this (logits) after linking is drifting.
+DRIFT_THRESHOLD = DEFAULT_DRIFT_THRESHOLD
 
 Progress = Callable[[int, str], None]
 
@@ -536,21 +539,64 @@ def _store_calibration(
     return replaced, calibrated
 
 
+def _forms_in_linking_order(bank: BankResponses) -> list[FormResponses]:
+    """Forms with attempts, the blueprints' base forms first: the base form sets the scale
+    when nothing is calibrated yet, and the others are linked to it."""
+    base_ids = set(BaseForm.objects.values_list("form_id", flat=True))
+    forms = [f for f in bank.forms if f.n]
+    return sorted(forms, key=lambda f: (f.form_id not in base_ids, f.form_id))
+
+
 def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:
+    """Calibrate each form's operational items on its own (CML), then chain the forms onto
+    the bank scale through their common items with psychometrics.linking.link_forms: the
+    items calibrated before carry the scale from one run to the next (the first run, with
+    nothing calibrated, takes the base form's own scale, centred at 0); each form's
+    drifting anchors are reported and left out of its link; forms that share too few
+    items with the scale are reported as not connected and their items stay uncalibrated.
+    Separate calibrations are what make drift visible: calibrated together, an anchor
+    that behaves differently on two forms would just get an average difficulty."""
     bank, _, versions = _open_bank(progress, shared, ItemVersion.objects.operational())
     if not versions:
         return {"message": "No operational items have exam responses yet; nothing calibrated."}
-    x = bank.matrix(versions)
-    x = x[~np.isnan(x).all(axis=1)]
-    progress(55, f"Calibrating {len(versions)} items from {len(x)} attempts (CML)")
-    calibration = calibrate(x, method="cml")
-    b = calibration.difficulties.copy()
+    operational = set(versions)
+    forms = _forms_in_linking_order(bank)
+    names = {f.form_id: f.form_name for f in forms}
+    item_key = {c.version_id: c.item_key for f in forms for c in f.columns}
+    fitted: dict[int, tuple] = {}  # form id -> (calibration, its version ids)
+    calibrations, failed = [], []
+    for number, data in enumerate(forms, start=1):
+        progress(50 + 25 * number // len(forms), f"Calibrating form {number} of {len(forms)}")
+        cols = [j for j in data.operational if data.columns[j].version_id in operational]
+        form_versions = [data.columns[j].version_id for j in cols]
+        # Rasch calibrates right/wrong: partial credit counts as right only when full.
+        x = (data.scores[:, cols] >= 1.0).astype(float)
+        try:
+            calibration = calibrate(x, method="cml")
+        except ValueError as exc:
+            failed.append({"form_id": data.form_id, "form": data.form_name, "reason": str(exc)})
+            continue
+        fitted[data.form_id] = (calibration, form_versions)
+        calibrations.append(
+            FormCalibration(
+                key=data.form_id,
+                items=form_versions,
+                difficulties=np.where(calibration.estimable, calibration.difficulties, np.nan),
+            )
+        )
     prior = calibrated_difficulties(versions)
-    common = [j for j, v in enumerate(versions) if v in prior and calibration.estimable[j]]
-    shift = (
-        float(np.mean([prior[versions[j]] for j in common]) - np.mean(b[common])) if common else 0.0
-    )
-    b = b + shift
+    linked = link_forms(calibrations, reference=prior, drift_threshold=DRIFT_THRESHOLD)
+
+    b, se, infit, outfit = (np.full(len(versions), np.nan) for _ in range(4))
+    estimable = np.zeros(len(versions), bool)
+    for j, version_id in enumerate(versions):
+        if version_id not in linked.difficulties:
+            continue
+        calibration, form_versions = fitted[linked.placed_by[version_id]]
+        k = form_versions.index(version_id)
+        b[j] = linked.difficulties[version_id]
+        se[j], infit[j], outfit[j] = calibration.se[k], calibration.infit[k], calibration.outfit[k]
+        estimable[j] = True
     progress(80, "Item statistics")
     replaced, calibrated = _store_calibration(
         run,
@@ -558,32 +604,88 @@ def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None =
         versions,
         is_pretest=False,
         difficulties=b,
-        se=calibration.se,
-        infit=calibration.infit,
-        outfit=calibration.outfit,
-        estimable=calibration.estimable,
+        se=se,
+        infit=infit,
+        outfit=outfit,
+        estimable=estimable,
         kind=AnalysisKind.RASCH,
         method="cml",
-        fingerprint=_fingerprint("rasch", versions, x),
+        fingerprint=_fingerprint("rasch", versions, bank.matrix(versions)),
     )
+    links = [
+        {
+            "form_id": link.key,
+            "form": names[link.key],
+            "anchors": len(link.anchors),
+            "kept": len(link.kept),
+            "shift": round(link.shift, 6),
+            "linking_error": _num(link.linking_error),
+            "stopped_at_floor": link.stopped_at_floor,
+            "drifting": [
+                {"version_id": v, "key": item_key.get(v, str(v)), "displacement": round(d, 4)}
+                for v, d in link.dropped
+            ],
+        }
+        for link in linked.links
+    ]
+    unlinked = [
+        {"form_id": key, "form": names[key], "anchors": anchors} for key, anchors in linked.unlinked
+    ]
+    reequated = [
+        c.form.name
+        for c in forms_reequate(
+            reason=f"New calibration (analysis run #{run.pk})",
+            by=run.requested_by,
+            form_ids=[f.form_id for f in forms],
+        )
+    ]
     skipped = len(versions) - len(calibrated)
     return {
-        "message": f"Calibrated {len(calibrated)} operational items from {len(x)} exam attempts"
-        + (f"; {skipped} not estimable (everyone right or everyone wrong)" if skipped else "")
-        + (
-            f"; linked to the bank scale through {len(common)} items calibrated before"
-            if common
-            else ""
-        )
-        + ".",
+        "message": _rasch_message(
+            calibrated=len(calibrated),
+            attempts=sum(f.n for f in forms),
+            origin=names.get(linked.origin),
+            links=links,
+            unlinked=unlinked,
+            failed=failed,
+            reequated=reequated,
+        ),
         "items": len(versions),
         "calibrated": len(calibrated),
-        "attempts": len(x),
-        "shift": shift,
-        "linking_items": len(common),
-        "converged": bool(calibration.converged),
+        "not_calibrated": skipped,
+        "attempts": sum(f.n for f in forms),
+        "origin": names.get(linked.origin),
+        "linking_items": sum(1 for v in versions if v in prior),
+        "links": links,
+        "unlinked": unlinked,
+        "failed": failed,
+        "reequated": reequated,
+        "drift_threshold": DRIFT_THRESHOLD,
         "replaced": replaced,
     }
+
+
+def _rasch_message(*, calibrated, attempts, origin, links, unlinked, failed, reequated) -> str:
+    parts = [f"Calibrated {calibrated} operational items from {attempts} exam attempts"]
+    if origin:
+        parts.append(f"the scale set by {origin}")
+    for link in links:
+        text = f"{link['form']} linked through {link['kept']} of {link['anchors']} anchors"
+        if link["drifting"]:
+            keys = ", ".join(f"{d['key']} ({d['displacement']:+.2f})" for d in link["drifting"])
+            text += f"; drifting anchors left out of the link: {keys}"
+        parts.append(text)
+    for form in unlinked:
+        parts.append(
+            f"{form['form']} is not connected: it shares {form['anchors']} calibrated "
+            "item(s) with the forms on the scale and linking needs at least 2, so its "
+            "other items were not calibrated (build forms with a common anchor block)"
+        )
+    for form in failed:
+        parts.append(f"{form['form']} could not be calibrated: {form['reason']}")
+    if reequated:
+        parts.append("re-equated (their attempts are rescored): " + ", ".join(reequated))
+    return "; ".join(parts) + "."
 
 
 def _run_pretest(run: AnalysisRun, progress: Progress, shared: SharedBank | None = None) -> dict:

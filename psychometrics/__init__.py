@@ -11,7 +11,7 @@ what they return; see docs/architecture.md.
 
 from psychometrics.calibration import Calibration, calibrate
 from psychometrics.dif import dif_mantel_haenszel
-from psychometrics.linking import link_rasch
+from psychometrics.linking import link_forms, link_rasch
 from psychometrics.precision import (
     classification_indices,
     conditional_sem,
@@ -25,6 +25,7 @@ __all__ = [
     "classification_indices",
     "conditional_sem",
     "dif_mantel_haenszel",
+    "link_forms",
     "link_rasch",
     "probability_of_passing",
     "test_information",

@@ -491,3 +491,78 @@ def histogram_svg(
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --- Item analysis: a form's precision along the scale --------------------------------------
+def information_chart(points, *, pass_score: int = PASSING, chart_id: str = "information") -> str:
+    """Test information (left axis) and the conditional standard error in scaled points
+    (right axis) against the scaled score, with the passing score marked.
+
+    ``points``: objects with ``scaled``, ``information`` and ``scaled_sem`` (e.g.
+    psychometrics.precision.PrecisionPoint), in increasing scaled order; the page prints
+    the same numbers in a table.
+    """
+    plot_w, plot_h = _plot_w() - 32, _plot_h()
+    right_x = LEFT + plot_w
+
+    def x_of(scaled: float) -> float:
+        return LEFT + plot_w * (scaled - LOW) / (HIGH - LOW)
+
+    top_info = max([p.information for p in points] + [1e-9])
+    top_info = math.ceil(top_info * 1.1 / 5) * 5 if top_info > 5 else math.ceil(top_info * 1.1)
+    top_sem = max([p.scaled_sem for p in points] + [1.0])
+    top_sem = math.ceil(top_sem * 1.1 / 5) * 5
+    body = []
+    for i in range(5):
+        y = TOP + plot_h - plot_h * i / 4
+        body.append(
+            f'<line class="grid" x1="{LEFT}" x2="{right_x:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(_fmt(top_info * i / 4))}</text>"
+            f'<text class="tick" x="{right_x + 6:.1f}" y="{y + 4:.1f}" text-anchor="start">'
+            f"{escape(_fmt(top_sem * i / 4))}</text>"
+        )
+    for tick in range(LOW, HIGH + 1, 50):
+        body.append(
+            f'<text class="tick" x="{x_of(tick):.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'text-anchor="middle">{tick}</text>'
+        )
+    info_points = [(x_of(p.scaled), TOP + plot_h * (1 - p.information / top_info)) for p in points]
+    sem_points = [(x_of(p.scaled), TOP + plot_h * (1 - p.scaled_sem / top_sem)) for p in points]
+    body.append(
+        _line(
+            info_points,
+            "series information",
+            SERIES_COLOURS[0],
+            [f"Scaled {p.scaled}: information {p.information:.2f}" for p in points],
+        )
+    )
+    body.append(
+        _line(
+            sem_points,
+            "series sem",
+            SERIES_COLOURS[1],
+            [f"Scaled {p.scaled}: standard error ±{p.scaled_sem:.1f} points" for p in points],
+        )
+    )
+    cut_x = x_of(pass_score)
+    body.append(
+        f'<line class="cut" x1="{cut_x:.1f}" x2="{cut_x:.1f}" y1="{TOP}" y2="{TOP + plot_h}"/>'
+        f'<text class="cut-label" x="{cut_x + 4:.1f}" y="{TOP + 12}">{pass_score} passes</text>'
+        f'<text class="axis-label" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" '
+        f'text-anchor="middle">Scaled score (100–400)</text>'
+        f'<text class="legend" x="{LEFT + 8}" y="{TOP + 12}" fill="{SERIES_COLOURS[0]}">'
+        "— test information (left axis)</text>"
+        f'<text class="legend" x="{LEFT + 8}" y="{TOP + 28}" fill="{SERIES_COLOURS[1]}">'
+        "— standard error, scaled points (right axis)</text>"
+    )
+    at_cut = min(points, key=lambda p: abs(p.scaled - pass_score)) if points else None
+    desc = "Test information and the conditional standard error of measurement across the scale."
+    if at_cut is not None:
+        best = max(points, key=lambda p: p.information)
+        desc += (
+            f" Information peaks at {best.information:.1f} near a scaled score of {best.scaled};"
+            f" near the passing score {pass_score} the standard error is about"
+            f" ±{at_cut.scaled_sem:.0f} scaled points. The table below gives every point."
+        )
+    return _frame(chart_id, "Test information and standard error", desc, body)

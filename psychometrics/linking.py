@@ -1,6 +1,9 @@
 """Mean-mean linking of two Rasch calibrations through common items, with drift screening.
 
 ``link_rasch(b_ref, b_new, *, drift_threshold=0.3, min_kept=None) -> Linking``
+``link_forms(calibrations, *, reference=None, drift_threshold=0.3) -> LinkedForms``
+(forms calibrated one by one, chained onto one scale through their common items; see its
+docstring)
 
 ``b_ref[i]`` and ``b_new[i]`` are the difficulties of anchor (common) item ``i`` on the
 reference scale and in the new calibration. A Rasch calibration fixes its origin arbitrarily
@@ -49,7 +52,8 @@ which the displacements already reflect.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -141,3 +145,132 @@ def _min_kept(value, n: int) -> int:
             f"min_kept must lie between 2 and the number of anchors ({n}), got {value}"
         )
     return int(value)
+
+
+# --- Chaining separately calibrated forms onto one scale ------------------------------------
+@dataclass(frozen=True)
+class FormCalibration:
+    """One form's own calibration: its items and their difficulties (NaN: not estimable)."""
+
+    key: Hashable
+    items: Sequence[Hashable]
+    difficulties: Sequence[float]
+
+
+@dataclass(frozen=True)
+class FormLink:
+    """How one form was put on the common scale."""
+
+    key: Hashable
+    anchors: tuple  # items it shared with the scale when it was linked
+    kept: tuple  # anchors the shift was computed from
+    dropped: tuple  # (item, displacement) of anchors left out as drifting, in drop order
+    shift: float
+    linking_error: float
+    stopped_at_floor: bool
+    displacements: dict  # item -> displacement of every anchor after linking
+
+
+@dataclass(frozen=True)
+class LinkedForms:
+    """Result of ``link_forms``."""
+
+    difficulties: dict  # item -> difficulty on the common scale
+    placed_by: dict  # item -> key of the form whose calibration gave its value
+    links: list[FormLink] = field(default_factory=list)  # in placement order
+    origin: Hashable | None = None  # the form that set the scale (None: the reference did)
+    unlinked: list[tuple[Hashable, int]] = field(default_factory=list)  # (form, anchors)
+
+
+def link_forms(
+    calibrations: Sequence[FormCalibration],
+    *,
+    reference: Mapping | None = None,
+    drift_threshold: float = DEFAULT_DRIFT_THRESHOLD,
+    min_anchors: int = 2,
+) -> LinkedForms:
+    """Put separately calibrated forms on one scale, each linked by ``link_rasch``.
+
+    ``reference`` holds difficulties already on the scale (the bank's earlier
+    calibration); without one, the first form sets the scale as calibrated (shift 0).
+    Forms are then placed one at a time: the first form, in the order given, that shares
+    at least ``min_anchors`` estimable items with the scale (the reference and the forms
+    already placed) is linked through those anchors, its drifting anchors screened out of
+    the shift, and its other items join the scale at their difficulty plus the shift.
+    Placing repeats until no form qualifies; the rest are ``unlinked`` (they share too few
+    items with the scale: a design that is not connected).
+
+    An item keeps the value of the first form that placed it: an anchor linked again
+    later, drifting or not, does not move, so the scale never depends on the order in
+    which later forms arrive. Items of the reference that a placed form presented take
+    that form's fresh value (the new data), since the reference only carries the scale.
+    """
+    ref = {} if reference is None else {k: float(v) for k, v in reference.items()}
+    pending = []
+    for calibration in calibrations:
+        b = np.asarray(calibration.difficulties, dtype=float)
+        if b.shape != (len(calibration.items),):
+            raise ValueError(f"form {calibration.key!r}: one difficulty per item is needed")
+        estimable = {
+            item: float(value)
+            for item, value in zip(calibration.items, b, strict=True)
+            if np.isfinite(value)
+        }
+        pending.append((calibration.key, estimable))
+    placed: dict = {}
+    placed_by: dict = {}
+    links: list[FormLink] = []
+    origin = None
+
+    def scale_value(item):
+        return placed[item] if item in placed else ref.get(item)
+
+    def place(key, values: dict, shift: float) -> None:
+        for item, value in values.items():
+            if item not in placed:
+                placed[item] = value + shift
+                placed_by[item] = key
+
+    if not ref and pending:
+        key, values = pending.pop(0)
+        origin = key
+        place(key, values, 0.0)
+    while True:
+        chosen = None
+        for index, (key, values) in enumerate(pending):
+            anchors = [item for item in values if scale_value(item) is not None]
+            if len(anchors) >= min_anchors:
+                chosen = index, key, values, anchors
+                break
+        if chosen is None:
+            break
+        index, key, values, anchors = chosen
+        pending.pop(index)
+        linking = link_rasch(
+            [scale_value(item) for item in anchors],
+            [values[item] for item in anchors],
+            drift_threshold=drift_threshold,
+        )
+        links.append(
+            FormLink(
+                key=key,
+                anchors=tuple(anchors),
+                kept=tuple(anchors[i] for i in linking.kept),
+                dropped=tuple(
+                    (anchors[i], float(linking.displacements[i])) for i in linking.dropped
+                ),
+                shift=linking.shift,
+                linking_error=linking.linking_error,
+                stopped_at_floor=linking.stopped_at_floor,
+                displacements={
+                    item: float(d) for item, d in zip(anchors, linking.displacements, strict=True)
+                },
+            )
+        )
+        place(key, values, linking.shift)
+    unlinked = [
+        (key, sum(1 for item in values if scale_value(item) is not None)) for key, values in pending
+    ]
+    return LinkedForms(
+        difficulties=placed, placed_by=placed_by, links=links, origin=origin, unlinked=unlinked
+    )

@@ -11,6 +11,8 @@ Model: P(correct | theta, b) = logistic(theta - b), difficulties ``b`` in logits
 ``classification_indices(theta, se, cut)``
                                  Rudner's (2001, 2005) classification accuracy and
                                  consistency of the pass/fail decision at ``cut``.
+``precision_curve(b, table)``    information and conditional SEM at abilities spread over
+                                 a form, each carried to its scaled score (for the chart).
 
 Arrays and scalars: ``theta`` (and ``se``) may be scalars, giving floats, or arrays of any
 shape, giving arrays of that shape. Difficulties must be a non-empty 1-D finite array.
@@ -43,6 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, ndtr
+
+from psychometrics.rasch import expected_score, theta_for_expected_score
+from psychometrics.results import interpolate
 
 # Cells (abilities x items) evaluated at once, so a long theta array does not build one
 # huge temporary matrix.
@@ -157,3 +162,52 @@ def _cut(cut) -> float:
     if not np.isfinite(c):
         raise ValueError(f"cut must be a finite number, got {cut!r}")
     return c
+
+
+# --- Precision along a form's reporting scale ------------------------------------------------
+@dataclass(frozen=True)
+class PrecisionPoint:
+    """Precision at one ability, with that ability's place on the form's scaled score."""
+
+    theta: float
+    expected_raw: float
+    scaled: int  # the table read at the expected raw score
+    information: float
+    sem: float  # logits
+    scaled_sem: float  # half the scaled width of theta +/- one sem
+
+
+def precision_curve(b, table, *, points: int = 16) -> list[PrecisionPoint]:
+    """Test information and conditional SEM at ``points`` abilities spread over the form.
+
+    The abilities are those whose expected raw scores are evenly spaced from 0.5 to
+    n - 0.5 (beyond them the scale is flat at 100 or 400 and says nothing), and each is
+    carried to the scaled score by reading the conversion ``table`` (one row per raw score
+    0..n, as published) at its expected raw score; the SEM on the scale is half the
+    scaled distance between theta - sem and theta + sem.
+    """
+    difficulties = _difficulties(b)
+    n = difficulties.size
+    if len(table) != n + 1:
+        raise ValueError(f"the table needs {n + 1} rows for {n} items, got {len(table)}")
+    if points < 2:
+        raise ValueError("precision_curve needs at least 2 points")
+    raws = np.linspace(0.5, n - 0.5, points)
+    thetas = theta_for_expected_score(raws, difficulties)
+    info = test_information(difficulties, thetas)
+    sem = 1.0 / np.sqrt(info)
+    out = []
+    for theta, raw, i, s in zip(thetas, raws, info, sem, strict=True):
+        low = interpolate(table, expected_score(theta - s, difficulties))
+        high = interpolate(table, expected_score(theta + s, difficulties))
+        out.append(
+            PrecisionPoint(
+                theta=float(theta),
+                expected_raw=float(raw),
+                scaled=interpolate(table, raw),
+                information=float(i),
+                sem=float(s),
+                scaled_sem=(high - low) / 2.0,
+            )
+        )
+    return out

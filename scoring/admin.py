@@ -20,7 +20,9 @@ from scoring.models import (
     AttemptResult,
     BaseForm,
     ConversionMethod,
+    ConversionVersion,
     ItemCalibration,
+    ResultHistory,
     ScaleConversion,
 )
 
@@ -71,6 +73,7 @@ def _method_label(method: str) -> str:
 class ScaleConversionAdmin(admin.ModelAdmin):
     list_display = [
         "form",
+        "version",
         "method",
         "cut_display",
         "raw_passing_score",
@@ -84,6 +87,8 @@ class ScaleConversionAdmin(admin.ModelAdmin):
     list_select_related = ["form", "overridden_by"]
     fields = [
         "form",
+        "version",
+        "versions_display",
         "method",
         "cut_display",
         "raw_passing_score",
@@ -113,6 +118,29 @@ class ScaleConversionAdmin(admin.ModelAdmin):
     @admin.display(description="raw cut")
     def cut_display(self, obj):
         return f"{obj.cut:.2f}"
+
+    @admin.display(description="versions")
+    def versions_display(self, obj):
+        rows = ConversionVersion.objects.filter(form_id=obj.form_id).order_by("-version")
+        return format_html(
+            "<table><thead><tr><th>Version</th><th>Method</th><th>Cut</th><th>Raw to pass</th>"
+            "<th>When</th><th>Why</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        v.version,
+                        _method_label(v.method),
+                        f"{v.cut:.2f}",
+                        v.raw_passing_score,
+                        v.created_at.strftime("%Y-%m-%d %H:%M"),
+                        v.reason,
+                    )
+                    for v in rows
+                ),
+            ),
+        )
 
     @admin.display(description="how the cut was derived")
     def derivation_display(self, obj):
@@ -188,14 +216,9 @@ class ScaleConversionAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Offered only while it can succeed: once an attempt is scored the cut is fixed.
-        scored = (
-            str(object_id).isdigit()
-            and AttemptResult.objects.filter(attempt__form__conversion__pk=int(object_id)).exists()
-        )
         extra_context = {
             **(extra_context or {}),
-            "can_override": request.user.has_perm("scoring.change_scaleconversion") and not scored,
+            "can_override": request.user.has_perm("scoring.change_scaleconversion"),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -216,7 +239,10 @@ class ScaleConversionAdmin(admin.ModelAdmin):
                 form.add_error(None, exc)
             else:
                 self.message_user(
-                    request, f"The cut of {conversion.form} is overridden.", messages.SUCCESS
+                    request,
+                    f"The cut of {conversion.form} is overridden; its scored attempts are "
+                    "being rescored (earlier results stay in the result history).",
+                    messages.SUCCESS,
                 )
                 return redirect("admin:scoring_scaleconversion_change", pk)
         context = {
@@ -224,6 +250,9 @@ class ScaleConversionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": f"Override the cut of {conversion.form}",
             "conversion": conversion,
+            "scored": AttemptResult.objects.filter(
+                attempt__form_id=conversion.form_id, attempt__mode="exam"
+            ).count(),
             "form": form,
             "change_url": reverse("admin:scoring_scaleconversion_change", args=[pk]),
         }
@@ -287,6 +316,7 @@ class AttemptResultAdmin(admin.ModelAdmin):
         "scaled_score",
         "passed",
         "pass_probability",
+        "version",
         "scored_at",
     ]
     list_filter = ["passed", "attempt__mode", ("attempt__form", ExamFormOnlyFilter)]
@@ -297,6 +327,38 @@ class AttemptResultAdmin(admin.ModelAdmin):
     @admin.display(description="mode", ordering="attempt__mode")
     def mode(self, obj):
         return obj.attempt.get_mode_display()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ResultHistory)
+class ResultHistoryAdmin(admin.ModelAdmin):
+    """Results a rescoring replaced: read-only, with who, when and why."""
+
+    list_display = [
+        "attempt",
+        "version",
+        "scaled_score",
+        "passed",
+        "conversion_version",
+        "scored_at",
+        "superseded_at",
+        "superseded_by",
+        "reason",
+    ]
+    list_filter = ["passed"]
+    search_fields = ["attempt__candidate__username", "attempt__form__name", "reason"]
+    list_select_related = ["attempt__candidate", "attempt__form", "superseded_by"]
+    exclude = ["superseded_by"]
+    readonly_fields = ["superseded_by_name"]
+    superseded_by_name = person_field("superseded_by")
 
     def has_add_permission(self, request):
         return False

@@ -5,8 +5,12 @@ class ScoringConfig(AppConfig):
     name = "scoring"
 
     def ready(self) -> None:
-        from exams import signals
+        from exams import adaptive, signals
         from scoring import receivers
+        from scoring.adaptive import ScoringCalibrations
+
+        # Adaptive practice (exams) reads calibrations through this source.
+        adaptive.register(ScoringCalibrations())
 
         signals.attempt_finalised.connect(
             receivers.score_when_finalised, dispatch_uid="scoring.score_when_finalised"

@@ -36,13 +36,58 @@ class ScaleConversion(models.Model):
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Raised by every change of a published form's table (a cut override, a re-equating
+    # after a new calibration); ConversionVersion keeps each version, results name theirs.
+    version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"{self.form}: cut {self.cut:.2f} ({self.get_method_display()})"
 
 
+class ConversionVersion(models.Model):
+    """Every table a form has had, the current one included: what results were scored with.
+
+    Written with the ScaleConversion by each writer of it (scoring.services); never edited.
+    """
+
+    form = models.ForeignKey(
+        "exams.ExamForm", on_delete=models.CASCADE, related_name="conversion_versions"
+    )
+    version = models.PositiveIntegerField()
+    method = models.CharField(max_length=10, choices=ConversionMethod.choices)
+    max_raw = models.PositiveSmallIntegerField()
+    cut = models.FloatField()
+    raw_passing_score = models.PositiveSmallIntegerField()
+    table = models.JSONField()
+    base_form = models.ForeignKey(
+        "exams.ExamForm", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    derivation = models.JSONField(default=dict, blank=True)
+    # Why this version exists (publication, a cut override's reason, a new calibration),
+    # who made it and when: what a candidate's changed result is explained with.
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["form", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "version"], name="conversion_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} v{self.version}: cut {self.cut:.2f} ({self.method})"
+
+
 class AttemptResult(models.Model):
-    """The score of one finished attempt, written once by scoring.services.attempt_score."""
+    """The current score of one finished attempt (``attempt.score``).
+
+    Written by scoring.services.attempt_score, and replaced in place by a rescoring when
+    the form's conversion table gets a new version; the result it replaces is kept as a
+    ResultHistory row, so every result a candidate was ever shown stays on record.
+    """
 
     attempt = models.OneToOneField("exams.Attempt", on_delete=models.CASCADE, related_name="score")
     raw_score = models.FloatField()
@@ -61,6 +106,12 @@ class AttemptResult(models.Model):
     # {"<form_item_id>": 1.0, ...} for every item, pretest included (for statistics).
     item_scores = models.JSONField(default=dict)
     scored_at = models.DateTimeField(auto_now_add=True)
+    # 1 for the first scoring, +1 for each rescoring that replaced it.
+    version = models.PositiveSmallIntegerField(default=1)
+    # The form's table version this result was computed with (None: no table, practice).
+    conversion_version = models.PositiveIntegerField(null=True, blank=True)
+    # Why the current result differs from the first one (empty until a rescoring).
+    change_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["passed", "scaled_score"])]
@@ -69,6 +120,43 @@ class AttemptResult(models.Model):
         return (
             f"attempt {self.attempt_id}: {self.scaled_score} ({'pass' if self.passed else 'fail'})"
         )
+
+
+class ResultHistory(models.Model):
+    """A result as it stood before a rescoring replaced it: what, scored when, replaced
+    when, by whom and why (the table version that caused it). Never edited."""
+
+    attempt = models.ForeignKey(
+        "exams.Attempt", on_delete=models.CASCADE, related_name="result_history"
+    )
+    version = models.PositiveSmallIntegerField()
+    conversion_version = models.PositiveIntegerField(null=True, blank=True)
+    raw_score = models.FloatField()
+    max_raw = models.PositiveSmallIntegerField()
+    scaled_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    passed = models.BooleanField(null=True)
+    theta = models.FloatField(null=True, blank=True)
+    theta_se = models.FloatField(null=True, blank=True)
+    scaled_low = models.PositiveSmallIntegerField(null=True, blank=True)
+    scaled_high = models.PositiveSmallIntegerField(null=True, blank=True)
+    pass_probability = models.FloatField(null=True, blank=True)
+    domain_results = models.JSONField(default=dict)
+    scored_at = models.DateTimeField()
+    superseded_at = models.DateTimeField()
+    superseded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["attempt", "-version"]
+        verbose_name_plural = "result history"
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "version"], name="result_history_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} v{self.version}: {self.scaled_score}"
 
 
 class DomainScore(models.Model):

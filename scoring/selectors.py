@@ -8,14 +8,25 @@ every selector here that lists results keeps to exam attempts on exam forms.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from exams.eligibility import attempt_review_allowed
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind
 from exams.selectors import attempt_answer_review
+from psychometrics.precision import probability_of_passing
+from psychometrics.rasch import theta_for_expected_score
 from psychometrics.results import BAND_MARGIN
 from questionbank.models import Domain
-from scoring.models import AttemptResult, BaseForm, ItemCalibration
+from scoring.models import (
+    AttemptResult,
+    BaseForm,
+    ItemCalibration,
+    ResultHistory,
+    ScaleConversion,
+)
 
 
 def exam_attempts():
@@ -80,6 +91,13 @@ class Report:
     time_allowed: dt.timedelta | None
     review_items: list | None  # None when the form does not allow review
     margin: float = BAND_MARGIN
+    # Earlier results of this attempt that a rescoring replaced, oldest first.
+    earlier: tuple[ResultHistory, ...] = ()
+
+    @property
+    def changed(self) -> ResultHistory | None:
+        """The result shown before the current one, when a rescoring replaced it."""
+        return self.earlier[-1] if self.earlier else None
 
     @property
     def time_used_text(self) -> str:
@@ -176,7 +194,13 @@ def attempt_report(*, attempt: Attempt) -> Report:
         time_allowed=None if attempt.deadline is None else attempt.deadline - attempt.started_at,
         review_items=review,
         margin=margin,
+        earlier=tuple(result_history(attempt=attempt)) if result is not None else (),
     )
+
+
+def result_history(*, attempt: Attempt) -> list[ResultHistory]:
+    """The attempt's superseded results, oldest first, with who replaced them and why."""
+    return list(ResultHistory.objects.filter(attempt=attempt).order_by("version"))
 
 
 @dataclass(frozen=True)
@@ -198,3 +222,75 @@ def exam_history(*, user) -> list[HistoryRow]:
         .order_by("submitted_at", "started_at", "pk")
     )
     return [HistoryRow(a, getattr(a, "score", None)) for a in attempts]
+
+
+# --- Readiness: the chance of passing a new form ----------------------------------------------
+@dataclass(frozen=True)
+class PassChance:
+    """A candidate's probability of passing a new form of the blueprint, from their latest
+    ability estimate and its standard error."""
+
+    probability: float
+    theta: float
+    theta_se: float
+    theta_standard: float  # the ability at the base form's cut: the standard
+    form_name: str  # the form the ability was estimated on
+    when: dt.datetime
+
+
+def standard_ability(*, blueprint_id: int | None) -> float | None:
+    """The ability that just reaches the blueprint's standard (its base form's cut), on
+    the bank scale; None without a base form whose operational items are all calibrated."""
+    base = blueprint_base_form(blueprint_id)
+    if base is None:
+        return None
+    cut = ScaleConversion.objects.filter(form=base).values_list("cut", flat=True).first()
+    items = operational_items(base)
+    b = calibrated_difficulties([v for v, _ in items])
+    if cut is None or not items or len(b) < len(items):
+        return None
+    return float(theta_for_expected_score(cut, np.array([b[v] for v, _ in items])))
+
+
+def pass_chances(*, candidate_ids) -> dict[int, PassChance]:
+    """Per candidate, P(true ability >= the standard) from their latest exam result with an
+    ability estimate (psychometrics.precision.probability_of_passing): every form of a
+    blueprint is equated to the same standard, so this is their chance on a form they have
+    not seen, as far as their ability decides it. Candidates without such a result (no
+    exam yet, or only forms whose items are not calibrated) are left out."""
+    rows = (
+        exam_results()
+        .filter(
+            attempt__candidate_id__in=list(candidate_ids),
+            theta__isnull=False,
+            theta_se__isnull=False,
+        )
+        .order_by("attempt__candidate_id", "-attempt__started_at", "-attempt_id")
+        .values_list(
+            "attempt__candidate_id",
+            "theta",
+            "theta_se",
+            "attempt__form__blueprint_id",
+            "attempt__form__name",
+            "attempt__started_at",
+        )
+    )
+    standards: dict[int | None, float | None] = {}
+    chances: dict[int, PassChance] = {}
+    for candidate_id, theta, se, blueprint_id, form_name, started in rows:
+        if candidate_id in chances or not (math.isfinite(theta) and math.isfinite(se)):
+            continue
+        if blueprint_id not in standards:
+            standards[blueprint_id] = standard_ability(blueprint_id=blueprint_id)
+        standard = standards[blueprint_id]
+        if standard is None:
+            continue
+        chances[candidate_id] = PassChance(
+            probability=float(probability_of_passing(theta, se, standard)),
+            theta=theta,
+            theta_se=se,
+            theta_standard=standard,
+            form_name=form_name,
+            when=started,
+        )
+    return chances

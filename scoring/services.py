@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg
+from django.db.models import Avg, F
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -34,12 +34,15 @@ from psychometrics import results
 from psychometrics.rasch import equated_conversion, expected_score, theta_for_expected_score
 from psychometrics.scale import angoff_cut, conversion_table, raw_passing_score
 from questionbank.models import AngoffRating, Option
+from scoring import tasks
 from scoring.models import (
     AttemptResult,
     BaseForm,
     ConversionMethod,
+    ConversionVersion,
     DomainScore,
     ItemCalibration,
+    ResultHistory,
     ScaleConversion,
 )
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
@@ -149,6 +152,56 @@ def _first_passing(table: list[int], passing: int = results.PASSING) -> int:
     return next(r for r, s in enumerate(table) if s >= passing)
 
 
+def _equated_fields(equating: dict, n: int) -> dict:
+    """A ScaleConversion's fields from an equating plan (see _equating_plan)."""
+    form_b = np.array(equating["form_b"])
+    base_b = np.array(equating["base_b"])
+    table = equated_conversion(form_b, base_b, equating["base_cut"])
+    theta_cut = float(theta_for_expected_score(equating["base_cut"], base_b))
+    # The form's own raw cut: the expected raw score, on this form, of the ability that
+    # just reaches the base form's cut. Its ceiling is the first raw score to pass.
+    cut = float(expected_score(theta_cut, form_b))
+    return {
+        "method": ConversionMethod.EQUATED,
+        "cut": cut,
+        "raw_passing_score": _first_passing(table),
+        "table": table,
+        "base_form": equating["base_form"],
+        "derivation": {
+            "source": "IRT true-score equating (Rasch) to the base form: the ability "
+            "that reaches the base form's cut scores 300 on this form.",
+            "items": n,
+            "base_form": equating["base_form"].name,
+            "base_items": len(base_b),
+            "base_cut": equating["base_cut"],
+            "theta_cut": theta_cut,
+            "difficulties": dict(zip(equating["keys"], equating["form_b"], strict=True)),
+        },
+    }
+
+
+def _version_record(
+    conversion: ScaleConversion, *, reason: str, by=None, now: dt.datetime | None = None
+) -> ConversionVersion:
+    """Keep the conversion's current state as its version row (replacing a draft's row)."""
+    fields = {
+        "method": conversion.method,
+        "max_raw": conversion.max_raw,
+        "cut": conversion.cut,
+        "raw_passing_score": conversion.raw_passing_score,
+        "table": conversion.table,
+        "base_form": conversion.base_form,
+        "derivation": conversion.derivation,
+        "reason": reason,
+        "created_by": by,
+        "created_at": now or timezone.now(),
+    }
+    record, _ = ConversionVersion.objects.update_or_create(
+        form_id=conversion.form_id, version=conversion.version, defaults=fields
+    )
+    return record
+
+
 @transaction.atomic
 def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     """Compute and store the form's raw-to-scaled table (called when a form is published).
@@ -157,7 +210,8 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     (here and on the base form) has a calibrated difficulty, so that the same ability
     passes on every form; otherwise from the form's own Angoff cut. Raises ValidationError
     saying what is missing when neither is possible. A draft form's table is rebuilt on
-    every call; a published form's table changes only through form_cut_override.
+    every call (it stays version 1: nobody was scored with it); a published form's table
+    changes only through form_cut_override and form_conversion_reequate, each a new version.
     """
     if form.kind != FormKind.EXAM:
         raise ValidationError("Practice sets are not scaled and have no conversion table.")
@@ -173,30 +227,7 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
 
     equating, not_equated = _equating_plan(form, items)
     if equating is not None:
-        form_b = np.array(equating["form_b"])
-        base_b = np.array(equating["base_b"])
-        table = equated_conversion(form_b, base_b, equating["base_cut"])
-        theta_cut = float(theta_for_expected_score(equating["base_cut"], base_b))
-        # The form's own raw cut: the expected raw score, on this form, of the ability that
-        # just reaches the base form's cut. Its ceiling is the first raw score to pass.
-        cut = float(expected_score(theta_cut, form_b))
-        fields = {
-            "method": ConversionMethod.EQUATED,
-            "cut": cut,
-            "raw_passing_score": _first_passing(table),
-            "table": table,
-            "base_form": equating["base_form"],
-            "derivation": {
-                "source": "IRT true-score equating (Rasch) to the base form: the ability "
-                "that reaches the base form's cut scores 300 on this form.",
-                "items": n,
-                "base_form": equating["base_form"].name,
-                "base_items": len(base_b),
-                "base_cut": equating["base_cut"],
-                "theta_cut": theta_cut,
-                "difficulties": dict(zip(equating["keys"], equating["form_b"], strict=True)),
-            },
-        }
+        fields = _equated_fields(equating, n)
     else:
         derivation, no_angoff = _angoff_plan(items)
         if derivation is None:
@@ -226,11 +257,30 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     fields["derivation"]["built_by"] = None if by is None else by.get_username()
     fields.update(max_raw=n, override_reason="", overridden_by=None, overridden_at=None)
     if existing is None:
-        return ScaleConversion.objects.create(form=form, **fields)
-    for name, value in fields.items():
-        setattr(existing, name, value)
-    existing.save()
-    return existing
+        conversion = ScaleConversion.objects.create(form=form, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.save()
+        conversion = existing
+    _version_record(conversion, reason="Built for publication", by=by)
+    return conversion
+
+
+def _rescore_after_commit(form_id: int) -> None:
+    # After commit, so the worker reads the new table; the sweep (rescore_stale) does it
+    # anyway if the message is lost.
+    transaction.on_commit(lambda: tasks.rescore_form.delay(form_id))
+
+
+def _new_version(
+    conversion: ScaleConversion, *, reason: str, by, now: dt.datetime
+) -> ConversionVersion:
+    conversion.version += 1
+    conversion.save()
+    record = _version_record(conversion, reason=reason, by=by, now=now)
+    _rescore_after_commit(conversion.form_id)
+    return record
 
 
 @transaction.atomic
@@ -239,9 +289,11 @@ def form_cut_override(
 ) -> ScaleConversion:
     """An instructor sets the form's cut by hand; the table is rebuilt from it.
 
-    Who, when and why are recorded, and every earlier cut stays listed in the derivation.
-    Refused once exam attempts on the form have been scored: their stored results would
-    no longer match the table.
+    Who, when and why are recorded, and every earlier cut stays listed in the derivation
+    and as a ConversionVersion. The table gets a new version and every scored attempt on
+    the form is rescored with it (a Celery task, after commit); each earlier result stays
+    in ResultHistory. When the form is a blueprint's base form its cut is the standard
+    the other forms are equated to, so they are re-equated (and rescored) too.
     """
     if by is None or not by.has_perm("scoring.change_scaleconversion"):
         raise PermissionDenied("You do not have permission to change conversion tables.")
@@ -251,13 +303,6 @@ def form_cut_override(
     conversion = ScaleConversion.objects.select_for_update().filter(form=form).first()
     if conversion is None:
         raise ValidationError(f"{form} has no conversion table yet; publish it first.")
-    scored = AttemptResult.objects.filter(attempt__form=form).count()
-    if scored:
-        raise ValidationError(
-            f"{form} already has {scored} scored attempt{'' if scored == 1 else 's'}; "
-            "their results were reported with the current table, so its cut can no "
-            "longer change."
-        )
     try:
         cut = float(cut)
         table = conversion_table(conversion.max_raw, cut)
@@ -272,6 +317,7 @@ def form_cut_override(
         {
             "previous_method": conversion.method,
             "previous_cut": conversion.cut,
+            "previous_version": conversion.version,
             "cut": cut,
             "reason": reason,
             "by": by.get_username(),
@@ -286,8 +332,70 @@ def form_cut_override(
     conversion.override_reason = reason
     conversion.overridden_by = by
     conversion.overridden_at = now
-    conversion.save()
+    _new_version(conversion, reason=f"Cut set to {cut:g} by hand: {reason}", by=by, now=now)
+    if BaseForm.objects.filter(form=form).exists():
+        for dependent in ExamForm.objects.filter(
+            conversion__base_form=form, conversion__method=ConversionMethod.EQUATED
+        ):
+            form_conversion_reequate(
+                form=dependent,
+                by=by,
+                reason=f"The base form {form}'s cut changed: {reason}",
+                now=now,
+            )
     return conversion
+
+
+@transaction.atomic
+def form_conversion_reequate(
+    *, form: ExamForm, reason: str, by=None, now: dt.datetime | None = None
+) -> ScaleConversion | None:
+    """Re-equate a published form to its base form from the current calibrations.
+
+    After a new calibration (or a change of the base form's cut) the equated table of a
+    form can change: when it does, it becomes a new version and the form's scored attempts
+    are rescored. Returns the conversion when it changed, None when the table is the same
+    or the form cannot be equated (not every operational item calibrated, no base form,
+    the base form itself). A cut set by hand is left alone: an instructor decided it.
+    """
+    conversion = ScaleConversion.objects.select_for_update().filter(form=form).first()
+    if conversion is None or conversion.method == ConversionMethod.OVERRIDE:
+        return None
+    items = operational_items(form)
+    equating, _ = _equating_plan(form, items)
+    if equating is None:
+        return None
+    fields = _equated_fields(equating, len(items))
+    if (
+        conversion.method == ConversionMethod.EQUATED
+        and conversion.table == fields["table"]
+        and abs(conversion.cut - fields["cut"]) < 1e-9
+    ):
+        return None
+    now = now or timezone.now()
+    fields["derivation"]["previous"] = {
+        "version": conversion.version,
+        "method": conversion.method,
+        "cut": conversion.cut,
+    }
+    for name, value in fields.items():
+        setattr(conversion, name, value)
+    _new_version(conversion, reason=reason, by=by, now=now)
+    return conversion
+
+
+def forms_reequate(*, reason: str, by=None, form_ids=None) -> list[ScaleConversion]:
+    """Re-equate every published exam form that can be (e.g. after a calibration run);
+    the conversions that changed."""
+    forms = ExamForm.objects.exams().published().filter(conversion__isnull=False)
+    if form_ids is not None:
+        forms = forms.filter(pk__in=list(form_ids))
+    changed = []
+    for form in forms.order_by("pk"):
+        conversion = form_conversion_reequate(form=form, reason=reason, by=by)
+        if conversion is not None:
+            changed.append(conversion)
+    return changed
 
 
 @transaction.atomic
@@ -490,7 +598,11 @@ def _attempt_score_once(attempt_id: int) -> AttemptResult:
     )
     try:
         with transaction.atomic():
-            result = AttemptResult.objects.create(attempt=attempt, **_result_fields(score))
+            result = AttemptResult.objects.create(
+                attempt=attempt,
+                conversion_version=None if conversion is None else conversion.version,
+                **_result_fields(score),
+            )
             DomainScore.objects.bulk_create(domain_score_rows(result.pk, score.domains))
     except IntegrityError:
         return AttemptResult.objects.get(attempt_id=attempt_id)
@@ -548,3 +660,125 @@ def attempt_summary_fields(
             "answered": answered,
         },
     }
+
+
+# --- Rescoring ------------------------------------------------------------------------------
+_HISTORY_FIELDS = (
+    "version",
+    "conversion_version",
+    "raw_score",
+    "max_raw",
+    "scaled_score",
+    "passed",
+    "theta",
+    "theta_se",
+    "scaled_low",
+    "scaled_high",
+    "pass_probability",
+    "domain_results",
+    "scored_at",
+)
+
+
+def stale_results(*, form_id: int | None = None):
+    """Exam results scored with an earlier version of their form's table."""
+    rows = AttemptResult.objects.filter(
+        attempt__mode=AttemptMode.EXAM, attempt__form__kind=FormKind.EXAM
+    ).exclude(conversion_version=F("attempt__form__conversion__version"))
+    rows = rows.filter(attempt__form__conversion__isnull=False)
+    return rows if form_id is None else rows.filter(attempt__form_id=form_id)
+
+
+def form_rescore(*, form_id: int) -> int:
+    """Rescore every exam result on the form that was scored with an earlier table.
+
+    Idempotent: a result already scored with the current version is left alone, so a
+    retried task or the sweep running beside it changes nothing twice. Each result is
+    rescored in its own transaction under the attempt's row lock (as attempt_score takes
+    it); the result it replaces is kept in ResultHistory with the new table version's
+    author, time and reason. Returns how many results changed.
+    """
+    specs = None
+    done = 0
+    ids = list(stale_results(form_id=form_id).order_by("pk").values_list("pk", flat=True))
+    with timed_event("form.rescored", form_id=form_id) as event:
+        for result_id in ids:
+            if specs is None:
+                specs = _item_specs(form_id)
+            done += _result_rescore(result_id=result_id, specs=specs)
+        event.update(results=done)
+    return done
+
+
+def results_rescore_stale() -> int:
+    """The sweep: rescore whatever a lost task left scored with an old table."""
+    form_ids = sorted(set(stale_results().values_list("attempt__form_id", flat=True)))
+    return sum(form_rescore(form_id=form_id) for form_id in form_ids)
+
+
+@transaction.atomic
+def _result_rescore(*, result_id: int, specs: list[results.ItemSpec]) -> int:
+    result = AttemptResult.objects.filter(pk=result_id).first()
+    if result is None:
+        return 0
+    Attempt.objects.select_for_update().filter(pk=result.attempt_id).first()
+    result = AttemptResult.objects.select_for_update().get(pk=result_id)
+    conversion = ScaleConversion.objects.get(form__attempts__pk=result.attempt_id)
+    if result.conversion_version == conversion.version:
+        return 0
+    record = ConversionVersion.objects.filter(
+        form_id=conversion.form_id, version=conversion.version
+    ).first()
+    now = timezone.now()
+    selections = dict(
+        Response.objects.filter(attempt_id=result.attempt_id).values_list(
+            "form_item_id", "selection"
+        )
+    )
+    if selections:
+        score = results.score_attempt(specs, selections, table=conversion.table, cut=conversion.cut)
+        fields = _result_fields(score)
+        answered = sum(1 for s in selections.values() if s)
+        domains = score.domains
+    else:
+        # A result generated without its answers (bulk demo and load data): only the
+        # table changed, so the stored raw score is looked up in the new one.
+        scaled = results.lookup(conversion.table, result.raw_score)
+        fields = {"scaled_score": scaled, "passed": scaled >= results.PASSING}
+        answered = (result.attempt.result or {}).get("answered", 0)
+        domains = None
+    ResultHistory.objects.create(
+        attempt_id=result.attempt_id,
+        superseded_at=now,
+        superseded_by=None if record is None else record.created_by,
+        reason="" if record is None else record.reason,
+        **{name: getattr(result, name) for name in _HISTORY_FIELDS},
+    )
+    for name, value in fields.items():
+        setattr(result, name, value)
+    result.version += 1
+    result.conversion_version = conversion.version
+    result.change_reason = "" if record is None else record.reason
+    result.scored_at = now
+    result.save()
+    if domains is not None:
+        DomainScore.objects.filter(result=result).delete()
+        DomainScore.objects.bulk_create(domain_score_rows(result.pk, domains))
+    Attempt.objects.filter(pk=result.attempt_id).update(
+        **attempt_summary_fields(
+            raw=result.raw_score,
+            max_raw=result.max_raw,
+            scaled=result.scaled_score,
+            passed=result.passed,
+            answered=answered,
+        )
+    )
+    log_event(
+        "attempt.rescored",
+        attempt_id=result.attempt_id,
+        version=result.version,
+        conversion_version=conversion.version,
+        scaled_score=result.scaled_score,
+        passed=result.passed,
+    )
+    return 1

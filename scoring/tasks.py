@@ -32,3 +32,15 @@ def score_attempt(attempt_id: int) -> int | None:
 def score_pending() -> int:
     """Beat, every 30 s: score every finalised attempt that has no score yet."""
     return services.attempts_score_pending()
+
+
+@shared_task(name="scoring.tasks.rescore_form", acks_late=True)
+def rescore_form(form_id: int) -> int:
+    """Rescore the form's results scored with an earlier table (idempotent); how many."""
+    return services.form_rescore(form_id=form_id)
+
+
+@shared_task(name="scoring.tasks.rescore_stale_results", acks_late=True)
+def rescore_stale_results() -> int:
+    """Beat: rescore results a lost rescore_form message left behind."""
+    return services.results_rescore_stale()

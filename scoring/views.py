@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from exams.selectors import own_attempt
 from psychometrics import charts
 from scoring import selectors
+from scoring.adaptive import ScoringCalibrations
 
 
 def _history_context(user) -> dict:
@@ -27,7 +28,8 @@ def _history_context(user) -> dict:
     ]
     # The chart's text is escaped by charts.trend_chart itself.
     chart = mark_safe(charts.trend_chart(points)) if points else None  # noqa: S308
-    return {"history": rows, "trend_chart": chart}
+    chance = selectors.pass_chances(candidate_ids=[user.pk]).get(user.pk)
+    return {"history": rows, "trend_chart": chart, "pass_chance": chance}
 
 
 @login_required
@@ -45,6 +47,12 @@ def report(request, pk: int):
         ]
         domain_chart = mark_safe(charts.domain_chart(bars, margin=report.margin))  # noqa: S308
     context = {"report": report, "attempt": attempt, "domain_chart": domain_chart}
+    result = report.result
+    if report.is_practice and result is not None and result.theta is not None:
+        # Adaptive practice (every item calibrated): the ability read on the exam's scale.
+        context["predicted"] = ScoringCalibrations().predicted_score(
+            theta=result.theta, se=result.theta_se
+        )
     if not report.is_practice:
         context.update(_history_context(request.user))
     return render(request, "scoring/report.html", context)

@@ -331,3 +331,83 @@ def finished_attempt(
     Attempt.objects.filter(pk=attempt.pk).update(state=state, submitted_at=saved_at)
     attempt.refresh_from_db()
     return attempt
+
+
+def form_of(
+    versions: Sequence[ItemVersion | int],
+    *,
+    name: str,
+    blueprint: Blueprint | None = None,
+    pretest: Sequence[ItemVersion | int] = (),
+    rating: float = 0.6,
+) -> ExamForm:
+    """A published exam form of exactly these item versions in this order (then `pretest`),
+    rated `rating` by one judge: the way to build forms that share an anchor block."""
+    ids = [getattr(v, "pk", v) for v in versions]
+    pretest_ids = [getattr(v, "pk", v) for v in pretest]
+    form = ExamForm.objects.create(
+        name=name,
+        blueprint=blueprint,
+        time_limit_minutes=60,
+        shuffle_items=False,
+        shuffle_options=False,
+    )
+    FormItem.objects.bulk_create(
+        FormItem(form=form, position=i, item_version_id=v, is_pretest=v in pretest_ids)
+        for i, v in enumerate(ids + pretest_ids, start=1)
+    )
+    rate(ids, rating=rating, judges_=judges(1, prefix="form-judge"))
+    return publish(form)
+
+
+def rasch_attempts(
+    form: ExamForm,
+    *,
+    difficulties: dict[int, float],
+    abilities: Sequence[float],
+    rng,
+    prefix: str | None = None,
+) -> list[Attempt]:
+    """Finished exam attempts whose answers follow the Rasch model: candidate i answers
+    item version v right with probability logistic(abilities[i] - difficulties[v])."""
+    import numpy as np
+
+    user_model = get_user_model()
+    prefix = prefix or f"rasch-{form.pk}"
+    users = user_model.objects.bulk_create(
+        user_model(username=f"{prefix}-{i}") for i in range(len(abilities))
+    )
+    items = list(form.items.order_by("position").values_list("pk", "item_version_id"))
+    options = _options(v for _, v in items)
+    b = np.array([difficulties[v] for _, v in items])
+    theta = np.asarray(abilities, dtype=float)
+    right = rng.random((len(theta), len(b))) < 1 / (1 + np.exp(-(theta[:, None] - b)))
+    now = timezone.now()
+    attempts = Attempt.objects.bulk_create(
+        Attempt(
+            candidate=user,
+            form=form,
+            mode=AttemptMode.EXAM,
+            state=AttemptState.SUBMITTED,
+            started_at=now - dt.timedelta(hours=2),
+            deadline=now + dt.timedelta(hours=1),
+            submitted_at=now - dt.timedelta(hours=1),
+            seed=1,
+            layout=[],
+        )
+        for user in users
+    )
+    Response.objects.bulk_create(
+        (
+            Response(
+                attempt=attempt,
+                form_item_id=form_item_id,
+                selection=options[v][0] if right[i, j] else options[v][1][:1],
+                saved_at=now,
+            )
+            for i, attempt in enumerate(attempts)
+            for j, (form_item_id, v) in enumerate(items)
+        ),
+        batch_size=5000,
+    )
+    return attempts

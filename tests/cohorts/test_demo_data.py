@@ -119,3 +119,45 @@ def test_migration_copies_domain_results_of_both_shapes_into_rows(manager):
         (old_shape.pk, 2, 2.0, 4),
         (new_shape.pk, 1, 8.5, 10),
     }
+
+
+def test_demo_attempts_carry_answers_drawn_from_the_rasch_model_and_are_scored_from_them(
+    manager,
+):
+    import numpy as np
+
+    from ccs_sim import demo as demo_data
+    from exams.models import Response
+    from tests.factories import bank_items, form_of
+
+    form = form_of(bank_items(1, 12) + bank_items(3, 8), name="Demo form", rating=0.6)
+    demo_data.generate(
+        cohorts=2, candidates=40, attempts=120, managers=[manager], seed=11, answers=True
+    )
+    finished = Attempt.objects.exams().finished().filter(form=form)
+    assert finished.count() >= 110
+    for attempt in finished[:5]:
+        assert Response.objects.filter(attempt=attempt).count() == 20
+        assert len(attempt.layout) == 20
+    results = AttemptResult.objects.filter(attempt__in=finished)
+    assert results.count() == finished.count()
+    # Scored from the answers: the raw score is the number of right answers.
+    some = results.first()
+    assert sum(some.item_scores.values()) == some.raw_score
+    raws = np.array(results.values_list("raw_score", flat=True))
+    assert 0.3 < raws.mean() / 20 < 0.95 and raws.std() > 1
+    # Domain 3 is the cohorts' weaker one (DOMAIN_OFFSET), on items of equal ratings.
+    d1 = np.mean([r["1"]["percent"] for r in results.values_list("domain_results", flat=True)])
+    d3 = np.mean([r["3"]["percent"] for r in results.values_list("domain_results", flat=True)])
+    assert d3 < d1
+
+
+def test_bulk_generated_attempts_stay_without_answers(manager):
+    from ccs_sim import demo as demo_data
+    from exams.models import Response
+    from tests.factories import bank_items, form_of
+
+    form_of(bank_items(1, 6), name="Bulk form")
+    demo_data.generate(cohorts=1, candidates=10, attempts=20, managers=[manager], seed=2)
+    assert not Response.objects.exists()
+    assert AttemptResult.objects.count() >= 19

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import connection, connections
+from django.db.models import F
 
 from exams.models import Attempt, AttemptMode, FormItem, Response
 from itemanalysis import run_requests as analysis_requests
@@ -224,19 +225,16 @@ def test_bank_calibration_stores_operational_difficulties_on_a_centred_scale(for
 
 
 def test_recalibration_keeps_the_bank_scale_of_items_calibrated_before(form):
-    from tests.factories import calibrate
-
-    versions = list(
-        FormItem.objects.filter(form=form, is_pretest=False).values_list(
-            "item_version_id", flat=True
-        )
-    )
-    calibrate(versions, [1.0] * len(versions))  # an earlier scale with mean 1
     run(AnalysisKind.RASCH)
-    values = ItemCalibration.objects.filter(item_version_id__in=versions).values_list(
-        "difficulty", flat=True
-    )
-    assert np.mean(list(values)) == pytest.approx(1.0)
+    first = dict(ItemCalibration.objects.values_list("item_version_id", "difficulty"))
+    # The bank's scale had been set one logit higher (an earlier base form, say).
+    ItemCalibration.objects.update(difficulty=F("difficulty") + 1.0)
+    result = run(AnalysisKind.RASCH)
+    again = dict(ItemCalibration.objects.values_list("item_version_id", "difficulty"))
+    assert again == pytest.approx({v: b + 1.0 for v, b in first.items()})
+    assert result.summary["origin"] is None  # the earlier calibration set the scale
+    (link,) = result.summary["links"]
+    assert link["shift"] == pytest.approx(1.0) and link["drifting"] == []
 
 
 def test_pretest_items_are_calibrated_with_operational_items_as_anchors(form):

@@ -182,3 +182,67 @@ def test_result_is_immutable():
 def test_invalid_input_is_refused_with_a_clear_message(b_ref, b_new, kwargs, message):
     with pytest.raises(ValueError, match=message):
         link_rasch(b_ref, b_new, **kwargs)
+
+
+# --- link_forms: chaining separately calibrated forms ------------------------------------
+def test_link_forms_without_a_reference_takes_the_first_form_as_the_scale():
+    from psychometrics.linking import FormCalibration, link_forms
+
+    a = FormCalibration("A", ["x", "y", "z", "a1"], [0.0, 1.0, -1.0, 0.5])
+    # B saw x, y, z shifted by +2 (its own origin) and its own item b1.
+    b = FormCalibration("B", ["x", "y", "z", "b1"], [2.0, 3.0, 1.0, 2.7])
+    linked = link_forms([a, b])
+    assert linked.origin == "A"
+    (link,) = linked.links
+    assert link.shift == pytest.approx(-2.0) and link.dropped == ()
+    assert linked.difficulties["b1"] == pytest.approx(0.7)
+    assert linked.placed_by == {"x": "A", "y": "A", "z": "A", "a1": "A", "b1": "B"}
+
+
+def test_link_forms_chains_through_a_middle_form_and_reports_the_unconnected():
+    from psychometrics.linking import FormCalibration, link_forms
+
+    forms = [
+        FormCalibration("A", ["p", "q", "r"], [0.0, 1.0, 2.0]),
+        FormCalibration("C", ["s", "t", "u"], [0.0, 0.5, 1.0]),  # shares with B only
+        FormCalibration("B", ["q", "r", "s", "t"], [0.0, 1.0, 2.0, 2.5]),
+        FormCalibration("D", ["v", "w"], [0.0, 1.0]),  # shares nothing
+    ]
+    linked = link_forms(forms)
+    assert [link.key for link in linked.links] == ["B", "C"]
+    assert linked.difficulties["s"] == pytest.approx(3.0)
+    assert linked.difficulties["u"] == pytest.approx(4.0)
+    assert linked.unlinked == [("D", 0)]
+
+
+def test_link_forms_drops_a_drifting_anchor_and_keeps_its_first_value():
+    from psychometrics.linking import FormCalibration, link_forms
+
+    anchors = [f"a{i}" for i in range(6)]
+    base = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
+    moved = [b + 0.4 for b in base]
+    moved[2] += 1.0  # drift
+    linked = link_forms(
+        [
+            FormCalibration("A", anchors, base),
+            FormCalibration("B", [*anchors, "new"], [*moved, 0.9]),
+        ]
+    )
+    (link,) = linked.links
+    assert [item for item, _ in link.dropped] == ["a2"]
+    assert link.shift == pytest.approx(-0.4)
+    assert linked.difficulties["a2"] == 0.0
+    assert linked.difficulties["new"] == pytest.approx(0.5)
+
+
+def test_link_forms_with_a_reference_puts_fresh_values_on_the_old_scale():
+    from psychometrics.linking import FormCalibration, link_forms
+
+    reference = {"x": 1.0, "y": 2.0, "z": 3.0}
+    linked = link_forms(
+        [FormCalibration("A", ["x", "y", "z", "n"], [-1.1, 0.0, 1.1, 0.5])], reference=reference
+    )
+    assert linked.origin is None
+    assert linked.links[0].shift == pytest.approx(2.0)
+    assert linked.difficulties["x"] == pytest.approx(0.9)
+    assert linked.difficulties["n"] == pytest.approx(2.5)

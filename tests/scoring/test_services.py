@@ -17,7 +17,14 @@ from psychometrics.rasch import equated_conversion, estimate_theta, expected_sco
 from psychometrics.scale import conversion_table
 from questionbank.models import AngoffRating
 from scoring import selectors, services, tasks
-from scoring.models import AttemptResult, BaseForm, ConversionMethod, ScaleConversion
+from scoring.models import (
+    AttemptResult,
+    BaseForm,
+    ConversionMethod,
+    ConversionVersion,
+    ResultHistory,
+    ScaleConversion,
+)
 from tests.conftest import need
 from tests.factories import (
     bank_items,
@@ -165,11 +172,89 @@ def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candi
         assert "max_raw" not in str(caught.value)  # no internal names in what users read
 
 
-def test_override_is_refused_once_attempts_are_scored(instructor, candidate):
-    form = scored_form({1: 4})
-    services.attempt_score(attempt_id=finished_attempt(form, candidate).pk)
-    with pytest.raises(ValidationError, match="1 scored attempt"):
-        services.form_cut_override(form=form, cut=3, reason="late change", by=instructor)
+def test_override_after_scoring_rescores_and_keeps_the_old_result_in_history(
+    instructor, candidate, django_capture_on_commit_callbacks
+):
+    form = scored_form({1: 4}, rating=0.5)  # cut 2 of 4: raw 2 passes
+    answers = iter([True, True, False, False])
+    attempt = finished_attempt(form, candidate, correct=lambda fi: next(answers))
+    first = services.attempt_score(attempt_id=attempt.pk)
+    assert (first.raw_score, first.scaled_score, first.passed) == (2.0, 300, True)
+    assert first.version == 1 and first.conversion_version == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        conversion = services.form_cut_override(
+            form=form, cut=3.0, reason="Panel was too lenient.", by=instructor
+        )
+
+    assert conversion.version == 2
+    versions = list(ConversionVersion.objects.filter(form=form).order_by("version"))
+    assert [(v.version, v.method, v.cut) for v in versions] == [
+        (1, "angoff", pytest.approx(2.0)),
+        (2, "override", 3.0),
+    ]
+    assert versions[1].created_by == instructor and "too lenient" in versions[1].reason
+    current = AttemptResult.objects.get(attempt=attempt)
+    assert current.pk == first.pk  # attempt.score still names the current result
+    assert (current.scaled_score, current.passed) == (conversion.table[2], False)
+    assert (current.version, current.conversion_version) == (2, 2)
+    assert "too lenient" in current.change_reason
+    (old,) = ResultHistory.objects.filter(attempt=attempt)
+    assert (old.version, old.conversion_version, old.scaled_score, old.passed) == (1, 1, 300, True)
+    assert old.superseded_by == instructor and "too lenient" in old.reason
+    assert old.scored_at == first.scored_at and old.superseded_at >= first.scored_at
+    attempt.refresh_from_db()
+    assert attempt.result["scaled_score"] == current.scaled_score
+    assert attempt.result["passed"] is False
+
+
+def test_rescoring_is_idempotent_and_the_sweep_finds_what_a_lost_task_left(instructor, candidate):
+    form = scored_form({1: 4}, rating=0.5)
+    attempt = finished_attempt(form, candidate, correct=True)
+    services.attempt_score(attempt_id=attempt.pk)
+    # No on-commit callbacks run here: the queued task is "lost".
+    services.form_cut_override(form=form, cut=3.5, reason="Stricter.", by=instructor)
+    assert services.stale_results().count() == 1
+    assert tasks.rescore_stale_results() == 1
+    assert services.form_rescore(form_id=form.pk) == 0
+    assert ResultHistory.objects.filter(attempt=attempt).count() == 1
+    assert AttemptResult.objects.get(attempt=attempt).version == 2
+
+
+def test_results_generated_without_answers_are_rescored_from_their_raw_score(instructor):
+    form = scored_form({1: 4}, rating=0.5)
+    from django.contrib.auth import get_user_model
+
+    someone = get_user_model().objects.create_user("generated")
+    attempt = finished_attempt(form, someone, correct=None)
+    services.results_store_bulk(
+        rows=[
+            (
+                attempt.pk,
+                {
+                    "raw_score": 2.0,
+                    "max_raw": 4,
+                    "scaled_score": 300,
+                    "passed": True,
+                    "conversion_version": 1,
+                },
+                [],
+            )
+        ]
+    )
+    services.form_cut_override(form=form, cut=3.0, reason="Stricter.", by=instructor)
+    assert services.form_rescore(form_id=form.pk) == 1
+    result = AttemptResult.objects.get(attempt=attempt)
+    assert (result.raw_score, result.passed) == (2.0, False)
+
+
+def test_practice_results_are_never_rescored(instructor, candidate):
+    form = scored_form({1: 4}, rating=0.5)
+    services.attempt_score(
+        attempt_id=finished_attempt(form, candidate, mode=AttemptMode.PRACTICE).pk
+    )
+    services.form_cut_override(form=form, cut=3.0, reason="Stricter.", by=instructor)
+    assert services.form_rescore(form_id=form.pk) == 0
 
 
 # --- Equating -------------------------------------------------------------------------------
@@ -457,3 +542,23 @@ def test_concurrent_scoring_stores_one_result(django_user_model):
     assert not errors
     assert len(set(found)) == 1
     assert AttemptResult.objects.filter(attempt=attempt).count() == 1
+
+
+def test_a_new_cut_on_the_base_form_re_equates_the_forms_equated_to_it(two_forms, instructor):
+    blueprint, base, other = two_forms
+    rng = np.random.default_rng(9)
+    base_b = rng.normal(0, 1, 10)
+    other_b = base_b + 0.3
+    calibrate(operational_versions(base), base_b)
+    calibrate(operational_versions(other), other_b)
+    services.base_form_set(blueprint=blueprint, form=base)
+    other = publish(other)
+    assert other.conversion.method == ConversionMethod.EQUATED
+
+    services.form_cut_override(form=base, cut=7.5, reason="New standard.", by=instructor)
+
+    other.conversion.refresh_from_db()
+    assert other.conversion.version == 2
+    assert other.conversion.table == equated_conversion(other_b, base_b, 7.5)
+    record = ConversionVersion.objects.get(form=other, version=2)
+    assert "cut changed: New standard." in record.reason and record.created_by == instructor

@@ -193,11 +193,34 @@ def test_instructor_overrides_the_cut_in_the_admin(client, instructor, form):
     assert "6.00 (Modified Angoff cut) → 7.00" in html.content.decode()
 
 
-def test_the_override_is_not_offered_once_an_attempt_is_scored(client, instructor, attempt):
-    url = reverse("admin:scoring_scaleconversion_change", args=[attempt.form.conversion.pk])
-    html = client_for(client, instructor).get(url).content.decode()
-    assert attempt.score.scaled_score is not None
-    assert "Override the cut" not in html
+def test_an_override_after_scoring_rescores_and_the_report_notes_the_change(
+    client, instructor, candidate, attempt, django_capture_on_commit_callbacks
+):
+    before = attempt.score
+    assert before.passed and before.raw_score < 10
+    conversion = attempt.form.conversion
+    client_for(client, instructor)
+    change = client.get(reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]))
+    assert "Override the cut" in change.content.decode()
+    url = reverse("admin:scoring_scaleconversion_override", args=[conversion.pk])
+    assert "1 scored attempt on this form will be rescored" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"cut": "9.5", "reason": "Second panel review"})
+    assert response.status_code == 302
+
+    client_for(client, candidate)
+    html = client.get(report_url(attempt)).content.decode()
+    assert 'id="result-change"' in html
+    assert "Second panel review" in html
+    assert f"Before: {before.scaled_score} (pass)" in html
+    assert "Did not pass" in html
+    history = client.get(reverse("scoring:history")).content.decode()
+    assert "Did not pass" in history
+
+
+def test_an_unchanged_result_has_no_change_note(client, candidate, attempt):
+    html = client_for(client, candidate).get(report_url(attempt)).content.decode()
+    assert "result-change" not in html
 
 
 def test_candidates_and_managers_cannot_override(client, candidate, manager, form):
