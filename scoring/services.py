@@ -34,6 +34,7 @@ from psychometrics import results
 from psychometrics.rasch import equated_conversion, expected_score, theta_for_expected_score
 from psychometrics.scale import angoff_cut, conversion_table, raw_passing_score
 from questionbank.models import AngoffRating, Option
+from scoring import signals
 from scoring.models import (
     AttemptResult,
     BaseForm,
@@ -504,6 +505,7 @@ def _attempt_score_once(attempt_id: int) -> AttemptResult:
             answered=sum(1 for s in selections.values() if s),
         ),
     )
+    signals.attempt_scored.send(sender=AttemptResult, attempt_id=attempt_id, result=result)
     return result
 
 
