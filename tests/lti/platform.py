@@ -158,6 +158,9 @@ class PlatformServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def platform_scores(self) -> list[dict]:
+        return list(LineItems.scores)
+
     @property
     def lineitem(self) -> str:
         return f"{self.url}/lineitems/1"
