@@ -16,7 +16,7 @@ from cohorts.models import Assignment, Cohort, Membership, MembershipSource
 from common.errors import ApplicationError
 from common.lifecycle import log_event
 from common.roles import Role
-from exams.models import Attempt, AttemptMode, ExamForm
+from exams.models import AttemptMode, ExamForm
 from lti.models import (
     Context,
     GradePost,
@@ -258,7 +258,9 @@ def grade_posts_record(*, attempt_id: int, result) -> list[GradePost]:
     candidate launched that open the attempt's form."""
     if result.scaled_score is None:
         return []
-    attempt = Attempt.objects.only("candidate_id", "form_id", "mode").get(pk=attempt_id)
+    # The result carries its attempt (scoring created it with the row): no extra query
+    # on every scoring, LMS or not.
+    attempt = result.attempt
     if attempt.mode != AttemptMode.EXAM:
         return []
     links = ResourceLink.objects.filter(
