@@ -67,6 +67,9 @@ def login_initiation(request):
         return oidc.redirect(request.build_absolute_uri(target))
     except LtiException as exc:
         return _refused(request, _reason(exc), status=400)
+    except Exception as exc:  # a request the library did not foresee: still 4xx
+        logger.warning("lti login refused: %s: %s", type(exc).__name__, exc)
+        return _refused(request, "The sign-in request from the LMS could not be read.", 400)
 
 
 @csrf_exempt

@@ -182,3 +182,20 @@ def test_launch_without_a_sign_in_started_here_is_refused(client, platform, regi
     response = client.post("/lti/launch/", data)
     assert response.status_code == 403
     assert not signed_in(client)
+
+
+def test_login_from_an_unregistered_platform_is_refused(client, registration):
+    response = client.get(
+        "/lti/login/",
+        {
+            "iss": "https://unknown-lms.example",
+            "login_hint": "x",
+            "target_link_uri": "http://testserver/lti/launch/",
+        },
+    )
+    assert response.status_code == 400
+    assert not signed_in(client)
+
+
+def test_login_without_parameters_is_refused(client, registration):
+    assert client.get("/lti/login/").status_code == 400
