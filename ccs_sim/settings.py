@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "itemanalysis",
     "cohorts",
     "codebook",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scoring-score-pending": {
         "task": "scoring.tasks.score_pending",
         "schedule": env_float("CCS_SCORE_SWEEP_SECONDS", 30.0, minimum=1.0),
+    },
+    # Posts scores owed to LMS line items (LTI grade passback) and retries failures.
+    "lti-post-pending-grades": {
+        "task": "lti.tasks.post_pending_grades",
+        "schedule": env_float("CCS_LTI_GRADE_SWEEP_SECONDS", 60.0, minimum=1.0),
     },
     # Lets /healthz tell that a worker is taking tasks.
     "health-heartbeat": {

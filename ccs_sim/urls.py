@@ -62,5 +62,6 @@ urlpatterns = [
     path("cohorts/", include("cohorts.urls")),
     path("codebook/", include("codebook.urls")),
     path("bank/", include("questionbank.urls")),
+    path("lti/", include("lti.urls")),
     path("admin/", admin.site.urls),
 ]

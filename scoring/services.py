@@ -34,7 +34,7 @@ from psychometrics import results
 from psychometrics.rasch import equated_conversion, expected_score, theta_for_expected_score
 from psychometrics.scale import angoff_cut, conversion_table, raw_passing_score
 from questionbank.models import AngoffRating, Option
-from scoring import tasks
+from scoring import signals, tasks
 from scoring.models import (
     AttemptResult,
     BaseForm,
@@ -269,8 +269,14 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
 
 def _rescore_after_commit(form_id: int) -> None:
     # After commit, so the worker reads the new table; the sweep (rescore_stale) does it
-    # anyway if the message is lost.
-    transaction.on_commit(lambda: tasks.rescore_form.delay(form_id))
+    # anyway if the message is lost, so a broker that is down never fails the request.
+    def hint() -> None:
+        try:
+            tasks.rescore_form.apply_async((form_id,), retry=False)
+        except Exception as exc:
+            logger.warning("rescoring hint for form %s not sent (%s); the sweep will", form_id, exc)
+
+    transaction.on_commit(hint)
 
 
 def _new_version(
@@ -616,6 +622,7 @@ def _attempt_score_once(attempt_id: int) -> AttemptResult:
             answered=sum(1 for s in selections.values() if s),
         ),
     )
+    signals.attempt_scored.send(sender=AttemptResult, attempt_id=attempt_id, result=result)
     return result
 
 

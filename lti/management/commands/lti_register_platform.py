@@ -1,0 +1,37 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from lti.services import registration_save
+
+
+class Command(BaseCommand):
+    help = "Register an LMS (an LTI 1.3 platform) for a program; rerun to add a deployment id."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--program", required=True, help="the program's slug")
+        parser.add_argument("--issuer", required=True)
+        parser.add_argument("--client-id", required=True)
+        parser.add_argument("--deployment-id", required=True)
+        parser.add_argument("--auth-url", required=True, help="the platform's OIDC auth URL")
+        parser.add_argument("--token-url", required=True, help="the platform's access token URL")
+        parser.add_argument("--jwks-url", required=True, help="the platform's public key set URL")
+        parser.add_argument("--name", default="")
+
+    def handle(self, *args, **o):
+        try:
+            registration = registration_save(
+                program_slug=o["program"],
+                issuer=o["issuer"],
+                client_id=o["client_id"],
+                deployment_id=o["deployment_id"],
+                auth_url=o["auth_url"],
+                token_url=o["token_url"],
+                jwks_url=o["jwks_url"],
+                name=o["name"],
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(
+            f"Registered {registration} for program {registration.program_slug} "
+            f"(deployments: {', '.join(registration.deployment_ids)})."
+        )
