@@ -45,7 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "simple_history",
     "ccs_sim",
+    "tenancy",
     "questionbank",
     "exams",
     "scoring",
@@ -65,6 +67,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ccs_sim.errors.ApplicationErrorMiddleware",
+    # Names the signed-in user on audit records written during a request (one context
+    # variable; no query).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "ccs_sim.urls"

@@ -23,6 +23,7 @@ from scoring.models import (
     ItemCalibration,
     ScaleConversion,
 )
+from tenancy.admin_scoping import ProgramScopedAdmin
 
 
 class OverrideForm(forms.Form):
@@ -55,7 +56,9 @@ class ExamFormOnlyFilter(admin.RelatedOnlyFieldListFilter):
     would crowd the list; the mode filter still shows practice results."""
 
     def field_choices(self, field, request, model_admin):
-        exam_forms = set(ExamForm.objects.exams().values_list("pk", flat=True))
+        exam_forms = set(
+            ExamForm.objects.exams().visible_to(request.user).values_list("pk", flat=True)
+        )
         return [
             (pk, label)
             for pk, label in super().field_choices(field, request, model_admin)
@@ -68,7 +71,10 @@ def _method_label(method: str) -> str:
 
 
 @admin.register(ScaleConversion)
-class ScaleConversionAdmin(admin.ModelAdmin):
+class ScaleConversionAdmin(ProgramScopedAdmin):
+    program_path = "form__owner_program"
+    shared_when_null = True
+
     list_display = [
         "form",
         "method",
@@ -193,16 +199,22 @@ class ScaleConversionAdmin(admin.ModelAdmin):
             str(object_id).isdigit()
             and AttemptResult.objects.filter(attempt__form__conversion__pk=int(object_id)).exists()
         )
+        conversion = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
-            "can_override": request.user.has_perm("scoring.change_scaleconversion") and not scored,
+            "can_override": request.user.has_perm("scoring.change_scaleconversion")
+            and not scored
+            and conversion is not None
+            and self.may_change_object(request, conversion),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def override_view(self, request, pk):
         if not request.user.has_perm("scoring.change_scaleconversion"):
             raise PermissionDenied
-        conversion = get_object_or_404(ScaleConversion.objects.select_related("form"), pk=pk)
+        conversion = get_object_or_404(self.get_queryset(request).select_related("form"), pk=pk)
+        if not self.may_change_object(request, conversion):
+            raise PermissionDenied  # a shared form's cut is the operator's
         form = OverrideForm(request.POST or None, initial={"cut": round(conversion.cut, 2)})
         if request.method == "POST" and form.is_valid():
             try:
@@ -235,9 +247,9 @@ class BaseFormAdminForm(forms.ModelForm):
         model = BaseForm
         fields = ["blueprint", "form"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["form"].queryset = ExamForm.objects.filter(
+        self.fields["form"].queryset = ExamForm.objects.visible_to(user).filter(
             kind=FormKind.EXAM, conversion__isnull=False
         )
 
@@ -250,10 +262,27 @@ class BaseFormAdminForm(forms.ModelForm):
 
 
 @admin.register(BaseForm)
-class BaseFormAdmin(admin.ModelAdmin):
+class BaseFormAdmin(ProgramScopedAdmin):
+    """A blueprint's base form anchors equating for every program using the blueprint:
+    shared forms only, and the operator's to set."""
+
+    program_path = "form__owner_program"
+    shared_when_null = True
     form = BaseFormAdminForm
     list_display = ["blueprint", "form", "set_by", "set_at"]
     list_select_related = ["blueprint", "form", "set_by"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class Bound(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return Bound
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
 
     def save_model(self, request, obj, form, change):
         base = services.base_form_set(blueprint=obj.blueprint, form=obj.form, by=request.user)
@@ -261,8 +290,11 @@ class BaseFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemCalibration)
-class ItemCalibrationAdmin(admin.ModelAdmin):
+class ItemCalibrationAdmin(ProgramScopedAdmin):
     """Filled by item analysis; shown here so instructors can see what equating uses."""
+
+    program_path = "item_version__item__owner_program"
+    shared_when_null = True
 
     list_display = ["item_version", "difficulty", "se", "n_responses", "method", "calibrated_at"]
     list_filter = ["method"]
@@ -278,7 +310,10 @@ class ItemCalibrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttemptResult)
-class AttemptResultAdmin(admin.ModelAdmin):
+class AttemptResultAdmin(ProgramScopedAdmin):
+    """Results of attempts sat under the user's programs' assignments (the operator: all)."""
+
+    program_path = "attempt__program"
     list_display = [
         "attempt",
         "mode",

@@ -130,7 +130,7 @@ def test_practice_sets_have_no_table(candidate):
 
 # --- Override -------------------------------------------------------------------------------
 def test_override_rebuilds_the_table_and_records_who_when_and_why(instructor):
-    form = scored_form({1: 4}, rating=0.5)
+    form = scored_form({1: 4}, rating=0.5, program="a")
     at = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
     conversion = services.form_cut_override(
@@ -153,8 +153,13 @@ def test_override_rebuilds_the_table_and_records_who_when_and_why(instructor):
     assert len(conversion.derivation["judges"]) == 2
 
 
-def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candidate):
-    form = scored_form({1: 4})
+def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candidate, admin_user):
+    shared = scored_form({1: 4}, name="Shared")
+    with pytest.raises(PermissionDenied, match="form's program"):
+        services.form_cut_override(form=shared, cut=3, reason="x", by=instructor)
+    # The operator may override a shared form's cut.
+    services.form_cut_override(form=shared, cut=3, reason="operator", by=admin_user)
+    form = scored_form({1: 4}, program="a")
     with pytest.raises(PermissionDenied):
         services.form_cut_override(form=form, cut=3, reason="x", by=candidate)
     with pytest.raises(ValidationError, match="reason"):
@@ -166,7 +171,7 @@ def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candi
 
 
 def test_override_is_refused_once_attempts_are_scored(instructor, candidate):
-    form = scored_form({1: 4})
+    form = scored_form({1: 4}, program="a")
     services.attempt_score(attempt_id=finished_attempt(form, candidate).pk)
     with pytest.raises(ValidationError, match="1 scored attempt"):
         services.form_cut_override(form=form, cut=3, reason="late change", by=instructor)
