@@ -55,6 +55,7 @@ from scoring.services import (
     domain_results_json,
     results_store_bulk,
 )
+from tenancy.models import Program, ProgramStaff, StaffRole
 
 # The default CCS blueprint's scored items per domain (docs/architecture.md).
 DOMAIN_ITEMS = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
@@ -318,12 +319,14 @@ def generate(
     assign: bool = True,
     tag: str | None = None,
     answers: bool = False,
+    program: Program | None = None,
     stdout=None,
 ) -> Generated:
-    """Insert `cohorts` cohorts sharing `candidates` new candidates and `attempts` exam
-    attempts (each with a score), in bulk. With `answers`, attempts on forms with items
-    carry their answers and are scored from them (see the module docstring). Returns what
-    was made."""
+    """Insert `cohorts` cohorts of `program` (default: a generated program) sharing
+    `candidates` new candidates and `attempts` exam attempts (each with a score), in bulk;
+    the managers and instructors get their roles in the program. With `answers`, attempts
+    on forms with items carry their answers and are scored from them (see the module
+    docstring). Returns what was made."""
     rng = np.random.default_rng(seed)
     now = now or timezone.now()
     tag = tag or secrets.token_hex(3)
@@ -345,6 +348,14 @@ def generate(
         )
         manager.groups.add(Group.objects.get(name=Role.MANAGER.value))
         managers = [manager]
+    if program is None:
+        program, _ = Program.objects.get_or_create(
+            slug=f"gen-{tag}", defaults={"name": f"Generated program ({tag})"}
+        )
+    for person, role in [(m, StaffRole.MANAGER) for m in managers] + [
+        (u, StaffRole.INSTRUCTOR) for u in instructors or []
+    ]:
+        ProgramStaff.objects.get_or_create(program=program, user=person, role=role)
 
     # Cohorts start over the last `months` months and run for six.
     codes: set[str] = set()
@@ -361,7 +372,7 @@ def generate(
         cohort_objs.append(
             Cohort(
                 name=name or f"Cohort {i + 1:03d} ({tag})",
-                program=["HIM associate degree", "Hospital coder track", "CCS prep course"][i % 3],
+                program=program,
                 start_date=start,
                 end_date=start + dt.timedelta(days=182),
                 enrolment_code=code,
@@ -499,6 +510,8 @@ def generate(
                     deadline=started + dt.timedelta(minutes=240),
                     submitted_at=submitted_at,
                     time_multiplier=Decimal("1.00"),
+                    # Sat under the cohort's assignment: its program's attempt.
+                    program_id=program.pk,
                     seed=(attempt_seed := int(rng.integers(0, 2**47))),
                     layout=[]
                     if items is None or not answers
@@ -552,6 +565,18 @@ def generate(
 
 DEMO_COHORTS = ["HIM 210 · Spring cohort", "Coder track · St Luke's"]
 DEMO_OTHER = "Other program (not yours)"
+# The demo staff's program, and another with its own staff, cohort and candidates, so
+# that after `make run` each side can be seen not to see the other.
+DEMO_PROGRAM = ("demo", "Demo program")
+OTHER_PROGRAM = ("riverside", "Riverside College HIM (another program)")
+
+
+def demo_programs() -> tuple[Program, Program]:
+    made = []
+    for slug, name in (DEMO_PROGRAM, OTHER_PROGRAM):
+        program, _ = Program.objects.get_or_create(slug=slug, defaults={"name": name})
+        made.append(program)
+    return made[0], made[1]
 
 
 def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
@@ -570,7 +595,9 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
     if manager is None:
         raise LookupError("demo-manager does not exist: run seed_demo first")
     instructors = list(user_model.objects.filter(username="demo-instructor"))
+    ours_program, other_program = demo_programs()
     ours = generate(
+        program=ours_program,
         cohorts=2,
         candidates=40,
         attempts=110,
@@ -589,6 +616,8 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
     )
     other_manager.groups.add(Group.objects.get(name=Role.MANAGER.value))
     generate(
+        program=other_program,
+        instructors=list(user_model.objects.filter(username="demo-other-instructor")),
         cohorts=1,
         candidates=12,
         attempts=30,

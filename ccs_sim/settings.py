@@ -49,7 +49,9 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "simple_history",
     "ccs_sim",
+    "tenancy",
     "questionbank",
     "exams",
     "scoring",
@@ -78,6 +80,9 @@ MIDDLEWARE = [
     "ccs_sim.errors.DatabaseUnavailableMiddleware",
     # Last: turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Names the signed-in user on audit records written during a request (one context
+    # variable; no query).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "ccs_sim.urls"

@@ -8,11 +8,12 @@ assignment of theirs says otherwise.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from cohorts.models import Assignment
+from cohorts.models import Accommodation, Assignment, Membership
 from common.roles import Role, user_role
 from exams.eligibility import AssignmentTerms, open_form_terms
 from exams.models import Attempt, ExamForm
@@ -24,6 +25,35 @@ class CohortEligibility:
 
     def assignment_for(self, *, user, form: ExamForm, now: dt.datetime):
         return assignment_for(user=user, form=form, now=now)
+
+    def own_time_multiplier(self, *, user) -> Decimal:
+        return own_time_multiplier(user=user)
+
+    def candidate_program_ids(self, *, user) -> set[int]:
+        return candidate_program_ids(user=user)
+
+
+def candidate_program_ids(*, user) -> set[int]:
+    return set(
+        Membership.objects.filter(user_id=user.pk).values_list("cohort__program_id", flat=True)
+    )
+
+
+def own_time_multiplier(*, user) -> Decimal:
+    """Outside any assignment (practice, a form open to everyone) no program's terms
+    apply; the candidate's own study gets the most generous extra time any of their
+    programs grants them."""
+    value = Accommodation.objects.filter(user_id=user.pk).aggregate(m=Max("time_multiplier"))["m"]
+    return value if value is not None else Decimal("1.00")
+
+
+def _multiplier(*, user, program_id: int) -> Decimal:
+    value = (
+        Accommodation.objects.filter(program_id=program_id, user_id=user.pk)
+        .values_list("time_multiplier", flat=True)
+        .first()
+    )
+    return value if value is not None else Decimal("1.00")
 
 
 def forms_available_to(*, user, now: dt.datetime | None = None):
@@ -38,12 +68,18 @@ def forms_available_to(*, user, now: dt.datetime | None = None):
         return ExamForm.objects.none()
     assignments = Assignment.objects.for_candidate(user)
     open_now = assignments.open_at(now).values("form_id")
+    # A program's own form opened "to everyone" is open to that program's candidates.
+    everyone = ExamForm.objects.usable_by(candidate_program_ids(user=user)).values("pk")
     return (
         ExamForm.objects.exams()
         .published()
         .filter(
             Q(pk__in=open_now)
-            | (Q(available_to_all=True) & ~Q(pk__in=assignments.values("form_id")))
+            | (
+                Q(available_to_all=True)
+                & Q(pk__in=everyone)
+                & ~Q(pk__in=assignments.values("form_id"))
+            )
         )
         .order_by("name")
     )
@@ -60,12 +96,18 @@ def _preference(assignment: Assignment, now: dt.datetime):
 def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
     """The terms under which `user` sits `form`, or None if it is not theirs to sit.
 
-    Two queries: the user's assignments of the form, and their exam attempts on it.
+    Three queries: the user's assignments of the form, their exam attempts on it, and the
+    accommodation of the program whose assignment applies.
     """
     now = now or timezone.now()
     if not user.is_authenticated:
         return None
-    assignments = list(Assignment.objects.for_candidate(user).filter(form_id=form.pk))
+    assignments = list(
+        Assignment.objects.for_candidate(user)
+        .filter(form_id=form.pk)
+        .select_related("cohort")
+        .order_by("pk")
+    )
     used = Attempt.objects.exams().filter(candidate_id=user.pk, form_id=form.pk).count()
     if assignments:
         best = max(assignments, key=lambda a: _preference(a, now))
@@ -78,7 +120,18 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
             max_attempts=best.max_attempts,
             attempts_used=used,
             review_policy=best.review_policy,
+            program_id=best.cohort.program_id,
+            time_multiplier=_multiplier(user=user, program_id=best.cohort.program_id),
         )
-    if form.available_to_all and form.is_published:
-        return open_form_terms(form=form, attempts_used=used)
+    if (
+        form.available_to_all
+        and form.is_published
+        and (
+            form.owner_program_id is None
+            or form.owner_program_id in candidate_program_ids(user=user)
+        )
+    ):
+        return open_form_terms(
+            form=form, attempts_used=used, time_multiplier=own_time_multiplier(user=user)
+        )
     return None

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 
-from cohorts.models import Assignment, Cohort
+from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from cohorts.selectors import Filters, assignable_forms
-from common.roles import Role
+from tenancy.models import Program, StaffRole
 
 
 class DateInput(forms.DateInput):
@@ -21,10 +23,15 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-def _people(role: Role):
+def _people(role: str, programs):
+    """Active staff holding `role` in one of `programs`: a cohort's people come from its
+    program's staff, never from another program's."""
     return (
         get_user_model()
-        .objects.filter(groups__name=role.value, is_active=True)
+        .objects.filter(
+            program_roles__role=role, program_roles__program__in=programs, is_active=True
+        )
+        .distinct()
         .order_by("last_name", "first_name", "username")
     )
 
@@ -36,14 +43,15 @@ class PersonChoiceField(forms.ModelMultipleChoiceField):
 
 
 class CohortForm(forms.ModelForm):
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
     instructors = PersonChoiceField(
-        queryset=_people(Role.INSTRUCTOR),
+        queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="They can read the dashboards and set accommodations.",
     )
     managers = PersonChoiceField(
-        queryset=_people(Role.MANAGER),
+        queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Other program managers who run this cohort with you.",
@@ -54,11 +62,20 @@ class CohortForm(forms.ModelForm):
         fields = ["name", "program", "start_date", "end_date"]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A cohort stays in its program (cohorts.services.cohort_update).
+            programs = Program.objects.filter(pk=self.instance.program_id)
+            self.fields["program"].disabled = True
+        else:
+            programs = Program.objects.managed_by(user)
+        self.fields["program"].queryset = programs
+        if not self.instance.pk and len(programs) == 1:
+            self.fields["program"].initial = programs[0]
         # Querysets are evaluated per form, so new people appear without a restart.
-        self.fields["instructors"].queryset = _people(Role.INSTRUCTOR)
-        self.fields["managers"].queryset = _people(Role.MANAGER)
+        self.fields["instructors"].queryset = _people(StaffRole.INSTRUCTOR, programs)
+        self.fields["managers"].queryset = _people(StaffRole.MANAGER, programs)
         if self.instance.pk:
             self.fields["instructors"].initial = list(self.instance.instructors.all())
             self.fields["managers"].initial = list(self.instance.managers.all())
@@ -103,12 +120,12 @@ class AssignmentForm(forms.ModelForm):
             "attempts already started keep their full time.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, program_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["form"]
         else:
-            self.fields["form"].queryset = assignable_forms()
+            self.fields["form"].queryset = assignable_forms(program_id=program_id)
 
 
 class AccommodationForm(forms.Form):
@@ -146,3 +163,62 @@ class FilterForm(forms.Form):
         return Filters(
             form_id=d.get("form"), date_from=d.get("date_from"), date_to=d.get("date_to")
         )
+
+
+class MemberField(forms.CharField):
+    """A member of the user's programs' cohorts, typed by username or e-mail.
+
+    The admin's pickers open the user admin, which staff may not use (common.roles); and
+    a lookup over every account would tell whether an address has one. This one looks
+    only among the members of the programs the user works in, and says the same for an
+    address with no account as for one outside those programs.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self.members = get_user_model().objects.none()
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # the stored user's pk, on a change page
+            user = get_user_model().objects.filter(pk=value).first()
+            return user.get_username() if user else value
+        return value
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        matches = list(
+            self.members.filter(Q(username__iexact=text) | Q(email__iexact=text)).distinct()[:2]
+        )
+        if len(matches) != 1:
+            raise ValidationError(
+                f"No single member of your programs' cohorts has the username or e-mail "
+                f"{text!r}; use their username as the members page shows it."
+            )
+        return matches[0]
+
+
+class AccommodationAdminForm(forms.ModelForm):
+    user = MemberField(label="Candidate", help_text="Their username or e-mail address.")
+
+    class Meta:
+        model = Accommodation
+        fields = ["program", "user", "time_multiplier", "note"]
+
+    def __init__(self, *args, request_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        programs = Program.objects.visible_to(request_user)
+        self.fields["program"].queryset = programs
+        self.fields["user"].members = get_user_model().objects.filter(
+            pk__in=Membership.objects.filter(cohort__program__in=programs).values("user_id")
+        )
+
+    def clean(self):
+        data = super().clean()
+        program, user = data.get("program"), data.get("user")
+        if (
+            program
+            and user
+            and not Membership.objects.filter(cohort__program=program, user=user).exists()
+        ):
+            self.add_error("user", "This candidate is not in a cohort of that program.")
+        return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,8 +17,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from exams.models import ReviewPolicy
+from tenancy.audit_base import AuditRecord
+from tenancy.models import StaffRole
+from tenancy.scoping import program_ids
 
 # No 0/O, 1/I/L: codes are read aloud in class and copied from slides.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -34,13 +39,6 @@ def normalise_code(value: str) -> str:
 
 
 class CohortQuerySet(models.QuerySet):
-    def managed_by(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            pk__in=Cohort.managers.through.objects.filter(user_id=user.pk).values("cohort_id")
-        )
-
     def taught_by(self, user):
         if not user.is_authenticated:
             return self.none()
@@ -49,14 +47,31 @@ class CohortQuerySet(models.QuerySet):
         )
 
     def visible_to(self, user):
-        """Cohorts whose dashboards the user may read: managed or taught (superusers: all)."""
+        """Cohorts whose dashboards the user may read (the operator: all): every cohort of
+        a program they manage, and the cohorts they manage or teach in a program where
+        they still hold a role. Taking someone's program role away takes their cohorts
+        with it."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
         managed = Cohort.managers.through.objects.filter(user_id=user.pk).values("cohort_id")
         taught = Cohort.instructors.through.objects.filter(user_id=user.pk).values("cohort_id")
-        return self.filter(Q(pk__in=managed) | Q(pk__in=taught))
+        staff_of = sorted(program_ids(user))
+        manager_of = sorted(program_ids(user, roles=[StaffRole.MANAGER]))
+        return self.filter(
+            Q(program_id__in=manager_of)
+            | (Q(program_id__in=staff_of) & (Q(pk__in=managed) | Q(pk__in=taught)))
+        )
+
+    def managed_by(self, user):
+        """Cohorts the user may change: every cohort of a program they manage (the
+        operator: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(program_id__in=sorted(program_ids(user, roles=[StaffRole.MANAGER])))
 
     def with_code(self, code: str):
         return self.filter(enrolment_code=normalise_code(code), enrolment_open=True)
@@ -64,8 +79,11 @@ class CohortQuerySet(models.QuerySet):
 
 class Cohort(models.Model):
     name = models.CharField(max_length=120)
-    program = models.CharField(
-        max_length=120, blank=True, help_text="e.g. the college's HIM course or a hospital track."
+    program = models.ForeignKey(
+        "tenancy.Program",
+        on_delete=models.PROTECT,
+        related_name="cohorts",
+        help_text="The college's course or the hospital's coding department it belongs to.",
     )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
@@ -90,6 +108,7 @@ class Cohort(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CohortQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord], m2m_fields=[managers, instructors])
 
     class Meta:
         ordering = ["-start_date", "name"]
@@ -103,7 +122,10 @@ class Cohort(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.program})" if self.program else self.name
+        return self.name
+
+    def audit_program(self) -> int | None:
+        return self.program_id
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -132,6 +154,8 @@ class Membership(models.Model):
         max_length=10, choices=MembershipSource.choices, default=MembershipSource.ADDED
     )
 
+    history = HistoricalRecords(bases=[AuditRecord])
+
     class Meta:
         ordering = ["cohort", "joined_at"]
         constraints = [
@@ -141,10 +165,16 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.cohort}"
 
+    def audit_program(self) -> int | None:
+        return Cohort.objects.filter(pk=self.cohort_id).values_list("program", flat=True).first()
+
 
 class AssignmentQuerySet(models.QuerySet):
     def open_at(self, now: dt.datetime):
         return self.filter(Q(opens_at__lte=now), Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+
+    def visible_to(self, user):
+        return self.filter(cohort__in=Cohort.objects.visible_to(user))
 
     def for_candidate(self, user):
         return self.filter(
@@ -177,6 +207,7 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AssignmentQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
 
     class Meta:
         ordering = ["cohort", "opens_at"]
@@ -195,6 +226,9 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.form} for {self.cohort}"
 
+    def audit_program(self) -> int | None:
+        return Cohort.objects.filter(pk=self.cohort_id).values_list("program", flat=True).first()
+
     def clean(self) -> None:
         errors = {}
         if self.closes_at and self.opens_at and self.closes_at <= self.opens_at:
@@ -209,3 +243,68 @@ class Assignment(models.Model):
 
     def is_open(self, now: dt.datetime) -> bool:
         return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+
+
+# --- Accommodations ---------------------------------------------------------------------
+MULTIPLIER_VALIDATORS = [
+    MinValueValidator(Decimal("1.00")),
+    MaxValueValidator(Decimal("4.00")),
+]
+
+
+class AccommodationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A program's accommodations are read and changed by its staff alone."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(program_id__in=sorted(program_ids(user)))
+
+
+class Accommodation(models.Model):
+    """Extra time a program grants one of its candidates for the exams it assigns.
+
+    Per program: a candidate in two programs may have two, and neither program sees or
+    changes the other's. An attempt copies the multiplier it starts with.
+    """
+
+    program = models.ForeignKey(
+        "tenancy.Program", on_delete=models.CASCADE, related_name="accommodations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodations"
+    )
+    time_multiplier = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=MULTIPLIER_VALIDATORS,
+        help_text="Extra-time accommodation: 1.50 gives time and a half.",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Reason or reference.")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    objects = AccommodationQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
+
+    class Meta:
+        ordering = ["program", "user"]
+        verbose_name = "candidate accommodation"
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user"], name="accommodation_once"),
+            models.CheckConstraint(
+                condition=Q(time_multiplier__gte=Decimal("1.00"))
+                & Q(time_multiplier__lte=Decimal("4.00")),
+                name="accommodation_multiplier_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} × {self.time_multiplier} ({self.program})"
+
+    def audit_program(self) -> int | None:
+        return self.program_id

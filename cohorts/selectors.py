@@ -25,11 +25,11 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from cohorts.models import Cohort, Membership
-from exams.models import Attempt, AttemptMode, AttemptState, CandidateProfile, ExamForm
+from cohorts.models import Accommodation, Cohort, Membership
+from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
 from questionbank.models import Domain
 from scoring.models import AttemptResult, DomainScore
 from scoring.selectors import pass_chances
@@ -45,6 +45,9 @@ BASELINE_CACHE_SECONDS = 300
 # The joining rule: a cohort sees a member's attempts from the moment they joined it,
 # never earlier ones. An existing account can be added by e-mail, and its history with
 # another program (or on its own) is not this program's to read or count.
+# The program rule: of those, only attempts sat under the cohort's own program's
+# assignments, or under none (a form open to everyone): a candidate in two programs sits
+# each one's exams, and neither reads the other's.
 
 
 # --- Filters --------------------------------------------------------------------------
@@ -143,6 +146,7 @@ def cohort_figures_sql(*, cohort_ids: list[int], filters: Filters = NO_FILTERS):
     The median averages the one or two middle rows, which works on SQLite too.
     """
     membership = Membership._meta.db_table
+    cohort = Cohort._meta.db_table
     attempt = Attempt._meta.db_table
     result = AttemptResult._meta.db_table
     placeholders = ", ".join(["%s"] * len(cohort_ids)) or "NULL"
@@ -150,8 +154,9 @@ def cohort_figures_sql(*, cohort_ids: list[int], filters: Filters = NO_FILTERS):
     where, where_params = filters.attempt_where("a")
     sql = f"""
 WITH member AS (
-    SELECT cohort_id, user_id, joined_at FROM {membership}
-    WHERE cohort_id IN ({placeholders})
+    SELECT m.cohort_id, m.user_id, m.joined_at, c.program_id FROM {membership} m
+    JOIN {cohort} c ON c.id = m.cohort_id
+    WHERE m.cohort_id IN ({placeholders})
 ),
 att AS (
     SELECT m.cohort_id, a.candidate_id, r.scaled_score, r.passed,
@@ -162,6 +167,7 @@ att AS (
            ) AS nth
     FROM member m
     JOIN {attempt} a ON a.candidate_id = m.user_id AND a.started_at >= m.joined_at
+        AND (a.program_id IS NULL OR a.program_id = m.program_id)
     LEFT JOIN {result} r ON r.attempt_id = a.id
     WHERE {where}
 ),
@@ -235,7 +241,9 @@ class CohortRow:
 
 def cohort_list(*, user) -> list[CohortRow]:
     """The cohorts the user may read, each with its figures: two queries."""
-    cohorts = list(Cohort.objects.visible_to(user).order_by("-start_date", "name"))
+    cohorts = list(
+        Cohort.objects.visible_to(user).select_related("program").order_by("-start_date", "name")
+    )
     figures = cohort_figures(cohort_ids=[c.pk for c in cohorts])
     return [CohortRow(c, figures[c.pk]) for c in cohorts]
 
@@ -465,7 +473,9 @@ def cohort_page_sql(*, cohort_id: int, filters: Filters = NO_FILTERS) -> tuple[s
     passed = "CASE WHEN passed THEN 1 ELSE 0 END"
     sql = f"""
 WITH member AS (
-    SELECT user_id, joined_at FROM {Membership._meta.db_table} WHERE cohort_id = %s
+    SELECT m.user_id, m.joined_at, c.program_id FROM {Membership._meta.db_table} m
+    JOIN {Cohort._meta.db_table} c ON c.id = m.cohort_id
+    WHERE m.cohort_id = %s
 ),
 att AS (
     SELECT a.id, a.candidate_id, {day_sql} AS day, r.id AS result_id,
@@ -481,6 +491,7 @@ att AS (
            ) AS back
     FROM member mj
     JOIN {attempt} a ON a.candidate_id = mj.user_id AND a.started_at >= mj.joined_at
+        AND (a.program_id IS NULL OR a.program_id = mj.program_id)
     LEFT JOIN {result} r ON r.attempt_id = a.id
     WHERE {where}
 )
@@ -603,10 +614,12 @@ def cohort_forms(*, cohort: Cohort) -> list[ExamForm]:
                 )
             )
         )
+        .filter(Q(program__isnull=True) | Q(program_id=cohort.program_id))
         .values("form_id")
     )
     return list(
         ExamForm.objects.exams()
+        .shared_or_of(cohort.program_id)
         .filter(Q(pk__in=cohort.assignments.values("form_id")) | Q(pk__in=sat))
         .order_by("name")
         .only("pk", "name")
@@ -674,7 +687,8 @@ def candidate_page(*, cohort: Cohort, user_id: int) -> CandidatePage | None:
                 domain_percent={n: (results.get(str(n)) or {}).get("percent") for n, _ in domains},
             )
         )
-    profile = CandidateProfile.objects.filter(user_id=user_id).first()
+    # The accommodation of this cohort's program only: another program's is not ours to see.
+    profile = Accommodation.objects.filter(program_id=cohort.program_id, user_id=user_id).first()
     return CandidatePage(
         cohort=cohort,
         candidate=candidate,
@@ -719,10 +733,16 @@ def cohort_members(*, cohort: Cohort, search: str = "", page: object = 1):
             | Q(user__username__icontains=search)
             | Q(user__email__icontains=search)
         )
+    accommodation = Accommodation.objects.filter(
+        program_id=cohort.program_id, user_id=OuterRef("user_id")
+    )
+    rows = rows.annotate(
+        _multiplier=Subquery(accommodation.values("time_multiplier")[:1]),
+        _note=Subquery(accommodation.values("note")[:1]),
+    )
     rows = rows.order_by("user__last_name", "user__first_name", "user__username").values_list(
         "user_id", "user__first_name", "user__last_name", "user__username", "user__email",
-        "joined_at", "source", "user__exam_profile__time_multiplier",
-        "user__exam_profile__note", "user__password", "user__last_login",
+        "joined_at", "source", "_multiplier", "_note", "user__password", "user__last_login",
     )  # fmt: skip
     members = Paginator(rows, MEMBERS_PER_PAGE).get_page(page)
     members.object_list = [
@@ -739,7 +759,7 @@ def _attempts_since_joining(membership: Membership):
     """The member's attempts (exam and practice) that the cohort sees: the joining rule."""
     return Attempt.objects.filter(
         candidate_id=membership.user_id, started_at__gte=membership.joined_at
-    )
+    ).filter(Q(program__isnull=True) | Q(program__cohorts=membership.cohort_id))
 
 
 def member_exam_attempts(*, membership: Membership) -> int:
@@ -751,5 +771,7 @@ def cohort_assignments(*, cohort: Cohort):
     return list(cohort.assignments.select_related("form").order_by("opens_at", "pk"))
 
 
-def assignable_forms():
-    return ExamForm.objects.exams().published().order_by("name")
+def assignable_forms(*, program_id: int | None = None):
+    """Published exam forms a cohort of `program_id` may be assigned: shared forms and the
+    program's own."""
+    return ExamForm.objects.exams().published().shared_or_of(program_id).order_by("name")

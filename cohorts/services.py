@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from cohorts.models import (
+    Accommodation,
     Assignment,
     Cohort,
     Membership,
@@ -34,7 +34,10 @@ from cohorts.models import (
 )
 from common.errors import ApplicationError
 from common.roles import Role
-from exams.models import CandidateProfile, ExamForm
+from exams.models import ExamForm
+from tenancy.audit import history_bulk, with_actor
+from tenancy.models import Program, ProgramStaff, StaffRole
+from tenancy.scoping import holds_role
 
 ROSTER_MAX_BYTES = 1_000_000
 ROSTER_MAX_ROWS = 5000
@@ -49,20 +52,40 @@ class RosterError(ApplicationError):
 
 
 # --- Cohorts ----------------------------------------------------------------------------
+def _check_program_staff(program: Program, instructors: Iterable, managers: Iterable) -> None:
+    """A cohort's instructors and managers are staff of its program."""
+    held = set(ProgramStaff.objects.filter(program=program).values_list("user_id", "role"))
+    errors = {}
+    strangers = [u for u in instructors if (u.pk, StaffRole.INSTRUCTOR) not in held]
+    if strangers:
+        errors["instructors"] = "Choose instructors of the cohort's program."
+    strangers = [u for u in managers if (u.pk, StaffRole.MANAGER) not in held]
+    if strangers:
+        errors["managers"] = "Choose program managers of the cohort's program."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def cohort_create(
     *,
     by,
     name: str,
-    program: str = "",
+    program: Program,
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     instructors: Iterable = (),
     managers: Iterable = (),
 ) -> Cohort:
-    """A new cohort managed by its creator (and any other managers named)."""
+    """A new cohort of one of the creator's programs, managed by its creator (and any
+    other managers of the program named)."""
+    if not holds_role(by, program.pk, StaffRole.MANAGER):
+        raise PermissionDenied("Only the program's managers create its cohorts.")
+    instructors, managers = list(instructors), list(managers)
+    _check_program_staff(program, instructors, managers)
     cohort = Cohort(name=name, program=program, start_date=start_date, end_date=end_date)
     cohort.full_clean(exclude=["enrolment_code"])
+    with_actor(cohort, by, "Created")
     cohort.save()
     cohort.managers.add(by, *managers)
     cohort.instructors.add(*instructors)
@@ -71,9 +94,13 @@ def cohort_create(
 
 @transaction.atomic
 def cohort_update(*, cohort: Cohort, by, instructors=None, managers=None, **fields) -> Cohort:
+    # A cohort stays in its program: moving it would carry its people and results along.
+    fields.pop("program", None)
+    _check_program_staff(cohort.program, list(instructors or ()), list(managers or ()))
     for name, value in fields.items():
         setattr(cohort, name, value)
     cohort.full_clean(exclude=["enrolment_code"])
+    with_actor(cohort, by)
     cohort.save()
     if instructors is not None:
         cohort.instructors.set(instructors)
@@ -155,11 +182,13 @@ class RosterResult:
     already: list = field(default_factory=list)  # already members
 
     def summary(self) -> str:
-        return (
-            f"{len(self.created)} new account(s) created and e-mailed, "
-            f"{len(self.linked)} existing account(s) added, "
-            f"{len(self.already)} already in the cohort."
-        )
+        # New and existing accounts are counted together: telling them apart would tell a
+        # manager which addresses already have an account on the platform.
+        added = len(self.created) + len(self.linked)
+        text = f"{added} candidate(s) added; each was e-mailed how to sign in."
+        if self.already:
+            text += f" {len(self.already)} already in the cohort."
+        return text
 
 
 def roster_parse(text: str) -> tuple[list[RosterRow], list[str]]:
@@ -289,6 +318,7 @@ def cohort_candidates_add(
     base_url: str,
     source: str = MembershipSource.ROSTER,
     now: dt.datetime | None = None,
+    by=None,
 ) -> RosterResult:
     """Link existing accounts (matched by e-mail, any case) and create the others.
 
@@ -310,15 +340,14 @@ def cohort_candidates_add(
     errors = []
     for row in rows:
         matches = existing.get(row.email.lower(), [])
-        if len(matches) > 1:
+        # One message for every address that cannot be enrolled by e-mail, whatever the
+        # reason (several accounts, a staff account): it must not say which accounts exist.
+        if len(matches) > 1 or (
+            matches and _is_staff_account(matches[0], {g.name for g in matches[0].groups.all()})
+        ):
             errors.append(
-                f"Line {row.line}: {len(matches)} accounts use {row.email}; merge or rename the "
-                "duplicate accounts in the admin first."
-            )
-        elif matches and _is_staff_account(matches[0], {g.name for g in matches[0].groups.all()}):
-            errors.append(
-                f"Line {row.line}: {row.email} belongs to an instructor or manager account; "
-                "only candidates can be enrolled."
+                f"Line {row.line}: {row.email} cannot be enrolled by e-mail; ask the candidate "
+                "to join with the cohort's enrolment code, or ask the platform operator."
             )
     if errors:
         raise RosterError(errors)
@@ -372,6 +401,15 @@ def cohort_candidates_add(
         ],
         ignore_conflicts=True,
     )
+    # A bulk insert sends no signals: the audit records are written here.
+    history_bulk(
+        Membership,
+        Membership.objects.filter(
+            cohort=cohort, user_id__in=[u.pk for u in created + to_link], joined_at=now
+        ),
+        by=by,
+        reason=f"Added ({source})",
+    )
     messages = [_password_email(user=u, cohort=cohort, base_url=base_url) for u in created]
     if to_link:
         managers = ", ".join(
@@ -386,17 +424,19 @@ def cohort_candidates_add(
     return result
 
 
-def roster_import(*, cohort: Cohort, data: bytes, base_url: str) -> RosterResult:
+def roster_import(*, cohort: Cohort, data: bytes, base_url: str, by=None) -> RosterResult:
     """A CSV roster (name, email): all rows or nothing."""
     rows, errors = roster_parse(roster_decode(data))
     if errors:
         raise RosterError(errors)
     if not rows:
         raise RosterError(["The roster has no rows: one line per candidate, “name,email”."])
-    return cohort_candidates_add(cohort=cohort, rows=rows, base_url=base_url)
+    return cohort_candidates_add(cohort=cohort, rows=rows, base_url=base_url, by=by)
 
 
-def cohort_candidate_add(*, cohort: Cohort, name: str, email: str, base_url: str) -> RosterResult:
+def cohort_candidate_add(
+    *, cohort: Cohort, name: str, email: str, base_url: str, by=None
+) -> RosterResult:
     """One candidate, by name and e-mail: linked if the address has an account."""
     try:
         return cohort_candidates_add(
@@ -404,6 +444,7 @@ def cohort_candidate_add(*, cohort: Cohort, name: str, email: str, base_url: str
             rows=[RosterRow(1, name.strip(), email.strip())],
             base_url=base_url,
             source=MembershipSource.ADDED,
+            by=by,
         )
     except RosterError as exc:
         raise ValidationError([e.removeprefix("Line 1: ") for e in exc.errors]) from None
@@ -451,8 +492,11 @@ def member_invitation_resend(*, cohort: Cohort, user_id: int, base_url: str) -> 
 
 
 # --- Assignments ----------------------------------------------------------------------
-def _assignment_check_form(form: ExamForm) -> None:
+def _assignment_check_form(form: ExamForm, cohort: Cohort) -> None:
     if not (form.kind == "exam" and form.is_published):
+        raise ValidationError({"form": "Only published exam forms can be assigned."})
+    # Shared forms and the program's own; another program's forms do not exist here.
+    if not ExamForm.objects.shared_or_of(cohort.program_id).filter(pk=form.pk).exists():
         raise ValidationError({"form": "Only published exam forms can be assigned."})
 
 
@@ -467,7 +511,7 @@ def assignment_create(
     review_policy: str,
     by=None,
 ) -> Assignment:
-    _assignment_check_form(form)
+    _assignment_check_form(form, cohort)
     if Assignment.objects.filter(cohort=cohort, form=form).exists():
         raise ValidationError({"form": f"{form} is already assigned to this cohort."})
     assignment = Assignment(
@@ -480,15 +524,17 @@ def assignment_create(
         created_by=by,
     )
     assignment.full_clean()
+    with_actor(assignment, by)
     assignment.save()
     return assignment
 
 
 @transaction.atomic
-def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
+def assignment_update(*, assignment: Assignment, by=None, **fields) -> Assignment:
     for name, value in fields.items():
         setattr(assignment, name, value)
     assignment.full_clean(exclude=["cohort", "form"])
+    with_actor(assignment, by)
     assignment.save()
     return assignment
 
@@ -500,20 +546,29 @@ def assignment_delete(*, assignment: Assignment) -> None:
 
 # --- Accommodations ---------------------------------------------------------------------
 @transaction.atomic
-def candidate_time_multiplier_set(
+def accommodation_set(
     *, cohort: Cohort, candidate_id: int, multiplier: Decimal, note: str = "", by
-) -> CandidateProfile:
-    """Set a member's extra-time multiplier (for attempts started from now on)."""
-    allowed = Cohort.objects.filter(pk=cohort.pk).filter(
-        Q(managers__pk=by.pk) | Q(instructors__pk=by.pk)
-    )
-    if not allowed.exists():
+) -> Accommodation:
+    """Set the extra time the cohort's program grants a member, for attempts started from
+    now on under that program's assignments. Other programs' accommodations of the same
+    person are neither read nor touched."""
+    if not Cohort.objects.visible_to(by).filter(pk=cohort.pk).exists():
         raise PermissionDenied("Only the cohort's managers and instructors set accommodations.")
     if not Membership.objects.filter(cohort=cohort, user_id=candidate_id).exists():
         raise ValidationError("That candidate is not in this cohort.")
-    profile, _ = CandidateProfile.objects.get_or_create(user_id=candidate_id)
-    profile.time_multiplier = multiplier
-    profile.note = note
-    profile.full_clean(exclude=["user"])
-    profile.save()
-    return profile
+    accommodation = (
+        Accommodation.objects.select_for_update()
+        .filter(program_id=cohort.program_id, user_id=candidate_id)
+        .first()
+    ) or Accommodation(program_id=cohort.program_id, user_id=candidate_id)
+    accommodation.time_multiplier = multiplier
+    accommodation.note = note
+    accommodation.set_by = by
+    accommodation.full_clean(exclude=["program", "user", "set_by"])
+    with_actor(accommodation, by)
+    accommodation.save()
+    return accommodation
+
+
+# Kept for callers of the earlier name; the accommodation now belongs to the program.
+candidate_time_multiplier_set = accommodation_set

@@ -7,6 +7,7 @@ app_name = "cohorts"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export.csv", views.dashboard_export, name="dashboard_export"),
+    path("audit/", views.audit_trail, name="audit"),
     path("new/", views.cohort_create, name="create"),
     path("join/", views.join, name="join"),
     path("welcome/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cohorts import exports, selectors, services
+from cohorts import audit, exports, selectors, services
 from cohorts.forms import (
     AccommodationForm,
     AssignmentForm,
@@ -33,6 +33,7 @@ from cohorts.forms import (
 from cohorts.models import Cohort
 from common.roles import Role, has_role
 from psychometrics import charts
+from tenancy.models import Program
 
 # The readiness list shows those who need help most; "show all" and the CSV have everyone.
 READINESS_SHOWN = 100
@@ -46,11 +47,11 @@ def _cohort_for(request, pk: int, *, manage: bool = False) -> Cohort:
         if manage
         else Cohort.objects.visible_to(request.user)
     )
-    return get_object_or_404(cohorts, pk=pk)
+    return get_object_or_404(cohorts.select_related("program"), pk=pk)
 
 
 def _can_manage(request, cohort: Cohort) -> bool:
-    return cohort.managers.filter(pk=request.user.pk).exists()
+    return Cohort.objects.managed_by(request.user).filter(pk=cohort.pk).exists()
 
 
 def _require_dashboard_role(request) -> None:
@@ -86,6 +87,35 @@ def dashboard_export(request):
     return exports.csv_response("cohorts.csv", *exports.cohort_list_table(rows))
 
 
+# --- Audit trail ------------------------------------------------------------------------
+@login_required
+@require_GET
+def audit_trail(request):
+    """Who changed what in the user's programs (the operator: everywhere)."""
+    _require_dashboard_role(request)
+    programs = list(Program.objects.visible_to(request.user))
+    selected = next((p for p in programs if p.slug == request.GET.get("program")), None)
+    kinds = [(m._meta.label_lower, label) for m, label in audit.AUDITED]
+    kind = request.GET.get("kind") or None
+    if kind not in dict(kinds):
+        kind = None
+    lines = audit.audit_trail(
+        user=request.user, program_id=selected.pk if selected else None, kind=kind
+    )
+    return render(
+        request,
+        "cohorts/audit.html",
+        {
+            "lines": lines,
+            "programs": programs,
+            "selected": selected,
+            "kinds": kinds,
+            "kind": kind,
+            "is_operator": request.user.is_superuser,
+        },
+    )
+
+
 COHORT_FIELDS = ("name", "program", "start_date", "end_date", "instructors", "managers")
 
 
@@ -98,12 +128,14 @@ def _cohort_fields(form) -> dict:
 def cohort_create(request):
     if not has_role(request.user, Role.MANAGER):
         raise Http404("No such page.")
-    form = CohortForm(request.POST or None)
+    form = CohortForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             cohort = services.cohort_create(by=request.user, **_cohort_fields(form))
         except ValidationError as exc:
             form.add_error(None, exc)
+        except PermissionDenied:
+            raise Http404("No such program.") from None
         else:
             messages.success(request, f"{cohort.name} created. Add candidates next.")
             return redirect("cohorts:members", cohort.pk)
@@ -234,6 +266,7 @@ def member_add(request, pk: int):
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
                 base_url=_base_url(request),
+                by=request.user,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -260,6 +293,7 @@ def roster_upload(request, pk: int):
                 cohort=cohort,
                 data=form.cleaned_data["roster"].read(),
                 base_url=_base_url(request),
+                by=request.user,
             )
         except services.RosterError as exc:
             roster_errors = exc.errors
@@ -345,7 +379,7 @@ def accommodation(request, pk: int, user_id: int):
                 messages.error(request, error)
         return redirect(back)
     try:
-        services.candidate_time_multiplier_set(
+        services.accommodation_set(
             cohort=cohort,
             candidate_id=user_id,
             multiplier=form.cleaned_data["time_multiplier"],
@@ -358,8 +392,8 @@ def accommodation(request, pk: int, user_id: int):
         raise Http404(" ".join(exc.messages)) from None
     messages.success(
         request,
-        f"Time multiplier set to {form.cleaned_data['time_multiplier']} "
-        "for exams started from now on.",
+        f"Time multiplier set to {form.cleaned_data['time_multiplier']} for exams of "
+        f"{cohort.program} started from now on.",
     )
     return redirect(back)
 
@@ -368,9 +402,11 @@ def accommodation(request, pk: int, user_id: int):
 def _settings_context(request, cohort: Cohort, **extra) -> dict:
     return {
         "cohort": cohort,
-        "cohort_form": CohortForm(instance=cohort),
+        "cohort_form": CohortForm(instance=cohort, user=request.user),
         "assignments": selectors.cohort_assignments(cohort=cohort),
-        "assignment_form": AssignmentForm(initial={"opens_at": timezone.localtime()}),
+        "assignment_form": AssignmentForm(
+            initial={"opens_at": timezone.localtime()}, program_id=cohort.program_id
+        ),
         "join_url": request.build_absolute_uri(reverse("cohorts:join"))
         + f"?code={cohort.enrolment_code}",
         "can_manage": True,
@@ -384,7 +420,7 @@ def _settings_context(request, cohort: Cohort, **extra) -> dict:
 def cohort_settings(request, pk: int):
     cohort = _cohort_for(request, pk, manage=True)
     if request.method == "POST":
-        form = CohortForm(request.POST, instance=cohort)
+        form = CohortForm(request.POST, instance=cohort, user=request.user)
         if form.is_valid():
             try:
                 services.cohort_update(cohort=cohort, by=request.user, **_cohort_fields(form))
@@ -429,7 +465,7 @@ def _assignment_terms(form) -> dict:
 @require_POST
 def assignment_add(request, pk: int):
     cohort = _cohort_for(request, pk, manage=True)
-    form = AssignmentForm(request.POST)
+    form = AssignmentForm(request.POST, program_id=cohort.program_id)
     if form.is_valid():
         try:
             services.assignment_create(
@@ -455,7 +491,9 @@ def assignment_edit(request, pk: int, assignment_id: int):
     form = AssignmentForm(request.POST or None, instance=assignment)
     if request.method == "POST" and form.is_valid():
         try:
-            services.assignment_update(assignment=assignment, **_assignment_terms(form))
+            services.assignment_update(
+                assignment=assignment, by=request.user, **_assignment_terms(form)
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

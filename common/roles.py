@@ -2,7 +2,8 @@
 
 The permissions each role holds are declared here once; a data migration creates the
 groups, and `sync_roles` (run after every migrate) attaches permissions of models added
-later.
+later. They are the coarse layer (what kind of page a person may open at all); in which
+program they may use them is said by their program roles (tenancy.ProgramStaff).
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("codebook", "view_*"),
         ("cohorts", "view_*"),
         ("cohorts", "change_membership"),
+        # Accommodations of their programs' candidates (scoped per program in cohorts).
+        ("cohorts", "add_accommodation"),
+        ("cohorts", "change_accommodation"),
+        ("tenancy", "view_program"),
     ],
     Role.MANAGER: [
         ("cohorts", "*"),
         ("exams", "view_*"),
-        # Accommodations: a manager sets a candidate's time multiplier.
-        ("exams", "add_candidateprofile"),
-        ("exams", "change_candidateprofile"),
+        ("tenancy", "view_*"),
         ("scoring", "view_*"),
         ("itemanalysis", "view_*"),
     ],

@@ -11,17 +11,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common.admin_display import person_field
-from common.roles import Role, has_role
 from exams import selectors, services
-from exams.forms import AssembleForm, BlueprintDomainFormSet, CandidateProfileForm
+from exams.forms import AssembleForm, BlueprintDomainFormSet
 from exams.models import (
     Attempt,
     Blueprint,
     BlueprintDomain,
-    CandidateProfile,
     ExamForm,
     FormItem,
 )
+from tenancy.admin_scoping import ProgramScopedAdmin
 
 
 class BlueprintDomainInline(admin.TabularInline):
@@ -75,7 +74,7 @@ class FormItemInline(admin.TabularInline):
 
 @admin.action(description="Publish (freezes the form and locks its items)")
 def publish_forms(modeladmin, request, queryset):
-    for form in queryset:
+    for form in queryset.editable_by(request.user):
         try:
             services.form_publish(form=form, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
@@ -87,18 +86,23 @@ def publish_forms(modeladmin, request, queryset):
 
 def _availability_action(value: bool, label: str):
     def action(modeladmin, request, queryset):
-        for form in queryset:
-            services.form_set_availability(form=form, available_to_all=value)
-        modeladmin.message_user(request, f"{label}: {queryset.count()} form(s).", messages.SUCCESS)
+        # Shared forms are the operator's: staff change only their programs' forms.
+        forms = list(queryset.editable_by(request.user))
+        for form in forms:
+            services.form_set_availability(form=form, available_to_all=value, by=request.user)
+        modeladmin.message_user(request, f"{label}: {len(forms)} form(s).", messages.SUCCESS)
 
     action.__name__ = f"make_available_{value}".lower()
     return admin.action(description=label)(action)
 
 
 @admin.register(ExamForm)
-class ExamFormAdmin(admin.ModelAdmin):
+class ExamFormAdmin(ProgramScopedAdmin):
+    program_path = "owner_program"
+    shared_when_null = True
     list_display = [
         "name",
+        "owner_program",
         "blueprint",
         "status",
         "available_to_all",
@@ -106,8 +110,14 @@ class ExamFormAdmin(admin.ModelAdmin):
         "published_at",
         "tools",
     ]
-    list_filter = ["status", "blueprint", "available_to_all"]
+    list_filter = [
+        "status",
+        "blueprint",
+        "available_to_all",
+        ("owner_program", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name"]
+    list_select_related = ["owner_program", "blueprint"]
     inlines = [FormItemInline]
     actions = [
         publish_forms,
@@ -116,6 +126,7 @@ class ExamFormAdmin(admin.ModelAdmin):
     ]
     fields = [
         "name",
+        "owner_program",
         "blueprint",
         "seed",
         "status",
@@ -129,7 +140,14 @@ class ExamFormAdmin(admin.ModelAdmin):
         "available_to_all",
         "created_by_name",
     ]
-    readonly_fields = ["blueprint", "seed", "status", "published_at", "created_by_name"]
+    readonly_fields = [
+        "owner_program",
+        "blueprint",
+        "seed",
+        "status",
+        "published_at",
+        "created_by_name",
+    ]
     change_list_template = "admin/exams/examform/change_list.html"
 
     created_by_name = person_field("created_by")
@@ -137,6 +155,10 @@ class ExamFormAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # Practice sets are per-candidate scratch forms, not part of the instructors' list.
         return super().get_queryset(request).exams().annotate(item_total=Count("items"))
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_published:
@@ -183,7 +205,7 @@ class ExamFormAdmin(admin.ModelAdmin):
         if not request.user.has_perm("exams.add_examform"):
             raise PermissionDenied
         initial = {"seed": secrets.randbelow(10**6), "blueprint": Blueprint.objects.first()}
-        form = AssembleForm(request.POST or None, initial=initial)
+        form = AssembleForm(request.POST or None, initial=initial, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             exclude = FormItem.objects.filter(form__in=data["exclude_forms"]).values_list(
@@ -196,6 +218,7 @@ class ExamFormAdmin(admin.ModelAdmin):
                     name=data["name"],
                     by=request.user,
                     exclude_versions=list(exclude),
+                    owner_program_id=data["program"].pk if data["program"] else None,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -210,7 +233,7 @@ class ExamFormAdmin(admin.ModelAdmin):
     def preview_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        exam_form = get_object_or_404(ExamForm.objects.exams(), pk=pk)
+        exam_form = get_object_or_404(self.get_queryset(request), pk=pk)
         items, per_domain = selectors.form_preview(form=exam_form)
         context = self._context(
             request,
@@ -220,7 +243,9 @@ class ExamFormAdmin(admin.ModelAdmin):
             per_domain=per_domain,
             pretest=sum(1 for i in items if i.is_pretest),
             can_publish=(
-                request.user.has_perm("exams.publish_examform") and not exam_form.is_published
+                request.user.has_perm("exams.publish_examform")
+                and not exam_form.is_published
+                and self.may_change_object(request, exam_form)
             ),
         )
         return TemplateResponse(request, "admin/exams/examform/preview.html", context)
@@ -228,7 +253,7 @@ class ExamFormAdmin(admin.ModelAdmin):
     def publish_view(self, request, pk):
         if request.method != "POST":
             return redirect("admin:exams_examform_preview", pk)
-        exam_form = get_object_or_404(ExamForm.objects.exams(), pk=pk)
+        exam_form = get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             services.form_publish(form=exam_form, by=request.user)
         except (ValidationError, PermissionDenied) as exc:
@@ -240,11 +265,23 @@ class ExamFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
-    list_display = ["candidate", "form", "mode", "state", "started_at", "deadline", "raw_score"]
+class AttemptAdmin(ProgramScopedAdmin):
+    """Attempts sat under the user's programs' assignments (the operator: all); practice
+    and open forms sat outside any program are the candidate's own."""
+
+    list_display = [
+        "candidate_name",
+        "form",
+        "program",
+        "mode",
+        "state",
+        "started_at",
+        "deadline",
+        "raw_score",
+    ]
     list_filter = ["mode", "state", ("form", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["candidate__username", "form__name"]
-    list_select_related = ["candidate", "form"]
+    list_select_related = ["candidate", "form", "program"]
     date_hierarchy = "started_at"
     exclude = ["layout"]
 
@@ -265,30 +302,3 @@ class AttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(CandidateProfile)
-class CandidateProfileAdmin(admin.ModelAdmin):
-    """Time accommodations, set by instructors and program managers."""
-
-    list_display = ["user", "time_multiplier", "note"]
-    search_fields = ["user__username", "user__first_name", "user__last_name"]
-    form = CandidateProfileForm
-    list_select_related = ["user"]
-
-    def _may_edit(self, request) -> bool:
-        return request.user.has_perm("exams.change_candidateprofile") or has_role(
-            request.user, Role.MANAGER
-        )
-
-    def has_module_permission(self, request):
-        return self._may_edit(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._may_edit(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return self._may_edit(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._may_edit(request)

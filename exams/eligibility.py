@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from django.db.models import QuerySet
@@ -35,6 +36,10 @@ class AssignmentTerms:
     max_attempts: int | None
     attempts_used: int
     review_policy: str
+    # The program whose assignment this is (None outside any assignment), and the extra
+    # time that program grants the candidate: an attempt copies both when it starts.
+    program_id: int | None = None
+    time_multiplier: Decimal = Decimal("1.00")
 
     def is_open(self, now: dt.datetime) -> bool:
         if self.opens_at is not None and now < self.opens_at:
@@ -77,6 +82,10 @@ class Eligibility(Protocol):
         self, *, user, form: ExamForm, now: dt.datetime
     ) -> AssignmentTerms | None: ...
 
+    def own_time_multiplier(self, *, user) -> Decimal: ...
+
+    def candidate_program_ids(self, *, user) -> set[int]: ...
+
 
 class OpenFormsOnly:
     """Before anything registers: published forms open to everyone, with no limits."""
@@ -92,6 +101,12 @@ class OpenFormsOnly:
         used = Attempt.objects.exams().filter(candidate_id=user.pk, form_id=form.pk).count()
         return open_form_terms(form=form, attempts_used=used)
 
+    def own_time_multiplier(self, *, user) -> Decimal:
+        return Decimal("1.00")
+
+    def candidate_program_ids(self, *, user) -> set[int]:
+        return set()
+
 
 _eligibility: Eligibility = OpenFormsOnly()
 
@@ -101,7 +116,9 @@ def register(eligibility: Eligibility) -> None:
     _eligibility = eligibility
 
 
-def open_form_terms(*, form: ExamForm, attempts_used: int) -> AssignmentTerms:
+def open_form_terms(
+    *, form: ExamForm, attempts_used: int, time_multiplier: Decimal = Decimal("1.00")
+) -> AssignmentTerms:
     """A form open to everyone, sat without an assignment: no window, no attempt limit, and
     answer review as the form says."""
     used = attempts_used
@@ -114,6 +131,7 @@ def open_form_terms(*, form: ExamForm, attempts_used: int) -> AssignmentTerms:
         max_attempts=None,
         attempts_used=used,
         review_policy=ReviewPolicy.AFTER_SUBMISSION if form.allow_review else ReviewPolicy.NONE,
+        time_multiplier=time_multiplier,
     )
 
 
@@ -127,6 +145,21 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
     if not user.is_authenticated:
         return None
     return _eligibility.assignment_for(user=user, form=form, now=now or timezone.now())
+
+
+def own_time_multiplier(*, user) -> Decimal:
+    """The extra time a candidate has outside any assignment (practice, forms open to all):
+    the most generous accommodation any of their programs grants them."""
+    if not user.is_authenticated:
+        return Decimal("1.00")
+    return _eligibility.own_time_multiplier(user=user)
+
+
+def candidate_program_ids(*, user) -> set[int]:
+    """The programs a candidate belongs to (their items may appear in their practice)."""
+    if not user.is_authenticated:
+        return set()
+    return _eligibility.candidate_program_ids(user=user)
 
 
 def attempt_review_allowed(*, attempt: Attempt, now: dt.datetime | None = None) -> bool:

@@ -1,12 +1,10 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
-from common.roles import Role
-from exams.models import Blueprint, CandidateProfile, ExamForm, blueprint_totals_error
+from exams.models import Blueprint, ExamForm, blueprint_totals_error
 from exams.services import PRACTICE_MAX_ITEMS
 from questionbank.models import Domain
+from tenancy.models import Program
 
 
 class PracticeForm(forms.Form):
@@ -69,43 +67,28 @@ class AssembleForm(forms.Form):
         "the same candidates sat).",
     )
 
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        help_text="The program the form belongs to: only its staff see it, and it may use "
+        "shared items and the program's own.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        programs = Program.objects.visible_to(user)
+        self.fields["program"].queryset = programs
+        self.fields["exclude_forms"].queryset = ExamForm.objects.exams().visible_to(user)
+        if user.is_superuser:
+            self.fields["program"].help_text += " Leave empty for a shared form."
+        else:
+            # Staff always author for one of their programs; shared forms are the operator's.
+            self.fields["program"].required = True
+            self.fields["program"].empty_label = None
+            self.fields["program"].initial = programs.first()
+
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if ExamForm.objects.filter(name=name).exists():
             raise ValidationError("A form with this name exists.")
         return name
-
-
-class CandidateField(forms.CharField):
-    """A candidate typed by username or e-mail, cleaned to the user.
-
-    The admin's autocomplete and raw-id pickers open the user admin, which instructors may
-    not use (common.roles), so the accommodation form asks for what they know instead.
-    """
-
-    def prepare_value(self, value):
-        if isinstance(value, int):  # the stored user's pk, on a change page
-            user = get_user_model().objects.filter(pk=value).first()
-            return user.get_username() if user else value
-        return value
-
-    def clean(self, value):
-        text = super().clean(value).strip()
-        matches = list(
-            get_user_model()
-            .objects.filter(groups__name=Role.CANDIDATE.value)
-            .filter(Q(username__iexact=text) | Q(email__iexact=text))[:2]
-        )
-        if not matches:
-            raise ValidationError(f"No candidate has the username or e-mail {text!r}.")
-        if len(matches) > 1:
-            raise ValidationError(f"{text!r} is the e-mail of several candidates: use a username.")
-        return matches[0]
-
-
-class CandidateProfileForm(forms.ModelForm):
-    user = CandidateField(label="Candidate", help_text="Their username or e-mail address.")
-
-    class Meta:
-        model = CandidateProfile
-        fields = ["user", "time_multiplier", "note"]

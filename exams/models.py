@@ -14,8 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from common.errors import ApplicationError
+from questionbank.models import OwnedQuerySet, owner_program_field
+from tenancy.audit_base import AuditRecord
+from tenancy.scoping import program_q
 
 
 class FrozenFormError(ApplicationError):
@@ -145,7 +149,7 @@ class FormKind(models.TextChoices):
     PRACTICE = "practice", "Practice set"
 
 
-class ExamFormQuerySet(models.QuerySet):
+class ExamFormQuerySet(OwnedQuerySet):
     def exams(self):
         return self.filter(kind=FormKind.EXAM)
 
@@ -193,9 +197,12 @@ class ExamForm(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Null: a shared form (the demo forms of the sample bank) every program may assign.
+    owner_program = owner_program_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ExamFormQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
 
     class Meta:
         ordering = ["-created_at"]
@@ -249,6 +256,9 @@ class ExamForm(models.Model):
             return None
         return type(self).objects.filter(pk=self.pk).values().first()
 
+    def audit_program(self) -> int | None:
+        return self.owner_program_id
+
 
 class FormItemQuerySet(models.QuerySet):
     def _touches_published(self) -> bool:
@@ -301,27 +311,6 @@ class FormItem(models.Model):
         return ExamForm.objects.filter(pk=self.form_id, status=FormStatus.PUBLISHED).exists()
 
 
-# --- Accommodations --------------------------------------------------------------------
-class CandidateProfile(models.Model):
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_profile"
-    )
-    time_multiplier = models.DecimalField(
-        max_digits=3,
-        decimal_places=2,
-        default=Decimal("1.00"),
-        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("4.00"))],
-        help_text="Extra-time accommodation: 1.50 gives time and a half.",
-    )
-    note = models.CharField(max_length=200, blank=True, help_text="Reason or reference.")
-
-    class Meta:
-        verbose_name = "candidate accommodation"
-
-    def __str__(self) -> str:
-        return f"{self.user} × {self.time_multiplier}"
-
-
 # --- Attempts --------------------------------------------------------------------------
 class AttemptMode(models.TextChoices):
     EXAM = "exam", "Exam"
@@ -360,6 +349,11 @@ class AttemptQuerySet(models.QuerySet):
         same transaction, so no broker message has to survive for a score to appear."""
         return self.exclude(state=AttemptState.IN_PROGRESS).filter(scored_at__isnull=True)
 
+    def visible_to(self, user):
+        """Attempts staff may read: those sat under an assignment of their programs (the
+        operator: all). Practice and open forms sat outside any program are nobody's."""
+        return self.filter(program_q(user, "program"))
+
 
 class Attempt(models.Model):
     candidate = models.ForeignKey(
@@ -374,7 +368,14 @@ class Attempt(models.Model):
     # Null for untimed practice.
     deadline = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The accommodation the attempt started with, from the program it is sat under; a
+    # later change of the accommodation never touches a started attempt.
     time_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    # The program whose assignment the attempt is sat under (from the eligibility terms at
+    # start); null for practice and forms open to everyone sat without an assignment.
+    program = models.ForeignKey(
+        "tenancy.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     seed = models.BigIntegerField()
     # What the candidate sees, in order: [[form_item_id, choose, [option ids in display
     # order]], ...]. Computed once at start so that a save validates against this row

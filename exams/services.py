@@ -29,7 +29,6 @@ from exams.models import (
     AttemptMode,
     AttemptState,
     Blueprint,
-    CandidateProfile,
     ExamForm,
     FormItem,
     FormKind,
@@ -40,6 +39,8 @@ from exams.models import (
 from exams.selectors import form_is_available_to
 from questionbank.models import ItemVersion, Option
 from questionbank.services import item_versions_lock
+from tenancy.audit import with_actor
+from tenancy.scoping import AUTHORS_PROGRAM, may_change, owner_for
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +109,21 @@ def form_assemble(
     name: str,
     by=None,
     exclude_versions: Iterable[int] | None = None,
+    owner_program_id=AUTHORS_PROGRAM,
 ) -> ExamForm:
     """Build a draft form from the bank's operational and pretest items.
 
     `exclude_versions` are versions the form should avoid (e.g. those of a candidate's
     previous forms); any version of the same items is avoided too, and they are used only
     where the bank has nothing else. Raises ValidationError naming each shortfall.
+
+    A program's form (`owner_program_id`, by default the program of `by`) draws on shared
+    items and the program's own; a shared form (None, the operator's) on shared items
+    only, so that it never carries a program's items to the others.
     """
+    owner_program_id = owner_for(owner_program_id, by)
+    if by is not None and not may_change(by, owner_program_id):
+        raise PermissionDenied("Assemble forms for one of your programs.")
     counts = blueprint.domain_counts()
     error = blueprint_totals_error(
         total_items=blueprint.total_items,
@@ -130,8 +139,9 @@ def form_assemble(
             "item_id", flat=True
         )
     )
-    operational = _units(_bank_rows(ItemVersion.objects.operational()), avoid_items)
-    pretest = _units(_bank_rows(ItemVersion.objects.pretest()), avoid_items)
+    pool = ItemVersion.objects.shared_or_of(owner_program_id)
+    operational = _units(_bank_rows(pool.operational()), avoid_items)
+    pretest = _units(_bank_rows(pool.pretest()), avoid_items)
     try:
         plan = plan_form(
             counts=counts,
@@ -152,6 +162,7 @@ def form_assemble(
         shuffle_items=blueprint.shuffle_items,
         shuffle_options=blueprint.shuffle_options,
         created_by=by,
+        owner_program_id=owner_program_id,
     )
     FormItem.objects.bulk_create(
         FormItem(form=form, position=i, item_version_id=p.version_id, is_pretest=p.is_pretest)
@@ -166,6 +177,8 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
     form = ExamForm.objects.select_for_update().get(pk=form.pk)
     if by is not None and not by.has_perm("exams.publish_examform"):
         raise PermissionDenied("You do not have permission to publish forms.")
+    if by is not None and not may_change(by, form.owner_program_id):
+        raise PermissionDenied("Only the staff of the form's program may publish it.")
     if form.kind != FormKind.EXAM:
         raise ValidationError("Practice sets are not published.")
     if form.is_published:
@@ -184,6 +197,7 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
     signals.form_publishing.send(sender=ExamForm, form=form, by=by)
     form.status = FormStatus.PUBLISHED
     form.published_at = timezone.now()
+    with_actor(form, by, "Published")
     form.save(allow_publish=True)
     cache.delete(_rows_cache_key(form.pk))
     log_event(
@@ -193,8 +207,11 @@ def form_publish(*, form: ExamForm, by=None) -> ExamForm:
 
 
 @transaction.atomic
-def form_set_availability(*, form: ExamForm, available_to_all: bool) -> ExamForm:
+def form_set_availability(*, form: ExamForm, available_to_all: bool, by=None) -> ExamForm:
+    if by is not None and not may_change(by, form.owner_program_id):
+        raise PermissionDenied("Only the staff of the form's program may change who sits it.")
     form.available_to_all = available_to_all
+    with_actor(form, by)
     form.save(update_fields=["available_to_all"])
     return form
 
@@ -233,19 +250,21 @@ def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, li
     return rows
 
 
-def candidate_time_multiplier(*, user) -> Decimal:
-    value = (
-        CandidateProfile.objects.filter(user=user).values_list("time_multiplier", flat=True).first()
-    )
-    return value if value is not None else Decimal("1.00")
-
-
 def _deadline(start: dt.datetime, minutes: float, multiplier: Decimal) -> dt.datetime:
     return start + dt.timedelta(seconds=float(Decimal(str(minutes)) * 60 * multiplier))
 
 
-def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, practice=None):
-    multiplier = candidate_time_multiplier(user=candidate)
+def _create_attempt(
+    *,
+    form: ExamForm,
+    candidate,
+    mode: str,
+    minutes,
+    now,
+    multiplier: Decimal,
+    program_id: int | None = None,
+    practice=None,
+):
     seed = secrets.randbits(48)
     layout = attempt_layout(
         rows=form_delivery_rows(form=form),
@@ -260,6 +279,7 @@ def _create_attempt(*, form: ExamForm, candidate, mode: str, minutes, now, pract
         started_at=now,
         deadline=_deadline(now, minutes, multiplier) if minutes else None,
         time_multiplier=multiplier,
+        program_id=program_id,
         seed=seed,
         layout=layout,
         practice_settings=practice or {},
@@ -297,6 +317,10 @@ def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) 
                 mode=AttemptMode.EXAM,
                 minutes=form.time_limit_minutes,
                 now=now,
+                # The accommodation of the program whose assignment the candidate sits
+                # under, copied: a later change never alters this attempt.
+                multiplier=terms.time_multiplier,
+                program_id=terms.program_id,
             )
     except IntegrityError:
         # Another request of the same candidate started it a moment ago: resume that one.
@@ -337,8 +361,11 @@ def practice_start(
             now=now,
             practice={**state, "domains": sorted(domains), "count": count, "timed": timed},
         )
+    # Shared items and those of the candidate's own programs: another program's items are
+    # not this candidate's to see.
     pool = list(
         ItemVersion.objects.operational()
+        .usable_by(eligibility.candidate_program_ids(user=candidate))
         .filter(domain__number__in=list(domains))
         .order_by("pk")
         .values_list("pk", "case_id")
@@ -382,6 +409,7 @@ def _practice_attempt(*, candidate, version_ids, minutes, timed, seed, now, prac
         mode=AttemptMode.PRACTICE,
         minutes=form.time_limit_minutes if timed else None,
         now=now,
+        multiplier=eligibility.own_time_multiplier(user=candidate),
         practice=practice,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -100,10 +101,11 @@ def instructions(request, form_id: int):
     form = selectors.forms_available_to(user=request.user).filter(pk=form_id).first()
     if form is None:
         raise Http404("No such exam.")
-    multiplier = services.candidate_time_multiplier(user=request.user)
-    minutes = round(form.time_limit_minutes * float(multiplier))
     resume = Attempt.objects.in_progress().filter(candidate=request.user, form=form).first()
     terms = assignment_for(user=request.user, form=form)
+    # The extra time of the program whose assignment this sitting falls under.
+    multiplier = terms.time_multiplier if terms else Decimal("1.00")
+    minutes = round(form.time_limit_minutes * float(multiplier))
     return render(
         request,
         "exams/instructions.html",

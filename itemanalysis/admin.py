@@ -33,6 +33,7 @@ from itemanalysis.models import (
 from itemanalysis.promotion import pretest_promote, pretest_promotion_problems
 from psychometrics import flags
 from questionbank.models import ItemStatus
+from tenancy.admin_scoping import ProgramScopedAdmin
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -49,6 +50,10 @@ def _readonly(model_admin_class):
 
 # --- Runs -------------------------------------------------------------------------------------
 class RunRequestForm(forms.Form):
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = ExamForm.objects.exams().visible_to(user).order_by("name")
+
     kind = forms.ChoiceField(choices=AnalysisKind.choices, label="Analysis")
     form = forms.ModelChoiceField(
         queryset=ExamForm.objects.exams().order_by("name"),
@@ -61,7 +66,12 @@ class RunRequestForm(forms.Form):
 
 @_readonly
 @admin.register(AnalysisRun)
-class AnalysisRunAdmin(admin.ModelAdmin):
+class AnalysisRunAdmin(ProgramScopedAdmin):
+    # Runs over a shared form or the whole bank report aggregates only: every program's
+    # staff may read them; a program's own form's runs are its staff's.
+    program_path = "form__owner_program"
+    shared_when_null = True
+
     list_display = [
         "id",
         "kind",
@@ -108,7 +118,7 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     def request_view(self, request):
         if not request.user.has_perm("itemanalysis.add_analysisrun"):
             raise PermissionDenied
-        form = RunRequestForm(request.POST or None, initial=request.GET.dict())
+        form = RunRequestForm(request.POST or None, initial=request.GET.dict(), user=request.user)
         if request.method == "POST" and form.is_valid():
             try:
                 run = run_requests.analysis_request(
@@ -141,7 +151,9 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     def progress_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        run = get_object_or_404(AnalysisRun.objects.select_related("form", "requested_by"), pk=pk)
+        run = get_object_or_404(
+            self.get_queryset(request).select_related("form", "requested_by"), pk=pk
+        )
         return TemplateResponse(
             request, "admin/itemanalysis/analysisrun/_progress.html", self._run_context(run)
         )
@@ -152,7 +164,7 @@ class AnalysisRunAdmin(admin.ModelAdmin):
         if not str(object_id).isdigit():  # the admin's URL takes any text here
             raise Http404("No such analysis run.")
         run = get_object_or_404(
-            AnalysisRun.objects.select_related("form", "requested_by"), pk=object_id
+            self.get_queryset(request).select_related("form", "requested_by"), pk=object_id
         )
         context = self._context(request, title=str(run), **self._run_context(run))
         return TemplateResponse(request, "admin/itemanalysis/analysisrun/progress.html", context)
@@ -189,7 +201,11 @@ class StatisticFlagFilter(admin.SimpleListFilter):
 
 @_readonly
 @admin.register(ItemStatistic)
-class ItemStatisticAdmin(admin.ModelAdmin):
+class ItemStatisticAdmin(ProgramScopedAdmin):
+    # Statistics of shared items pool every program's responses: aggregates, no names.
+    program_path = "item_version__item__owner_program"
+    shared_when_null = True
+
     list_display = [
         "item_version",
         "kind",
@@ -265,7 +281,10 @@ class DifForm(forms.Form):
 
 @_readonly
 @admin.register(FormStatistic)
-class FormStatisticAdmin(admin.ModelAdmin):
+class FormStatisticAdmin(ProgramScopedAdmin):
+    program_path = "form__owner_program"
+    shared_when_null = True
+
     list_display = [
         "form",
         "computed_at",
@@ -343,7 +362,7 @@ class FormStatisticAdmin(admin.ModelAdmin):
     def report_view(self, request, form_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = get_object_or_404(ExamForm.objects.exams(), pk=form_id)
+        form = get_object_or_404(ExamForm.objects.exams().visible_to(request.user), pk=form_id)
         report = selectors.form_report(form=form)
         context = {
             **self.admin_site.each_context(request),
@@ -360,7 +379,10 @@ class FormStatisticAdmin(admin.ModelAdmin):
 
 @_readonly
 @admin.register(PretestPromotion)
-class PretestPromotionAdmin(admin.ModelAdmin):
+class PretestPromotionAdmin(ProgramScopedAdmin):
+    program_path = "item_version__item__owner_program"
+    shared_when_null = True
+
     list_display = ["item_version", "by", "at", "difficulty", "se", "n_responses", "note"]
     list_select_related = ["item_version__item", "by"]
     search_fields = ["item_version__item__key", "note"]

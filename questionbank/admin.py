@@ -4,7 +4,7 @@ import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -36,19 +36,56 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import MAX_OPTIONS, MIN_OPTIONS
+from tenancy.admin_scoping import ProgramScopedAdmin
+from tenancy.models import ProgramStaff
+from tenancy.scoping import default_program_id, is_operator, program_ids
+
+
+def _ratings_visible_to(queryset, user):
+    """Angoff ratings a user may read by name: all on their programs' items; on shared
+    items, those of their programs' staff (the panel's other judges are the operator's)."""
+    if is_operator(user):
+        return queryset
+    colleagues = ProgramStaff.objects.filter(program__in=sorted(program_ids(user))).values(
+        "user_id"
+    )
+    return queryset.filter(
+        Q(item_version__item__owner_program__isnull=False) | Q(judge__in=colleagues) | Q(judge=user)
+    )
 
 
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
+    """The exam's domains are shared by every program: the operator's to change."""
+
     list_display = ["number", "name"]
     ordering = ["number"]
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ProgramScopedAdmin):
+    program_path = "owner_program"
+    shared_when_null = True
     form = CaseAdminForm
-    list_display = ["key", "title", "setting", "code_set_year", "item_count", "updated_at"]
-    list_filter = ["setting", "code_set_year"]
+    list_display = [
+        "key",
+        "title",
+        "owner_program",
+        "setting",
+        "code_set_year",
+        "item_count",
+        "updated_at",
+    ]
+    list_filter = ["setting", "code_set_year", ("owner_program", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["key", "title", "sections"]
     readonly_fields = ["case_items", "ms_drg"]
     fieldsets = [
@@ -72,11 +109,22 @@ class CaseAdmin(admin.ModelAdmin):
     def item_count(self, obj):
         return obj._items
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user  # case_items lists only the items they may see
+        return obj
+
     @admin.display(description="Items")
     def case_items(self, obj):
         if not obj.pk:
             return "Save the case first, then add items to it."
-        versions = ItemVersion.objects.latest().filter(case=obj).select_related("item", "domain")
+        versions = (
+            ItemVersion.objects.visible_to(getattr(obj, "_viewer", None))
+            .latest()
+            .filter(case=obj)
+            .select_related("item", "domain")
+        )
         add_url = reverse("admin:questionbank_itemversion_add") + f"?case={obj.pk}"
         rows = format_html_join(
             "",
@@ -111,6 +159,8 @@ class CaseAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
+            # A staff member's case belongs to their program; the operator's is shared.
+            obj.owner_program_id = default_program_id(request.user)
         super().save_model(request, obj, form, change)
 
 
@@ -137,6 +187,9 @@ class AngoffRatingInline(admin.TabularInline):
     verbose_name_plural = "Angoff ratings (add yours with 'Rate this item')"
 
     judge_name = person_field("judge")
+
+    def get_queryset(self, request):
+        return _ratings_visible_to(super().get_queryset(request), request.user)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -201,7 +254,9 @@ def _transition_action(to_status: str, label: str):
 
 
 @admin.register(ItemVersion)
-class ItemVersionAdmin(admin.ModelAdmin):
+class ItemVersionAdmin(ProgramScopedAdmin):
+    program_path = "item__owner_program"
+    shared_when_null = True
     form = ItemVersionAdminForm
     inlines = [OptionInline, AngoffRatingInline, StatusChangeInline]
     list_display = [
@@ -222,8 +277,9 @@ class ItemVersionAdmin(admin.ModelAdmin):
         "domain",
         "status",
         "kind",
-        "case",
+        ("case", admin.RelatedOnlyFieldListFilter),
         ("author", admin.RelatedOnlyFieldListFilter),
+        ("item__owner_program", admin.RelatedOnlyFieldListFilter),
         "code_set_year",
     ]
     search_fields = ["item__key", "stem", "rationale", "options__text"]
@@ -340,7 +396,10 @@ class ItemVersionAdmin(admin.ModelAdmin):
                 )
         else:
             version = services.item_create(
-                key=form.cleaned_data["item_key"], options=options, author=request.user, **content
+                key=form.cleaned_data["item_key"],
+                options=options,
+                author=request.user,
+                **content,
             )
         form.instance.pk = version.pk
         form.instance.item = version.item
@@ -369,7 +428,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         version = get_object_or_404(
-            ItemVersion.objects.select_related("item", "case", "domain"), pk=pk
+            self.get_queryset(request).select_related("item", "case", "domain"), pk=pk
         )
         context = self._context(
             request,
@@ -383,31 +442,37 @@ class ItemVersionAdmin(admin.ModelAdmin):
     def angoff_view(self, request, pk):
         if not request.user.has_perm("questionbank.add_angoffrating"):
             raise PermissionDenied
-        version = get_object_or_404(ItemVersion.objects.select_related("item"), pk=pk)
+        version = get_object_or_404(self.get_queryset(request).select_related("item"), pk=pk)
         mine = AngoffRating.objects.filter(item_version=version, judge=request.user).first()
         form = AngoffForm(request.POST or None, initial={"rating": mine.rating if mine else None})
         if request.method == "POST" and form.is_valid():
-            services.angoff_rating_set(
-                version=version, judge=request.user, rating=form.cleaned_data["rating"]
-            )
-            self.message_user(
-                request, f"Your Angoff rating of {version} is saved.", messages.SUCCESS
-            )
-            return redirect("admin:questionbank_itemversion_change", pk)
+            try:
+                services.angoff_rating_set(
+                    version=version, judge=request.user, rating=form.cleaned_data["rating"]
+                )
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request, f"Your Angoff rating of {version} is saved.", messages.SUCCESS
+                )
+                return redirect("admin:questionbank_itemversion_change", pk)
         context = self._context(
             request,
             title=f"Angoff rating of {version}",
             version=version,
             options=list(version.options.order_by("position")),
             form=form,
-            ratings=version.angoff_ratings.select_related("judge"),
+            ratings=_ratings_visible_to(
+                version.angoff_ratings.select_related("judge"), request.user
+            ),
         )
         return TemplateResponse(request, "admin/questionbank/itemversion/angoff.html", context)
 
     def import_view(self, request):
         if not request.user.has_perm("questionbank.add_itemversion"):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -415,14 +480,18 @@ class ItemVersionAdmin(admin.ModelAdmin):
                     name=upload.name,
                     content=upload.read(),
                     by=request.user,
-                    create_missing_judges=form.cleaned_data["create_missing_judges"],
+                    program=form.cleaned_data["program"],
                 )
             except BankImportError as exc:
                 form.add_error("file", f"Nothing was imported. {exc}")
+            except PermissionDenied as exc:
+                form.add_error("program", str(exc))
             else:
                 self.message_user(
                     request, f"Imported {upload.name}: {result.summary()}.", messages.SUCCESS
                 )
+                for message in result.messages:
+                    self.message_user(request, message, messages.WARNING)
                 return redirect("admin:questionbank_itemversion_changelist")
         context = self._context(request, title="Import items", form=form)
         return TemplateResponse(
@@ -435,7 +504,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        data = bank_export(include_retired=request.GET.get("retired") == "1")
+        data = bank_export(include_retired=request.GET.get("retired") == "1", user=request.user)
         response = HttpResponse(
             json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
         )
@@ -445,9 +514,30 @@ class ItemVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AngoffRating)
-class AngoffRatingAdmin(admin.ModelAdmin):
-    list_display = ["item_version", "judge", "rating", "rated_at"]
+class AngoffRatingAdmin(ProgramScopedAdmin):
+    program_path = "item_version__item__owner_program"
+    shared_when_null = True
+
+    def get_queryset(self, request):
+        return _ratings_visible_to(super().get_queryset(request), request.user)
+
+    list_display = ["item_version", "judge_name", "rating", "rated_at"]
     list_filter = [("judge", admin.RelatedOnlyFieldListFilter), "item_version__domain"]
     search_fields = ["item_version__item__key"]
     list_select_related = ["item_version__item", "judge"]
-    raw_id_fields = ["item_version"]
+    # Read-only, and the judge by name: a link would lead to the user admin (403).
+    fields = ["item_version", "judge_name", "rating", "rated_at"]
+    readonly_fields = fields
+
+    judge_name = person_field("judge")
+
+    # Read-only: a rating is written by its judge alone, with "Rate this item" (a form
+    # here would let anyone rate in someone else's name and so move a cut score).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

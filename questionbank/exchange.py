@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
@@ -42,6 +42,7 @@ from questionbank.services import (
     item_version_status_set,
 )
 from questionbank.validation import OptionData, content_errors
+from tenancy.scoping import is_operator, may_change
 
 FORMAT = "ccs-sim-bank"
 FORMAT_VERSION = 1
@@ -70,14 +71,22 @@ class ImportResult:
     items_revised: int = 0
     items_unchanged: int = 0
     ratings: int = 0
+    # Items the file marked further along than an import goes (held in review).
+    held_for_review: int = 0
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"cases: {self.cases_created} created, {self.cases_updated} updated; "
             f"items: {self.items_created} created, {self.items_revised} revised, "
             f"{self.items_unchanged} unchanged; Angoff ratings new or changed: {self.ratings}"
         )
+        if self.held_for_review:
+            text += (
+                f"; {self.held_for_review} item(s) marked approved or further in the file "
+                "land in review (or stay as they are), for a second person to approve"
+            )
+        return text
 
 
 def _year(value, record: str) -> int:
@@ -245,12 +254,50 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
     }
 
 
-def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> ImportResult:
-    """Import a bank document (already parsed JSON). All or nothing."""
+# An import lands content for review, never beyond: what it creates or changes is a
+# draft, or in review when the file says it was further along. Approving and activating
+# are the review workflow's (a second person), so one person's file cannot forge a form's
+# content or cut score.
+IMPORT_CEILING = ItemStatus.IN_REVIEW
+RESTORE_REASON = "Operator restore"
+
+
+def _imported_status(file_status: str) -> str:
+    return ItemStatus.DRAFT if file_status == ItemStatus.DRAFT else IMPORT_CEILING
+
+
+def bank_import(
+    data: dict,
+    *,
+    by=None,
+    program=None,
+    create_missing_judges: bool = False,
+    restore: bool = False,
+    source: str = "",
+) -> ImportResult:
+    """Import a bank document (already parsed JSON). All or nothing.
+
+    An import (the default) respects the review workflow: new items and changes land as
+    draft or in review, never beyond, in `program` (None: shared content, which only the
+    operator imports); items of another program or shared items are refused; and only
+    the importer's own Angoff ratings are stored (others are ignored and said so).
+
+    `restore=True` is the platform operator's restore of a full state (`restore_bank`,
+    `load_sample_bank`): statuses and every judge's ratings as the file says, recorded in
+    the audit trail and the workflow history as a restore.
+    """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BankImportError("document", "format", f"must be {FORMAT!r}")
     if data.get("version") != FORMAT_VERSION:
         raise BankImportError("document", "version", f"must be {FORMAT_VERSION}")
+    if restore and by is not None and not is_operator(by):
+        raise PermissionDenied("Only the platform operator restores a bank.")
+    program_id = getattr(program, "pk", program)
+    if not restore and by is not None and not may_change(by, program_id):
+        raise PermissionDenied("Import into one of your programs.")
+    if not restore:
+        # Judges are never created by an import: ratings are the importer's own.
+        create_missing_judges = False
     raw_cases = data.get("cases") or []
     raw_items = data.get("items") or []
     if not isinstance(raw_cases, list) or not isinstance(raw_items, list):
@@ -258,10 +305,25 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
 
     cases = [_clean_case(raw, i) for i, raw in enumerate(raw_cases)]
     _no_duplicates([c["key"] for c in cases], "case")
-    case_keys = {c["key"] for c in cases} | set(Case.objects.values_list("key", flat=True))
+    # A file may use cases of the bank the importer can see, never another program's.
+    visible_cases = Case.objects.all() if restore or by is None else Case.objects.visible_to(by)
+    case_keys = {c["key"] for c in cases} | set(visible_cases.values_list("key", flat=True))
     domains = {d.number: d for d in Domain.objects.all()}
     items = [_clean_item(raw, i, domains, case_keys) for i, raw in enumerate(raw_items)]
     _no_duplicates([i["key"] for i in items], "item")
+
+    result = ImportResult()
+    if not restore:
+        mine = getattr(by, "username", None)
+        ignored = sorted({n for i in items for n, _ in i["ratings"] if n != mine})
+        for item in items:
+            item["ratings"] = [(n, v) for n, v in item["ratings"] if n == mine]
+        if ignored:
+            result.messages.append(
+                f"Angoff ratings of other judges were ignored ({', '.join(ignored)}): each "
+                "judge rates in the admin for themselves; an import stores only the "
+                "importer's own ratings."
+            )
 
     judge_names = {name for item in items for name, _ in item["ratings"]}
     user_model = get_user_model()
@@ -272,10 +334,13 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
         name = next(n for n, _ in item["ratings"] if n in missing)
         raise BankImportError(item["record"], "angoff.judge", f"no user named {name!r}")
 
-    result = ImportResult()
+    reason = f"{RESTORE_REASON}{f' ({source})' if source else ''}" if restore else "Import"
+    context = _ImportContext(
+        by=by, program_id=program_id, restore=restore, reason=reason, result=result
+    )
     with transaction.atomic():
         for name in sorted(missing):
-            # Panel judges named in a sample bank get accounts that cannot sign in.
+            # Panel judges named in a restored bank get accounts that cannot sign in.
             judge = user_model(username=name, is_active=False)
             judge.set_unusable_password()
             judge.save()
@@ -286,10 +351,16 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
         )
         for data_case in cases:
             obj = stored_cases.get(data_case["key"])
+            record = f"case {data_case['key']}"
             if obj is None:
-                obj = Case.objects.create(**data_case, created_by=by)
+                obj = Case.objects.create(
+                    **data_case,
+                    created_by=by,
+                    owner_program_id=None if restore else program_id,
+                )
                 result.cases_created += 1
             elif any(getattr(obj, k) != v for k, v in data_case.items()):
+                context.check_owner(obj.owner_program_id, record)
                 # An existing case keeps its creator; only changed content counts.
                 for name, value in data_case.items():
                     setattr(obj, name, value)
@@ -297,7 +368,7 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
                 result.cases_updated += 1
             case_by_key[obj.key] = obj
         referenced = {i["case_key"] for i in items} - set(case_by_key) - {None}
-        case_by_key |= Case.objects.in_bulk(referenced, field_name="key")
+        case_by_key |= visible_cases.in_bulk(referenced, field_name="key")
         for key in referenced - set(case_by_key):
             case_by_key[key] = Case.objects.get(key=key)  # gone since it was checked: raises
         existing = {
@@ -317,7 +388,7 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
         ratings = []
         for data_item in items:
             try:
-                version = _import_item(data_item, existing, case_by_key, by, result)
+                version = _import_item(data_item, existing, case_by_key, context)
             except ValidationError as exc:
                 raise BankImportError(
                     data_item["record"], _first_field(exc), " ".join(exc.messages)
@@ -331,10 +402,11 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
             ).values_list("item_version_id", "judge_id", "rating")
         }
         changed = [r for r in ratings if stored.get((r[0].pk, r[1].pk)) != r[2]]
-        result.ratings = angoff_ratings_set(ratings=changed)
+        result.ratings = angoff_ratings_set(ratings=changed, by=by, reason=reason)
     log_event(
-        "bank.import_applied",
+        "bank.restored" if restore else "bank.import_applied",
         by_id=getattr(by, "pk", None),
+        program_id=program_id,
         cases_created=result.cases_created,
         cases_updated=result.cases_updated,
         items_created=result.items_created,
@@ -342,6 +414,32 @@ def bank_import(data: dict, *, by=None, create_missing_judges: bool = False) -> 
         ratings=result.ratings,
     )
     return result
+
+
+def bank_restore(data: dict, *, by=None, source: str = "") -> ImportResult:
+    """The platform operator's restore of a full bank state (statuses and every judge's
+    ratings as the file says); recorded as a restore in the audit trail."""
+    return bank_import(data, by=by, create_missing_judges=True, restore=True, source=source)
+
+
+@dataclass
+class _ImportContext:
+    by: object
+    program_id: int | None
+    restore: bool
+    reason: str
+    result: ImportResult
+
+    def check_owner(self, owner_program_id: int | None, record: str) -> None:
+        """An import changes only content of its own program (a restore: anything)."""
+        if self.restore or self.by is None:
+            return
+        if not may_change(self.by, owner_program_id) or owner_program_id != self.program_id:
+            raise BankImportError(
+                record,
+                "key",
+                "this key is taken by content you cannot change; choose another key",
+            )
 
 
 def _first_field(exc: ValidationError) -> str:
@@ -358,7 +456,8 @@ def _no_duplicates(keys: list[str], what: str) -> None:
         seen.add(key)
 
 
-def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result) -> ItemVersion:
+def _import_item(data_item: dict, existing: dict, case_by_key: dict, ctx) -> ItemVersion:
+    by, result = ctx.by, ctx.result
     content = {
         "domain": data_item["domain"],
         "case": case_by_key.get(data_item["case_key"]),
@@ -370,7 +469,12 @@ def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result)
         "references": data_item["references"],
         "code_set_year": data_item["code_set_year"],
     }
+    wanted = data_item["status"] if ctx.restore else _imported_status(data_item["status"])
+    if wanted != data_item["status"]:
+        result.held_for_review += 1
     item = existing.get(data_item["key"])
+    if item is not None:
+        ctx.check_owner(item.owner_program_id, data_item["record"])
     # The item's latest version and its options, prefetched with `existing`.
     current = item.latest_versions[0] if item is not None and item.latest_versions else None
     if current is None:
@@ -381,27 +485,37 @@ def _import_item(data_item: dict, existing: dict, case_by_key: dict, by, result)
             key=data_item["key"],
             item=item,
             options=data_item["options"],
-            author=by,
-            status=data_item["status"],
+            author=None if ctx.restore else by,
+            status=wanted,
+            owner_program_id=None if ctx.restore else ctx.program_id,
+            reason=ctx.reason,
             **content,
         )
     same = all(getattr(current, k) == v for k, v in content.items()) and [
         OptionData(o.text, o.is_key) for o in current.options.all()
     ] == list(data_item["options"])
-    if same and current.status == data_item["status"]:
+    if same and current.status == wanted:
         result.items_unchanged += 1
         return current
     version = current
     if not same:
-        version = item_revise(version=current, by=by, options=data_item["options"], **content)
-        result.items_revised += 1
-    if version.status != data_item["status"]:
-        # An import is the bank's owner restoring a state, not a review step, so the
-        # status is set directly (still one live version per item); it is recorded in the
-        # workflow history.
-        version = item_version_status_set(
-            version=version, to_status=data_item["status"], by=by, note="Set by import."
+        version = item_revise(
+            version=current, by=None if ctx.restore else by, options=data_item["options"], **content
         )
+        result.items_revised += 1
+    if version.status == wanted:
+        return version
+    if ctx.restore:
+        # The operator's restore brings back a state, not a review step: the status is set
+        # directly (still one live version per item) and recorded as a restore.
+        return item_version_status_set(version=version, to_status=wanted, by=by, note=ctx.reason)
+    if version.status == ItemStatus.DRAFT and wanted == ItemStatus.IN_REVIEW:
+        # The furthest an import goes: a draft is sent to review, where a second person
+        # approves it.
+        return item_version_status_set(
+            version=version, to_status=wanted, by=by, note="Sent to review by an import."
+        )
+    # Anything further along keeps its status: an import never moves a reviewed version.
     return version
 
 
@@ -455,9 +569,7 @@ def parse_csv(text: str) -> dict:
     return {"format": FORMAT, "version": FORMAT_VERSION, "cases": [], "items": items}
 
 
-def bank_import_file(
-    *, name: str, content: bytes, by=None, create_missing_judges=False
-) -> ImportResult:
+def bank_import_file(*, name: str, content: bytes, by=None, program=None) -> ImportResult:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -465,7 +577,7 @@ def bank_import_file(
     if name.lower().endswith(".csv"):
         data = parse_csv(text)
         try:
-            return bank_import(data, by=by, create_missing_judges=create_missing_judges)
+            return bank_import(data, by=by, program=program)
         except BankImportError as exc:
             # Name the CSV line rather than the item's position.
             index = _position(exc.record)
@@ -485,7 +597,7 @@ def bank_import_file(
         raise BankImportError(
             "JSON", "(structure)", f"is nested more than {JSON_MAX_NESTING} levels deep"
         )
-    return bank_import(data, by=by, create_missing_judges=create_missing_judges)
+    return bank_import(data, by=by, program=program)
 
 
 # The bank format needs about six levels (docs/bank-format.md); anything far deeper is not
@@ -521,8 +633,15 @@ def _position(record: str) -> int | None:
     return None
 
 
-def bank_export(*, include_retired: bool = False) -> dict:
-    """The bank as a document that bank_import reproduces: each item's latest version."""
+def bank_export(*, include_retired: bool = False, user=None) -> dict:
+    """The bank as a document that bank_import reproduces: each item's latest version.
+
+    For a staff member (`user`), what they may see: shared content and their programs'
+    own, with the Angoff ratings of their programs' items only (shared items' panel
+    ratings are the operator's). Without a user (the operator's command), everything.
+    """
+    scoped = user is not None and not is_operator(user)
+    case_rows = Case.objects.visible_to(user) if scoped else Case.objects.all()
     cases = [
         {
             "key": c.key,
@@ -532,10 +651,11 @@ def bank_export(*, include_retired: bool = False) -> dict:
             "sections": c.sections,
             "coding": c.coding,
         }
-        for c in Case.objects.order_by("key")
+        for c in case_rows.order_by("key")
     ]
     versions = (
-        ItemVersion.objects.latest()
+        (ItemVersion.objects.visible_to(user) if scoped else ItemVersion.objects.all())
+        .latest()
         .select_related("item", "domain", "case")
         .prefetch_related("options", "angoff_ratings__judge")
         .order_by("item__key")
@@ -561,7 +681,9 @@ def bank_export(*, include_retired: bool = False) -> dict:
                 "angoff": [
                     {"judge": r.judge.username, "rating": float(r.rating)}
                     for r in sorted(v.angoff_ratings.all(), key=lambda r: r.judge.username)
-                ],
+                ]
+                if not scoped or v.item.owner_program_id is not None
+                else [],
             }
         )
     return {"format": FORMAT, "version": FORMAT_VERSION, "cases": cases, "items": items}
@@ -573,5 +695,6 @@ __all__ = [
     "bank_export",
     "bank_import",
     "bank_import_file",
+    "bank_restore",
     "parse_csv",
 ]

@@ -10,6 +10,7 @@ from codebook.models import CodeSystem
 from codebook.selectors import codesets_of
 from questionbank.models import Case, Item, ItemVersion, case_sections_errors, coding_errors
 from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE, OptionData, content_errors
+from tenancy.models import Program
 
 _HEADING = re.compile(r"^##\s*(.+?)\s*$")
 
@@ -47,7 +48,8 @@ class CaseAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["documentation"].initial = sections_to_text(self.instance.sections)
-        self.fields["coding"].required = False
+        if "coding" in self.fields:  # absent on a read-only page (shared content)
+            self.fields["coding"].required = False
 
     def clean_documentation(self):
         sections = text_to_sections(self.cleaned_data["documentation"])
@@ -97,7 +99,9 @@ class ItemVersionAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["item_key"].initial = self.instance.item.key
             self.fields["item_key"].disabled = True
-        self.fields["case"].queryset = Case.objects.order_by("key")
+        if "case" in self.fields:  # absent on a read-only page (shared content)
+            # The choices the admin scoped to the user's programs, in key order.
+            self.fields["case"].queryset = self.fields["case"].queryset.order_by("key")
 
     def clean_item_key(self):
         key = self.cleaned_data["item_key"]
@@ -186,10 +190,22 @@ class OptionInlineFormSet(BaseInlineFormSet):
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="JSON (docs/bank-format.md) or CSV for simple items.")
-    create_missing_judges = forms.BooleanField(
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
         required=False,
-        help_text="Create sign-in-less accounts for Angoff judges named in the file.",
+        help_text="The program the items belong to: only its staff see them.",
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        programs = Program.objects.visible_to(user)
+        self.fields["program"].queryset = programs
+        if user.is_superuser:
+            self.fields["program"].help_text += " Leave empty for shared content."
+        else:
+            self.fields["program"].required = True
+            self.fields["program"].empty_label = None
+            self.fields["program"].initial = programs.first()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -6,9 +6,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from common.errors import ApplicationError
 from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE
+from tenancy.audit_base import AuditRecord
+from tenancy.scoping import program_q
 
 CODE_SET_YEAR_MIN, CODE_SET_YEAR_MAX = 2015, 2100
 CODE_SET_YEAR_VALIDATORS = [
@@ -27,6 +30,46 @@ class Domain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
+
+
+def owner_program_field():
+    # Null: shared content (the shipped sample bank), which every program may use and only
+    # the platform operator changes. Otherwise the program that authored it: only its
+    # staff see it.
+    return models.ForeignKey(
+        "tenancy.Program",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="program",
+        help_text="Empty for shared content (the operator's).",
+    )
+
+
+class OwnedQuerySet(models.QuerySet):
+    """Bank content scoped by its owner program (`owner_path` leads to it)."""
+
+    owner_path = "owner_program"
+
+    def visible_to(self, user):
+        """Shared content and the user's programs' own (the operator: everything)."""
+        return self.filter(program_q(user, self.owner_path, shared=True))
+
+    def editable_by(self, user):
+        """The user's programs' own content (the operator: everything)."""
+        return self.filter(program_q(user, self.owner_path))
+
+    def shared_or_of(self, program_id: int | None):
+        """What content of `program_id` may use: shared content and its own."""
+        return self.usable_by([] if program_id is None else [program_id])
+
+    def usable_by(self, program_ids):
+        """Shared content and that of `program_ids`."""
+        q = Q(**{f"{self.owner_path}__isnull": True})
+        if program_ids:
+            q |= Q(**{f"{self.owner_path}__in": sorted(program_ids)})
+        return self.filter(q)
 
 
 class Setting(models.TextChoices):
@@ -50,8 +93,11 @@ class Case(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    owner_program = owner_program_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -110,13 +156,20 @@ class Item(models.Model):
     """The stable identity of a question; its content lives in versions."""
 
     key = models.SlugField(max_length=40, unique=True, help_text="Stable identifier, e.g. D1-0001")
+    owner_program = owner_program_field()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
 
     class Meta:
         ordering = ["key"]
 
     def __str__(self) -> str:
         return self.key
+
+    def audit_program(self) -> int | None:
+        return self.owner_program_id
 
     @property
     def latest_version(self) -> ItemVersion | None:
@@ -137,7 +190,9 @@ class ItemStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
-class ItemVersionQuerySet(models.QuerySet):
+class ItemVersionQuerySet(OwnedQuerySet):
+    owner_path = "item__owner_program"
+
     def operational(self):
         return self.filter(status=ItemStatus.OPERATIONAL)
 
@@ -189,6 +244,8 @@ class ItemVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ItemVersionQuerySet.as_manager()
+    # Content and status, with who and when; `updated_at` alone changing is no news.
+    history = HistoricalRecords(bases=[AuditRecord], excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["item__key", "-number"]
@@ -218,6 +275,9 @@ class ItemVersion(models.Model):
                     "revise it to make a new version."
                 )
         super().save(*args, **kwargs)
+
+    def audit_program(self) -> int | None:
+        return Item.objects.filter(pk=self.item_id).values_list("owner_program", flat=True).first()
 
 
 class Option(models.Model):
@@ -250,6 +310,10 @@ class Option(models.Model):
         return string.ascii_uppercase[self.position]
 
 
+class AngoffRatingQuerySet(OwnedQuerySet):
+    owner_path = "item_version__item__owner_program"
+
+
 class AngoffRating(models.Model):
     """One judge's estimate that a minimally competent candidate answers correctly."""
 
@@ -265,6 +329,9 @@ class AngoffRating(models.Model):
     )
     rated_at = models.DateTimeField(auto_now=True)
 
+    objects = AngoffRatingQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["item_version", "judge"], name="angoff_one_per_judge"),
@@ -275,6 +342,13 @@ class AngoffRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_version}: {self.rating} by {self.judge}"
+
+    def audit_program(self) -> int | None:
+        return (
+            Item.objects.filter(versions=self.item_version_id)
+            .values_list("owner_program", flat=True)
+            .first()
+        )
 
 
 class StatusChange(models.Model):

@@ -20,6 +20,25 @@ from questionbank.models import (
     StatusChange,
 )
 from questionbank.validation import OptionData, content_errors
+from tenancy.audit import history_bulk, with_actor
+from tenancy.scoping import AUTHORS_PROGRAM, may_change, owner_for
+
+SHARED_REFUSAL = (
+    "Shared items (the sample bank) are the platform operator's to change; "
+    "copy what you need into an item of your program."
+)
+
+
+def _owner_of(version: ItemVersion) -> int | None:
+    return Item.objects.filter(pk=version.item_id).values_list("owner_program", flat=True)[0]
+
+
+def item_check_may_change(*, version: ItemVersion, by) -> None:
+    """Refuse a change by someone outside the item's program (shared items: the operator
+    alone). `by` None is the system itself (a command run by the operator)."""
+    if by is not None and not may_change(by, _owner_of(version)):
+        raise PermissionDenied(SHARED_REFUSAL)
+
 
 CONTENT_FIELDS = (
     "domain",
@@ -91,11 +110,22 @@ def item_create(
     partial_credit: bool = False,
     status: str = ItemStatus.DRAFT,
     item: Item | None = None,
+    owner_program_id=AUTHORS_PROGRAM,
+    reason: str = "",
 ) -> ItemVersion:
     """A new item with its first version, or the first version of `item`, an identity left
-    without versions (its versions deleted). Status other than draft is for imports."""
+    without versions (its versions deleted). Status other than draft is for imports.
+
+    The item belongs to `owner_program_id`: by default the author's program; None makes
+    shared content, which only the operator authors.
+    """
+    owner_program_id = owner_for(owner_program_id, author)
+    if author is not None and not may_change(author, owner_program_id):
+        raise PermissionDenied(SHARED_REFUSAL)
     if item is None:
-        item = Item.objects.create(key=key)
+        item = with_actor(Item(key=key, owner_program_id=owner_program_id), author, reason)
+        item.full_clean()
+        item.save()
     version = ItemVersion(
         item=item,
         number=1,
@@ -113,6 +143,7 @@ def item_create(
     )
     _check_content(version, options)
     version.full_clean(exclude=["item"])
+    with_actor(version, author, reason or "Created")
     version.save()
     _write_options(version, options)
     return version
@@ -136,6 +167,7 @@ def item_revise(
     if unknown:
         raise TypeError(f"not content fields: {sorted(unknown)}")
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    item_check_may_change(version=version, by=by)
     new_options = list(options) if options is not None else version_options(version)
     if not version.locked and version.status in EDITABLE_IN_PLACE:
         target = version
@@ -154,6 +186,7 @@ def item_revise(
         setattr(target, field, value)
     _check_content(target, new_options)
     target.full_clean(exclude=["item"])
+    with_actor(target, by, "Revised")
     target.save()
     _write_options(target, new_options)
     return target
@@ -169,6 +202,8 @@ def item_version_transition(
 ) -> ItemVersion:
     """Move a version through the review workflow, enforcing who may do what."""
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    if by is not None and not may_change(by, _owner_of(version)):
+        raise PermissionDenied(SHARED_REFUSAL)
     from_status = version.status
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise ValidationError(
@@ -213,6 +248,7 @@ def item_version_status_set(
     """
     from_status = version.status
     version.status = to_status
+    with_actor(version, by, note or f"{from_status} → {to_status}")
     version.save(update_fields=["status", "updated_at"], allow_locked=True)
     if to_status in ACTIVE_STATUSES:
         # One live version per item: the one just activated replaces any earlier one.
@@ -227,6 +263,7 @@ def item_version_status_set(
                 note=f"Replaced by version {version.number}.",
             )
             older.status = ItemStatus.RETIRED
+            with_actor(older, by, f"Replaced by version {version.number}")
             older.save(update_fields=["status", "updated_at"], allow_locked=True)
     StatusChange.objects.create(
         item_version=version, from_status=from_status, to_status=to_status, by=by, note=note
@@ -254,14 +291,29 @@ def angoff_value(rating: Decimal | float | str) -> Decimal:
 def angoff_rating_set(
     *, version: ItemVersion, judge, rating: Decimal | float | str
 ) -> AngoffRating:
-    obj, _ = AngoffRating.objects.update_or_create(
-        item_version=version, judge=judge, defaults={"rating": angoff_value(rating)}
+    """The judge's own rating of an item of their program (shared items: the operator's
+    panel, brought in by a restore)."""
+    if not may_change(judge, _owner_of(version)):
+        raise PermissionDenied(SHARED_REFUSAL)
+    value = angoff_value(rating)
+    obj = AngoffRating.objects.filter(item_version=version, judge=judge).first() or (
+        AngoffRating(item_version=version, judge=judge)
     )
+    obj.rating = value
+    with_actor(obj, judge)
+    obj.save()
     return obj
 
 
-def angoff_ratings_set(*, ratings: Sequence[tuple[ItemVersion, object, Decimal]]) -> int:
-    """Set many (version, judge, rating) at once: one upsert, whatever their number."""
+def angoff_ratings_set(
+    *, ratings: Sequence[tuple[ItemVersion, object, Decimal]], by=None, reason: str = ""
+) -> int:
+    """Set many (version, judge, rating) at once: one upsert, whatever their number.
+
+    No permission check: callers (an import keeping only the importer's own ratings, the
+    operator's restore) decide whose ratings are written. Each rating's audit record is
+    written here, since a bulk statement sends no signals.
+    """
     rows = [
         AngoffRating(item_version=version, judge=judge, rating=angoff_value(rating))
         for version, judge, rating in ratings
@@ -272,4 +324,21 @@ def angoff_ratings_set(*, ratings: Sequence[tuple[ItemVersion, object, Decimal]]
         unique_fields=["item_version", "judge"],
         update_fields=["rating", "rated_at"],
     )
+    if rows:
+        wanted = {(r.item_version.pk, r.judge.pk) for r in rows}
+        stored = [
+            r
+            for r in AngoffRating.objects.filter(
+                item_version__in={v for v, _ in wanted}, judge__in={j for _, j in wanted}
+            ).select_related("item_version__item")
+            if (r.item_version_id, r.judge_id) in wanted
+        ]
+        history_bulk(
+            AngoffRating,
+            stored,
+            by=by,
+            reason=reason,
+            update=True,
+            program_of=lambda r: r.item_version.item.owner_program_id,
+        )
     return len(rows)

@@ -14,5 +14,6 @@ from questionbank.models import Case
 @permission_required("questionbank.view_case", raise_exception=True)
 def case_drg_page(request, key: str):
     """A case's correct coding and the MS-DRG it groups to (authors only: it is an answer)."""
-    case = get_object_or_404(Case, key=key)
+    # Shared cases and the user's programs' own: another program's case is not found.
+    case = get_object_or_404(Case.objects.visible_to(request.user), key=key)
     return render(request, "questionbank/case_drg.html", {"case": case, "drg": case_drg(case)})

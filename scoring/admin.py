@@ -25,6 +25,7 @@ from scoring.models import (
     ResultHistory,
     ScaleConversion,
 )
+from tenancy.admin_scoping import ProgramScopedAdmin
 
 
 class OverrideForm(forms.Form):
@@ -57,7 +58,9 @@ class ExamFormOnlyFilter(admin.RelatedOnlyFieldListFilter):
     would crowd the list; the mode filter still shows practice results."""
 
     def field_choices(self, field, request, model_admin):
-        exam_forms = set(ExamForm.objects.exams().values_list("pk", flat=True))
+        exam_forms = set(
+            ExamForm.objects.exams().visible_to(request.user).values_list("pk", flat=True)
+        )
         return [
             (pk, label)
             for pk, label in super().field_choices(field, request, model_admin)
@@ -70,7 +73,10 @@ def _method_label(method: str) -> str:
 
 
 @admin.register(ScaleConversion)
-class ScaleConversionAdmin(admin.ModelAdmin):
+class ScaleConversionAdmin(ProgramScopedAdmin):
+    program_path = "form__owner_program"
+    shared_when_null = True
+
     list_display = [
         "form",
         "version",
@@ -216,16 +222,22 @@ class ScaleConversionAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Offered to whoever may change this program's tables; a scored form is rescored.
+        conversion = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
-            "can_override": request.user.has_perm("scoring.change_scaleconversion"),
+            "can_override": request.user.has_perm("scoring.change_scaleconversion")
+            and conversion is not None
+            and self.may_change_object(request, conversion),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def override_view(self, request, pk):
         if not request.user.has_perm("scoring.change_scaleconversion"):
             raise PermissionDenied
-        conversion = get_object_or_404(ScaleConversion.objects.select_related("form"), pk=pk)
+        conversion = get_object_or_404(self.get_queryset(request).select_related("form"), pk=pk)
+        if not self.may_change_object(request, conversion):
+            raise PermissionDenied  # a shared form's cut is the operator's
         form = OverrideForm(request.POST or None, initial={"cut": round(conversion.cut, 2)})
         if request.method == "POST" and form.is_valid():
             try:
@@ -264,9 +276,9 @@ class BaseFormAdminForm(forms.ModelForm):
         model = BaseForm
         fields = ["blueprint", "form"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["form"].queryset = ExamForm.objects.filter(
+        self.fields["form"].queryset = ExamForm.objects.visible_to(user).filter(
             kind=FormKind.EXAM, conversion__isnull=False
         )
 
@@ -279,10 +291,27 @@ class BaseFormAdminForm(forms.ModelForm):
 
 
 @admin.register(BaseForm)
-class BaseFormAdmin(admin.ModelAdmin):
+class BaseFormAdmin(ProgramScopedAdmin):
+    """A blueprint's base form anchors equating for every program using the blueprint:
+    shared forms only, and the operator's to set."""
+
+    program_path = "form__owner_program"
+    shared_when_null = True
     form = BaseFormAdminForm
     list_display = ["blueprint", "form", "set_by", "set_at"]
     list_select_related = ["blueprint", "form", "set_by"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class Bound(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return Bound
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
 
     def save_model(self, request, obj, form, change):
         base = services.base_form_set(blueprint=obj.blueprint, form=obj.form, by=request.user)
@@ -290,8 +319,11 @@ class BaseFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItemCalibration)
-class ItemCalibrationAdmin(admin.ModelAdmin):
+class ItemCalibrationAdmin(ProgramScopedAdmin):
     """Filled by item analysis; shown here so instructors can see what equating uses."""
+
+    program_path = "item_version__item__owner_program"
+    shared_when_null = True
 
     list_display = ["item_version", "difficulty", "se", "n_responses", "method", "calibrated_at"]
     list_filter = ["method"]
@@ -307,7 +339,10 @@ class ItemCalibrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttemptResult)
-class AttemptResultAdmin(admin.ModelAdmin):
+class AttemptResultAdmin(ProgramScopedAdmin):
+    """Results of attempts sat under the user's programs' assignments (the operator: all)."""
+
+    program_path = "attempt__program"
     list_display = [
         "attempt",
         "mode",

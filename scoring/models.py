@@ -6,12 +6,22 @@ these models only keep what they produced, with how and when.
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
+
+from exams.models import Attempt, ExamForm
+from tenancy.audit_base import AuditRecord
+from tenancy.scoping import program_q
 
 
 class ConversionMethod(models.TextChoices):
     ANGOFF = "angoff", "Modified Angoff cut"
     EQUATED = "equated", "IRT true-score equating to the base form"
     OVERRIDE = "override", "Cut set by an instructor"
+
+
+class ScaleConversionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(program_q(user, "form__owner_program", shared=True))
 
 
 class ScaleConversion(models.Model):
@@ -40,8 +50,20 @@ class ScaleConversion(models.Model):
     # after a new calibration); ConversionVersion keeps each version, results name theirs.
     version = models.PositiveIntegerField(default=1)
 
+    objects = ScaleConversionQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
+
     def __str__(self) -> str:
         return f"{self.form}: cut {self.cut:.2f} ({self.get_method_display()})"
+
+    def audit_program(self) -> int | None:
+        return ExamForm.objects.filter(pk=self.form_id).values_list("owner_program", flat=True)[0]
+
+
+class AttemptResultQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Results staff may read: attempts sat under their programs' assignments."""
+        return self.filter(program_q(user, "attempt__program"))
 
 
 class ConversionVersion(models.Model):
@@ -113,6 +135,10 @@ class AttemptResult(models.Model):
     # Why the current result differs from the first one (empty until a rescoring).
     change_reason = models.TextField(blank=True)
 
+    objects = AttemptResultQuerySet.as_manager()
+    # The per-item scores are the bulk of the row and are kept on the row itself.
+    history = HistoricalRecords(bases=[AuditRecord], excluded_fields=["item_scores"])
+
     class Meta:
         indexes = [models.Index(fields=["passed", "scaled_score"])]
 
@@ -120,6 +146,9 @@ class AttemptResult(models.Model):
         return (
             f"attempt {self.attempt_id}: {self.scaled_score} ({'pass' if self.passed else 'fail'})"
         )
+
+    def audit_program(self) -> int | None:
+        return Attempt.objects.filter(pk=self.attempt_id).values_list("program", flat=True)[0]
 
 
 class ResultHistory(models.Model):

@@ -46,6 +46,8 @@ from scoring.models import (
     ScaleConversion,
 )
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
+from tenancy.audit import with_actor
+from tenancy.scoping import may_change
 
 logger = logging.getLogger(__name__)
 
@@ -257,10 +259,12 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     fields["derivation"]["built_by"] = None if by is None else by.get_username()
     fields.update(max_raw=n, override_reason="", overridden_by=None, overridden_at=None)
     if existing is None:
-        conversion = ScaleConversion.objects.create(form=form, **fields)
+        conversion = with_actor(ScaleConversion(form=form, **fields), by, "Built at publication")
+        conversion.save()
     else:
         for name, value in fields.items():
             setattr(existing, name, value)
+        with_actor(existing, by, "Rebuilt")
         existing.save()
         conversion = existing
     _version_record(conversion, reason="Built for publication", by=by)
@@ -303,6 +307,9 @@ def form_cut_override(
     """
     if by is None or not by.has_perm("scoring.change_scaleconversion"):
         raise PermissionDenied("You do not have permission to change conversion tables.")
+    if not may_change(by, form.owner_program_id):
+        # A shared form's cut is the operator's: every program's candidates are scored by it.
+        raise PermissionDenied("Only the staff of the form's program may override its cut.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Give the reason for overriding the cut; it is kept on record.")
@@ -338,6 +345,7 @@ def form_cut_override(
     conversion.override_reason = reason
     conversion.overridden_by = by
     conversion.overridden_at = now
+    with_actor(conversion, by, f"Cut overridden: {reason}")
     _new_version(conversion, reason=f"Cut set to {cut:g} by hand: {reason}", by=by, now=now)
     if BaseForm.objects.filter(form=form).exists():
         for dependent in ExamForm.objects.filter(
@@ -414,6 +422,8 @@ def base_form_set(*, blueprint: Blueprint, form: ExamForm, by=None) -> BaseForm:
             f"{form} has no conversion table yet: the base form's cut is the standard the "
             "other forms are equated to, so publish it (with its Angoff cut) first."
         )
+    if by is not None and not may_change(by, form.owner_program_id):
+        raise PermissionDenied("Only the staff of the form's program may make it a base form.")
     base, _ = BaseForm.objects.update_or_create(
         blueprint=blueprint, defaults={"form": form, "set_by": by}
     )

@@ -270,7 +270,37 @@ def login_in_browser(live_server):
 PASSWORD = "pw-for-tests-1"
 
 
-def make_user(django_user_model, username: str, role: str | None, *, staff: bool = False):
+STAFF_ROLES = {"Instructor": "instructor", "Program manager": "manager"}
+
+
+def program(slug: str = "a"):
+    """The test program `slug` (created on first use): "a" is the staff fixtures' own,
+    "b" another program's."""
+    from tenancy.models import Program
+
+    return Program.objects.get_or_create(slug=slug, defaults={"name": f"Program {slug.upper()}"})[0]
+
+
+def give_role(user, slug: str, role: str):
+    """A program role (tenancy.ProgramStaff): "instructor" or "manager" in program `slug`."""
+    from tenancy.models import ProgramStaff
+    from tenancy.scoping import forget_roles
+
+    ProgramStaff.objects.get_or_create(program=program(slug), user=user, role=role)
+    forget_roles(user)
+    return user
+
+
+def make_user(
+    django_user_model,
+    username: str,
+    role: str | None,
+    *,
+    staff: bool = False,
+    program_slug: str | None = "a",
+):
+    """A person in a role; instructors and managers also hold that role in program
+    `program_slug` (None: in no program)."""
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user(
@@ -278,6 +308,8 @@ def make_user(django_user_model, username: str, role: str | None, *, staff: bool
     )
     if role:
         user.groups.add(Group.objects.get(name=role))
+    if role in STAFF_ROLES and program_slug:
+        give_role(user, program_slug, STAFF_ROLES[role])
     return user
 
 
@@ -308,4 +340,4 @@ def manager(django_user_model):
 
 @pytest.fixture
 def manager_b(django_user_model):
-    return make_user(django_user_model, "mgr-b", "Program manager")
+    return make_user(django_user_model, "mgr-b", "Program manager", program_slug="b")

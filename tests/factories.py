@@ -75,6 +75,19 @@ class ItemVersionFactory(factory.django.DjangoModelFactory):
     status = ItemStatus.OPERATIONAL
 
     @factory.post_generation
+    def authors_program(self, create, extracted, **kwargs):
+        """An item written by a program's staff belongs to that program, as when they author
+        it in the admin (questionbank.services.item_create); without an author it is shared
+        content, like the sample bank."""
+        from tenancy.scoping import default_program_id
+
+        if create and self.author_id and self.item.owner_program_id is None:
+            owner = default_program_id(self.author)
+            if owner is not None:
+                Item.objects.filter(pk=self.item_id).update(owner_program_id=owner)
+                self.item.owner_program_id = owner
+
+    @factory.post_generation
     def options(self, create, extracted, **kwargs):
         if not create:
             return
@@ -91,6 +104,14 @@ class ItemVersionFactory(factory.django.DjangoModelFactory):
 
 
 # --- Blueprints and forms ---------------------------------------------------------------
+def _program_id(slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    from tests.conftest import program
+
+    return program(slug).pk
+
+
 class BlueprintFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Blueprint
@@ -233,8 +254,10 @@ def draft_form(
     blueprint=None,
     stock: bool = True,
     exclude_versions: Iterable[int] = (),
+    program: str | None = None,
 ) -> ExamForm:
-    """An assembled, unpublished form (with bank items made for it when `stock`)."""
+    """An assembled, unpublished form (with bank items made for it when `stock`): shared,
+    or program `program`'s own (a slug of tests.conftest.program)."""
     if stock:
         stock_bank(counts, pretest)
     blueprint = blueprint or blueprint_with(counts, pretest=pretest)
@@ -243,6 +266,7 @@ def draft_form(
         seed=seed,
         name=name or f"Form {blueprint.name}-{seed}",
         exclude_versions=list(exclude_versions),
+        owner_program_id=_program_id(program),
     )
 
 
@@ -294,6 +318,7 @@ def finished_attempt(
     state: str = AttemptState.SUBMITTED,
     started_at: dt.datetime | None = None,
     minutes_used: float = 90,
+    program: str | None = None,
 ) -> Attempt:
     """A finished attempt: each item answered right (True), wrong (False) or not (None).
 
@@ -307,6 +332,8 @@ def finished_attempt(
         mode=mode,
         started_at=started_at,
         deadline=started_at + dt.timedelta(minutes=form.time_limit_minutes),
+        # Sat under program `program`'s assignment (None: outside any program).
+        program_id=_program_id(program),
         seed=1,
         layout=[[pk, choose, options] for pk, _case, choose, options in layout],
     )

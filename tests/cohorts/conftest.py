@@ -36,10 +36,18 @@ def make_form(name: str | None = None, **fields):
     )
 
 
-def make_cohort(name="Cohort A", *, managers=(), instructors=(), candidates=(), **fields):
+def make_cohort(
+    name="Cohort A", *, managers=(), instructors=(), candidates=(), program=None, **fields
+):
+    """A cohort of `program` (default: the first manager's program, else program "a")."""
     from cohorts.models import Cohort, Membership
+    from tenancy.models import ProgramStaff
+    from tests.conftest import program as test_program
 
-    cohort = Cohort.objects.create(name=name, **fields)
+    if program is None:
+        role = ProgramStaff.objects.filter(user__in=list(managers), role="manager").first()
+        program = role.program if role else test_program("a")
+    cohort = Cohort.objects.create(name=name, program=program, **fields)
     cohort.managers.add(*managers)
     cohort.instructors.add(*instructors)
     for user in candidates:

@@ -114,13 +114,15 @@ def test_instructor_changes_nothing(client, world, instructor, name, kwargs, dat
 
 
 def test_instructor_of_the_cohort_sets_accommodations(client, world, instructor):
-    from exams.models import CandidateProfile
+    from cohorts.models import Accommodation
 
     client.force_login(instructor)
     name, kwargs, data = ACCOMMODATION
     response = client.post(url_for(world, name, kwargs), data)
     assert response.status_code == 302
-    assert CandidateProfile.objects.get(user=world["alice"]).time_multiplier == pytest.approx(1.5)
+    accommodation = Accommodation.objects.get(user=world["alice"])
+    assert accommodation.time_multiplier == pytest.approx(1.5)
+    assert accommodation.program == world["cohort"].program and accommodation.set_by == instructor
 
 
 def test_dashboard_list_and_export_show_only_the_users_cohorts(

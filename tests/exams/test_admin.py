@@ -7,9 +7,10 @@ from django.db import connection
 from django.urls import reverse
 
 from exams import services
-from exams.models import Blueprint, CandidateProfile, ExamForm
+from exams.models import Blueprint, ExamForm
 from questionbank.models import Domain
 from scoring import services as scoring_services
+from tests.conftest import program
 from tests.factories import (
     bank_items,
     blueprint_with,
@@ -73,7 +74,10 @@ def test_assemble_preview_and_publish_from_the_admin(admin_client):
     blueprint = blueprint_with({1: 3}, name="Small")
     url = reverse("admin:exams_examform_assemble")
     assert admin_client.get(url).status_code == 200
-    response = admin_client.post(url, {"blueprint": blueprint.pk, "name": "Admin form", "seed": 9})
+    response = admin_client.post(
+        url,
+        {"blueprint": blueprint.pk, "name": "Admin form", "seed": 9, "program": program("a").pk},
+    )
     form = ExamForm.objects.get(name="Admin form")
     assert response["Location"] == reverse("admin:exams_examform_preview", args=[form.pk])
     preview = admin_client.get(response["Location"]).content.decode()
@@ -101,7 +105,7 @@ def test_assemble_shortfall_is_shown_in_the_admin(admin_client):
     blueprint = blueprint_with({2: 3}, name="Empty")
     response = admin_client.post(
         reverse("admin:exams_examform_assemble"),
-        {"blueprint": blueprint.pk, "name": "Nope", "seed": 1},
+        {"blueprint": blueprint.pk, "name": "Nope", "seed": 1, "program": program("a").pk},
     )
     assert "domain 2: needed 3, available 0" in response.content.decode()
 
@@ -113,29 +117,49 @@ def test_candidates_cannot_use_the_exam_admin(client, candidate):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_instructor_sets_a_time_accommodation(admin_client, candidate, instructor):
-    add = reverse("admin:exams_candidateprofile_add")
+def test_accommodations_are_set_per_program_for_its_members_only(
+    admin_client, candidate, instructor
+):
+    from cohorts.models import Accommodation, Cohort, Membership
+    from tests.conftest import program
+
+    add = reverse("admin:cohorts_accommodation_add")
     page = admin_client.get(add).content.decode()
     # No picker that would call the user admin's autocomplete (403 for instructors).
     assert "/admin/autocomplete/" not in page and 'name="user"' in page
-    refused = admin_client.post(add, {"user": "nobody", "time_multiplier": "1.50"})
-    assert refused.status_code == 200
-    assert "No candidate has the username or e-mail" in refused.content.decode()
-    not_a_candidate = admin_client.post(
-        add, {"user": instructor.username, "time_multiplier": "1.50"}
+    prog = program("a")
+    refused = admin_client.post(
+        add, {"program": prog.pk, "user": "nobody", "time_multiplier": "1.50"}
     )
-    assert "No candidate has the username" in not_a_candidate.content.decode()
-    assert not CandidateProfile.objects.exists()
+    assert refused.status_code == 200
+    # The same words for an unknown address as for someone outside the program's cohorts.
+    assert "No single member of your programs" in refused.content.decode()
+    not_a_member = admin_client.post(
+        add, {"program": prog.pk, "user": candidate.username, "time_multiplier": "1.50"}
+    )
+    # An existing account outside the program's cohorts reads exactly like no account.
+    assert "No single member of your programs" in not_a_member.content.decode()
+    assert not Accommodation.objects.exists()
 
+    cohort = Cohort.objects.create(name="Evening", program=prog)
+    Membership.objects.create(cohort=cohort, user=candidate)
     candidate.email = "cand@example.org"
     candidate.save()
     response = admin_client.post(
-        add, {"user": candidate.email.upper(), "time_multiplier": "1.50", "note": "letter 2026-01"}
+        add,
+        {
+            "program": prog.pk,
+            "user": candidate.email.upper(),
+            "time_multiplier": "1.50",
+            "note": "letter 2026-01",
+        },
     )
     assert response.status_code == 302
-    profile = CandidateProfile.objects.get(user=candidate)
-    assert profile.time_multiplier == 1.5
-    change = admin_client.get(reverse("admin:exams_candidateprofile_change", args=[profile.pk]))
+    accommodation = Accommodation.objects.get(user=candidate)
+    assert accommodation.time_multiplier == 1.5 and accommodation.program == prog
+    change = admin_client.get(
+        reverse("admin:cohorts_accommodation_change", args=[accommodation.pk])
+    )
     assert f'value="{candidate.username}"' in change.content.decode()
 
 
@@ -150,17 +174,27 @@ def test_attempt_and_form_pages_name_people_without_linking_to_the_user_admin(
     rate(operational_versions(form), rating=0.6, judges_=judges(1))
     form = services.form_publish(form=form, by=instructor)
     form = services.form_set_availability(form=form, available_to_all=True)
+    # Sat under program A's assignment: the attempt is program A's to read.
+    from cohorts.models import Assignment, Cohort, Membership
+
+    cohort = Cohort.objects.create(name="A cohort", program=program("a"))
+    Membership.objects.create(cohort=cohort, user=candidate)
+    Assignment.objects.create(cohort=cohort, form=form)
     attempt = services.attempt_start(form=form, candidate=candidate)
     conversion = scoring_services.form_cut_override(
         form=form, cut=0.5, reason="panel too strict", by=instructor
     )
-    profile = CandidateProfile.objects.create(user=candidate, time_multiplier="1.50")
+    from cohorts.models import Accommodation
+
+    profile = Accommodation.objects.create(
+        program=program("a"), user=candidate, time_multiplier="1.50"
+    )
     assert admin_client.get(f"/admin/auth/user/{candidate.pk}/change/").status_code == 403
     pages = {
         "attempt": reverse("admin:exams_attempt_change", args=[attempt.pk]),
         "form": reverse("admin:exams_examform_change", args=[form.pk]),
         "conversion": reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]),
-        "profile": reverse("admin:exams_candidateprofile_change", args=[profile.pk]),
+        "profile": reverse("admin:cohorts_accommodation_change", args=[profile.pk]),
     }
     html = {}
     for name, url in pages.items():
@@ -172,9 +206,13 @@ def test_attempt_and_form_pages_name_people_without_linking_to_the_user_admin(
     assert "Instr (instr)" in html["form"] and "Instr (instr)" in html["conversion"]
 
 
-def test_form_settings_refuse_warning_times_that_are_not_a_list_of_minutes(admin_client):
+def test_form_settings_refuse_warning_times_that_are_not_a_list_of_minutes(
+    admin_client, instructor
+):
     stock_bank({1: 2})
-    form = services.form_assemble(blueprint=blueprint_with({1: 2}), seed=1, name="Draft", by=None)
+    form = services.form_assemble(
+        blueprint=blueprint_with({1: 2}), seed=1, name="Draft", by=instructor
+    )
     url = reverse("admin:exams_examform_change", args=[form.pk])
     fields = dict(admin_client.get(url).context["adminform"].form.initial)
     data = {

@@ -248,16 +248,25 @@ def test_published_form_and_its_items_cannot_change():
 
 
 @pytest.mark.django_db
-def test_publish_requires_permission(candidate, instructor):
+def test_publish_requires_permission_and_the_forms_program(candidate, instructor, manager_b):
     bank_items(1, 2)
-    form = services.form_assemble(blueprint=blueprint_with({1: 2}), seed=1, name="P", by=None)
+    form = services.form_assemble(blueprint=blueprint_with({1: 2}), seed=1, name="P", by=instructor)
+    assert form.owner_program.slug == "a"  # the instructor's program
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         services.form_publish(form=form, by=candidate)
+    from tests.conftest import give_role
     from tests.factories import judges, operational_versions, rate
 
     rate(operational_versions(form), rating=0.6, judges_=judges(1))
+    # An instructor of another program has the permission, but not on this form.
+    other = give_role(manager_b, "b", "instructor")
+    from django.contrib.auth.models import Permission
+
+    other.user_permissions.add(Permission.objects.get(codename="publish_examform"))
+    with pytest.raises(PermissionDenied, match="form's program"):
+        services.form_publish(form=form, by=type(other).objects.get(pk=other.pk))
     assert services.form_publish(form=form, by=instructor).is_published
 
 

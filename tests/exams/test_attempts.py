@@ -11,15 +11,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from cohorts.models import Accommodation
 from exams import services
 from exams.models import (
     Attempt,
     AttemptMode,
     AttemptState,
-    CandidateProfile,
     Response,
 )
 from questionbank.models import ItemStatus, Option
+from tests.conftest import program
 from tests.factories import bank_case, bank_items, published_form
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,11 @@ def test_start_sets_the_deadline_from_the_time_limit(attempt):
 
 
 def test_deadline_includes_the_candidates_time_multiplier(form, candidate):
-    CandidateProfile.objects.create(user=candidate, time_multiplier=Decimal("1.50"))
+    # A form open to everyone, sat outside any assignment: the most generous extra time
+    # any of the candidate's programs grants them.
+    Accommodation.objects.create(
+        program=program("a"), user=candidate, time_multiplier=Decimal("1.50")
+    )
     attempt = services.attempt_start(form=form, candidate=candidate, now=T0)
     assert attempt.deadline == T0 + dt.timedelta(minutes=90)
     assert attempt.time_multiplier == Decimal("1.50")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from cohorts.models import Assignment, Cohort, Membership
 from exams import services
 from exams.models import AttemptState
+from tests.conftest import program
 from tests.factories import published_form
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def assigned(candidate):
     form = published_form({1: 3}, available_to_all=False, name="Cohort form")
-    cohort = Cohort.objects.create(name="Evening class")
+    cohort = Cohort.objects.create(name="Evening class", program=program("a"))
     Membership.objects.create(cohort=cohort, user=candidate)
     assignment = Assignment.objects.create(
         cohort=cohort,

@@ -38,3 +38,12 @@ def run(kind: str, form=None) -> AnalysisRun:
 
 def full_pipeline() -> list[AnalysisRun]:
     return [run(k) for k in (AnalysisKind.CLASSICAL, AnalysisKind.RASCH, AnalysisKind.PRETEST)]
+
+
+def pretest_items_of_program(form, slug: str = "a") -> None:
+    """Make the form's pretest items program `slug`'s own: promoting shared items is the
+    platform operator's, a program's own items its instructors'."""
+    from questionbank.models import Item
+    from tests.conftest import program
+
+    Item.objects.filter(versions__in=pretest_versions(form)).update(owner_program=program(slug))

@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from itemanalysis.models import AnalysisKind, AnalysisRun, PretestPromotion, RunStatus
 from questionbank.models import ItemStatus, ItemVersion
-from tests.itemanalysis.helpers import analysed_form, full_pipeline, pretest_versions, simulate
+from tests.itemanalysis.helpers import (
+    analysed_form,
+    full_pipeline,
+    pretest_items_of_program,
+    pretest_versions,
+    simulate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +27,7 @@ ITEMS = "/admin/questionbank/itemversion/"
 def analysed():
     form = analysed_form()
     simulate(form, candidates=300)
+    pretest_items_of_program(form)
     full_pipeline()
     return form
 

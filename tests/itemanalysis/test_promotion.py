@@ -15,6 +15,7 @@ from tests.factories import calibrate, operational_versions
 from tests.itemanalysis.helpers import (
     analysed_form,
     full_pipeline,
+    pretest_items_of_program,
     pretest_versions,
     run,
     simulate,
@@ -28,6 +29,7 @@ def analysed():
     form = analysed_form()
     simulate(form, candidates=400)
     full_pipeline()
+    pretest_items_of_program(form)
     clean, hard = (ItemVersion.objects.get(pk=pk) for pk in pretest_versions(form))
     return form, clean, hard
 

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from questionbank.models import AngoffRating, Case, Domain, ItemVersion
 from questionbank.services import item_version_transition, item_versions_lock
+from tests.conftest import program
 from tests.factories import CaseFactory, ItemVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_changelist_filters_and_search(client, instructor):
 
 
 def test_angoff_rating_entry(client, instructor):
-    version = ItemVersionFactory()
+    version = ItemVersionFactory(author=instructor)  # an item of the instructor's program
     client.force_login(instructor)
     url = f"/admin/questionbank/itemversion/{version.pk}/angoff/"
     assert client.post(url, {"rating": "1.4"}).status_code == 200
@@ -186,7 +187,10 @@ def test_import_upload_reports_the_bad_record_and_keeps_the_bank(client, instruc
     upload = SimpleUploadedFile(
         "bank.json", json.dumps(bad).encode(), content_type="application/json"
     )
-    response = client.post("/admin/questionbank/itemversion/import/", {"file": upload})
+    response = client.post(
+        "/admin/questionbank/itemversion/import/",
+        {"file": upload, "program": program("a").pk},
+    )
     assert response.status_code == 400
     assert (
         "Nothing was imported. item 1 (U-1), field &#x27;domain&#x27;" in response.content.decode()
@@ -214,7 +218,10 @@ def test_candidate_cannot_reach_admin_tools(client, candidate):
 
 
 def test_inpatient_case_page_shows_its_ms_drg(client, instructor):
-    case = CaseFactory(coding={"principal_diagnosis": "A41.9", "secondary_diagnoses": ["N17.9"]})
+    case = CaseFactory(
+        owner_program=program("a"),
+        coding={"principal_diagnosis": "A41.9", "secondary_diagnoses": ["N17.9"]},
+    )
     client.force_login(instructor)
     response = client.get(f"/admin/questionbank/case/{case.pk}/change/")
     html = response.content.decode()
@@ -227,7 +234,7 @@ def test_item_pages_name_people_without_linking_to_the_user_admin(client, instru
     version = ItemVersionFactory(author=instructor, status="draft")
     item_version_transition(version=version, to_status="in_review", by=instructor)
     rating = AngoffRating.objects.create(item_version=version, judge=reviewer, rating="0.6")
-    case = CaseFactory(created_by=instructor)
+    case = CaseFactory(created_by=instructor, owner_program=program("a"))
     client.force_login(instructor)
     assert client.get(f"/admin/auth/user/{reviewer.pk}/change/").status_code == 403
     item_page = f"/admin/questionbank/itemversion/{version.pk}/change/"

@@ -6,7 +6,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from questionbank.exchange import BankImportError, bank_export, bank_import, bank_import_file
+from questionbank.exchange import (
+    BankImportError,
+    bank_export,
+    bank_import,
+    bank_import_file,
+    bank_restore,
+)
 from questionbank.models import AngoffRating, Case, Item, ItemVersion, StatusChange
 from questionbank.services import item_versions_lock
 
@@ -78,7 +84,7 @@ def snapshot():
 
 
 def test_import_creates_cases_items_and_ratings():
-    result = bank_import(document(), create_missing_judges=True)
+    result = bank_restore(document())
     assert (result.cases_created, result.items_created, result.ratings) == (1, 2, 1)
     version = ItemVersion.objects.get(item__key="T-0001")
     assert version.case.key == "IP-T1" and version.status == "operational"
@@ -151,39 +157,44 @@ def test_import_creates_cases_items_and_ratings():
     ],
 )
 def test_a_bad_record_is_named_and_the_bank_is_unchanged(mutate, record, field):
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     before = snapshot()
     bad = document()
     bad["items"][0]["stem"] = "Changed stem that must not land?"
     bad["items"].append(dict(bad["items"][1], key="T-0003"))
     mutate(bad)
     with pytest.raises(BankImportError) as info:
-        bank_import(bad, create_missing_judges=True)
+        bank_restore(bad)
     assert info.value.record == record
     assert info.value.field == field
     assert snapshot() == before
     assert not Item.objects.filter(key="T-0003").exists()
 
 
-def test_unknown_judge_is_an_error_unless_asked_to_create():
-    with pytest.raises(BankImportError, match="no user named 'panel-1'"):
-        bank_import(document())
-    assert not Case.objects.exists()
+def test_an_import_ignores_other_judges_and_only_a_restore_creates_them():
+    # An import stores the importer's own ratings only; with nobody importing, none.
+    result = bank_import(document())
+    assert not AngoffRating.objects.exists()
+    assert any("panel-1" in m and "ignored" in m for m in result.messages)
+    Item.objects.all().delete()
+    Case.objects.all().delete()
+    bank_restore(document())
+    assert AngoffRating.objects.filter(judge__username="panel-1").exists()
 
 
 def test_export_then_import_reproduces_the_bank():
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     exported = bank_export()
     Item.objects.all().delete()
     Case.objects.all().delete()
-    bank_import(exported)
+    bank_restore(exported)  # the full state, statuses included: the operator's restore
     assert bank_export() == exported
 
 
 def test_reimporting_the_same_file_changes_nothing():
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     rated_at = list(AngoffRating.objects.values_list("rated_at", flat=True))
-    result = bank_import(document(), create_missing_judges=True)
+    result = bank_restore(document())
     assert (result.items_created, result.items_revised, result.items_unchanged) == (0, 0, 2)
     assert ItemVersion.objects.count() == 2
     # Ratings are written only when new or changed: their dates say when a judge rated.
@@ -192,24 +203,25 @@ def test_reimporting_the_same_file_changes_nothing():
 
 
 def test_reimporting_unchanged_cases_keeps_them_and_their_creator(django_user_model):
-    author = django_user_model.objects.create_user("author")
-    importer = django_user_model.objects.create_user("importer")
-    bank_import(document(), by=author, create_missing_judges=True)
-    result = bank_import(document(), by=importer, create_missing_judges=True)
+    # A restore is the platform operator's: both are superusers.
+    author = django_user_model.objects.create_superuser("author")
+    importer = django_user_model.objects.create_superuser("importer")
+    bank_restore(document(), by=author)
+    result = bank_restore(document(), by=importer)
     assert (result.cases_created, result.cases_updated) == (0, 0)
     assert Case.objects.get().created_by == author
     changed = document()
     changed["cases"][0]["title"] = "Heart failure readmission"
-    result = bank_import(changed, by=importer, create_missing_judges=True)
+    result = bank_restore(changed, by=importer)
     assert (result.cases_created, result.cases_updated) == (0, 1)
     case = Case.objects.get()
     assert (case.title, case.created_by) == ("Heart failure readmission", author)
 
 
 def test_importing_an_item_whose_versions_were_all_deleted_gives_it_a_first_version():
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     ItemVersion.objects.filter(item__key="T-0001").delete()
-    result = bank_import(document(), create_missing_judges=True)
+    result = bank_restore(document())
     assert (result.items_created, result.items_unchanged) == (1, 1)
     version = ItemVersion.objects.get(item__key="T-0001")
     assert (version.number, version.status) == (1, "operational")
@@ -219,11 +231,11 @@ def test_importing_an_item_whose_versions_were_all_deleted_gives_it_a_first_vers
 
 
 def test_reimporting_a_changed_locked_item_makes_a_new_version():
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     item_versions_lock(version_ids=list(ItemVersion.objects.values_list("pk", flat=True)))
     changed = document()
     changed["items"][0]["stem"] = "Which code describes the documented heart failure?"
-    result = bank_import(changed, create_missing_judges=True)
+    result = bank_restore(changed)
     assert result.items_revised == 1
     versions = ItemVersion.objects.filter(item__key="T-0001").order_by("number")
     assert [(v.number, v.locked) for v in versions] == [(1, True), (2, False)]
@@ -233,17 +245,17 @@ def test_reimporting_a_changed_locked_item_makes_a_new_version():
 def test_reimport_updates_ratings_in_one_statement_whatever_their_number(
     django_assert_max_num_queries,
 ):
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     changed = document()
     for item in changed["items"]:
         item["angoff"] = [{"judge": f"panel-{n}", "rating": 0.5 + n / 100} for n in range(1, 9)]
-    bank_import(changed, create_missing_judges=True)  # creates the new judges
+    bank_restore(changed)  # creates the new judges
     for item in changed["items"]:
         for rating in item["angoff"]:
             rating["rating"] -= 0.1
     changed["items"][0]["angoff"][0]["rating"] = 0.42
     with django_assert_max_num_queries(25):
-        result = bank_import(changed, create_missing_judges=True)
+        result = bank_restore(changed)
     assert result.ratings == 16
     assert AngoffRating.objects.count() == 16
     assert AngoffRating.objects.get(
@@ -252,11 +264,11 @@ def test_reimport_updates_ratings_in_one_statement_whatever_their_number(
 
 
 def test_importing_an_operational_revision_retires_the_version_it_replaces():
-    bank_import(document(), create_missing_judges=True)
+    bank_restore(document())
     item_versions_lock(version_ids=list(ItemVersion.objects.values_list("pk", flat=True)))
     changed = document()
     changed["items"][0]["stem"] = "Which code describes the documented heart failure?"
-    bank_import(changed, create_missing_judges=True)
+    bank_restore(changed)
     versions = ItemVersion.objects.filter(item__key="T-0001").order_by("number")
     # One live version per item, as in the review workflow: forms never draw both.
     assert [(v.number, v.status) for v in versions] == [(1, "retired"), (2, "operational")]
@@ -296,7 +308,7 @@ def test_malformed_json_names_the_line():
 def test_import_and_export_commands(tmp_path):
     source = tmp_path / "bank.json"
     source.write_text(json.dumps(document()))
-    call_command("import_items", str(source), "--create-missing-judges")
+    call_command("restore_bank", str(source))
     target = tmp_path / "out.json"
     call_command("export_items", str(target))
     assert json.loads(target.read_text())["items"][0]["key"] == "T-0001"
@@ -304,6 +316,6 @@ def test_import_and_export_commands(tmp_path):
     bad["items"][0]["kind"] = "essay"
     source.write_text(json.dumps(bad))
     with pytest.raises(
-        CommandError, match="nothing was imported.*item 1 \\(T-0001\\), field 'kind'"
+        CommandError, match="nothing was restored.*item 1 \\(T-0001\\), field 'kind'"
     ):
-        call_command("import_items", str(source), "--create-missing-judges")
+        call_command("restore_bank", str(source))

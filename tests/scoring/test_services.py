@@ -137,7 +137,7 @@ def test_practice_sets_have_no_table(candidate):
 
 # --- Override -------------------------------------------------------------------------------
 def test_override_rebuilds_the_table_and_records_who_when_and_why(instructor):
-    form = scored_form({1: 4}, rating=0.5)
+    form = scored_form({1: 4}, rating=0.5, program="a")
     at = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
     conversion = services.form_cut_override(
@@ -160,8 +160,13 @@ def test_override_rebuilds_the_table_and_records_who_when_and_why(instructor):
     assert len(conversion.derivation["judges"]) == 2
 
 
-def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candidate):
-    form = scored_form({1: 4})
+def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candidate, admin_user):
+    shared = scored_form({1: 4}, name="Shared")
+    with pytest.raises(PermissionDenied, match="form's program"):
+        services.form_cut_override(form=shared, cut=3, reason="x", by=instructor)
+    # The operator may override a shared form's cut.
+    services.form_cut_override(form=shared, cut=3, reason="operator", by=admin_user)
+    form = scored_form({1: 4}, program="a")
     with pytest.raises(PermissionDenied):
         services.form_cut_override(form=form, cut=3, reason="x", by=candidate)
     with pytest.raises(ValidationError, match="reason"):
@@ -175,7 +180,7 @@ def test_override_needs_permission_a_reason_and_a_cut_in_range(instructor, candi
 def test_override_after_scoring_rescores_and_keeps_the_old_result_in_history(
     instructor, candidate, django_capture_on_commit_callbacks
 ):
-    form = scored_form({1: 4}, rating=0.5)  # cut 2 of 4: raw 2 passes
+    form = scored_form({1: 4}, rating=0.5, program="a")  # cut 2 of 4: raw 2 passes
     answers = iter([True, True, False, False])
     attempt = finished_attempt(form, candidate, correct=lambda fi: next(answers))
     first = services.attempt_score(attempt_id=attempt.pk)
@@ -209,7 +214,7 @@ def test_override_after_scoring_rescores_and_keeps_the_old_result_in_history(
 
 
 def test_rescoring_is_idempotent_and_the_sweep_finds_what_a_lost_task_left(instructor, candidate):
-    form = scored_form({1: 4}, rating=0.5)
+    form = scored_form({1: 4}, rating=0.5, program="a")
     attempt = finished_attempt(form, candidate, correct=True)
     services.attempt_score(attempt_id=attempt.pk)
     # No on-commit callbacks run here: the queued task is "lost".
@@ -222,7 +227,7 @@ def test_rescoring_is_idempotent_and_the_sweep_finds_what_a_lost_task_left(instr
 
 
 def test_results_generated_without_answers_are_rescored_from_their_raw_score(instructor):
-    form = scored_form({1: 4}, rating=0.5)
+    form = scored_form({1: 4}, rating=0.5, program="a")
     from django.contrib.auth import get_user_model
 
     someone = get_user_model().objects.create_user("generated")
@@ -249,7 +254,7 @@ def test_results_generated_without_answers_are_rescored_from_their_raw_score(ins
 
 
 def test_practice_results_are_never_rescored(instructor, candidate):
-    form = scored_form({1: 4}, rating=0.5)
+    form = scored_form({1: 4}, rating=0.5, program="a")
     services.attempt_score(
         attempt_id=finished_attempt(form, candidate, mode=AttemptMode.PRACTICE).pk
     )

@@ -20,7 +20,8 @@ PASSWORD = "pw-for-tests-1"
 @pytest.fixture
 def form():
     # 10 scored items rated 0.6 → cut 6; two pretest items.
-    return scored_form({1: 6, 2: 4}, pretest=2, rating=0.6, name="Mock A")
+    # Program A's form: its instructor (the fixture) may override its cut.
+    return scored_form({1: 6, 2: 4}, pretest=2, rating=0.6, name="Mock A", program="a")
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def attempt(form, candidate):
         correct=lambda fi: fi.is_pretest or fi.position % 5 != 0,
         started_at=started,
         minutes_used=45,
+        program="a",  # sat under an assignment of program A
     )
     services.attempt_score(attempt_id=attempt.pk)
     return attempt
@@ -85,6 +87,13 @@ def test_anonymous_is_sent_to_login(client, attempt):
 
 
 def test_report_of_an_attempt_in_progress_goes_back_to_the_exam(client, candidate, form):
+    # Program A's form, open to everyone in program A: the candidate is in one of its cohorts.
+    from cohorts.models import Cohort, Membership
+    from tests.conftest import program
+
+    Membership.objects.create(
+        cohort=Cohort.objects.create(name="A", program=program("a")), user=candidate
+    )
     attempt = exams_services.attempt_start(form=form, candidate=candidate)
     response = client_for(client, candidate).get(report_url(attempt))
     assert response.status_code == 302
@@ -242,7 +251,10 @@ def test_results_admin_filters_by_exam_forms_without_listing_practice_sets(
     )
     services.attempt_score(attempt_id=practice.pk)
     other = scored_form({1: 3}, rating=0.6, name="Mock B")
-    services.attempt_score(attempt_id=finished_attempt(other, candidate).pk)
+    services.attempt_score(attempt_id=finished_attempt(other, candidate, program="a").pk)
+    # Sat under program B's assignment: not program A's to list.
+    elsewhere = scored_form({1: 3}, rating=0.6, name="Mock C")
+    services.attempt_score(attempt_id=finished_attempt(elsewhere, candidate, program="b").pk)
     response = client_for(client, instructor).get(reverse("admin:scoring_attemptresult_changelist"))
     assert response.status_code == 200
     spec = next(
@@ -252,5 +264,6 @@ def test_results_admin_filters_by_exam_forms_without_listing_practice_sets(
     )
     labels = [label for _, label in spec.lookup_choices]
     assert sorted(labels) == sorted([attempt.form.name, "Mock B"])
-    # Practice results are still there, under the mode filter.
-    assert response.context["cl"].result_count == 3
+    # Program A's two exam results; the practice result is the candidate's own (sat under
+    # no program) and program B's is B's.
+    assert response.context["cl"].result_count == 2

@@ -5,18 +5,24 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from ccs_sim.demo import demo_programs
 from common.roles import Role
 from exams.models import ExamForm
+from tenancy.models import ProgramStaff, StaffRole
 
 DEMO_PASSWORD = "ccs-demo-2026"
 DEMO_ACCOUNTS = [
-    # username, full name, role, staff (admin access)
-    ("demo-candidate", "Dana Candidate", Role.CANDIDATE, False),
-    ("demo-candidate2", "Casey Candidate", Role.CANDIDATE, False),
-    ("demo-instructor", "Ivy Instructor", Role.INSTRUCTOR, True),
-    ("demo-reviewer", "Rafael Reviewer", Role.INSTRUCTOR, True),
-    ("demo-manager", "Morgan Manager", Role.MANAGER, False),
+    # username, full name, role, staff (admin access), program (slug) of a staff role
+    ("demo-candidate", "Dana Candidate", Role.CANDIDATE, False, None),
+    ("demo-candidate2", "Casey Candidate", Role.CANDIDATE, False, None),
+    ("demo-instructor", "Ivy Instructor", Role.INSTRUCTOR, True, "demo"),
+    ("demo-reviewer", "Rafael Reviewer", Role.INSTRUCTOR, True, "demo"),
+    ("demo-manager", "Morgan Manager", Role.MANAGER, False, "demo"),
+    # Another program's staff: each side sees only its own program.
+    ("demo-other-instructor", "Otto Other", Role.INSTRUCTOR, True, "riverside"),
+    ("demo-other-manager", "Olive Other", Role.MANAGER, False, "riverside"),
 ]
+STAFF_ROLE = {Role.INSTRUCTOR: StaffRole.INSTRUCTOR, Role.MANAGER: StaffRole.MANAGER}
 
 
 # Two full forms of the default blueprint with no item in common, so a candidate can sit
@@ -37,7 +43,8 @@ class Command(BaseCommand):
             )
         user_model = get_user_model()
         with transaction.atomic():
-            for username, full_name, role, staff in DEMO_ACCOUNTS:
+            programs = {p.slug: p for p in demo_programs()}
+            for username, full_name, role, staff, program in DEMO_ACCOUNTS:
                 first, last = full_name.split(" ", 1)
                 user, _ = user_model.objects.get_or_create(username=username)
                 user.first_name, user.last_name = first, last
@@ -47,14 +54,19 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
                 user.groups.add(Group.objects.get(name=role.value))
+                if program:
+                    ProgramStaff.objects.get_or_create(
+                        program=programs[program], user=user, role=STAFF_ROLE[role]
+                    )
         if not no_bank:
             call_command("load_sample_bank", stdout=self.stdout)
             self._demo_forms()
             call_command("generate_demo_data", "--demo", stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
-        for username, full_name, role, _ in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {username:<17} {role.value:<16} {full_name}")
+        for username, full_name, role, _, program in DEMO_ACCOUNTS:
+            where = f" ({programs[program].name})" if program else ""
+            self.stdout.write(f"  {username:<22} {role.value:<16} {full_name}{where}")
 
     def _demo_forms(self) -> None:
         done = []

@@ -3,13 +3,17 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questionbank.exchange import FORMAT, FORMAT_VERSION, BankImportError, bank_import
+from questionbank.exchange import FORMAT, FORMAT_VERSION, BankImportError, bank_restore
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_bank"
 
 
 class Command(BaseCommand):
-    help = "Load the original sample item bank shipped in questionbank/sample_bank (idempotent)."
+    help = (
+        "Load the original sample item bank shipped in questionbank/sample_bank (idempotent): "
+        "the operator's restore path, so it arrives operational with its panel's ratings, as "
+        "shared content, recorded as a restore."
+    )
 
     def handle(self, *args, **options):
         files = sorted(SAMPLE_DIR.glob("*.json"))
@@ -24,7 +28,7 @@ class Command(BaseCommand):
             merged["cases"] += data.get("cases", [])
             merged["items"] += data.get("items", [])
         try:
-            result = bank_import(merged, create_missing_judges=True)
+            result = bank_restore(merged, source="sample bank")
         except BankImportError as exc:
             raise CommandError(f"sample bank: nothing was loaded. {exc}") from exc
         self.stdout.write(
