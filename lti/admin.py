@@ -7,8 +7,8 @@ from lti.models import Context, GradePost, LtiUser, Registration, ResourceLink, 
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "program_slug", "issuer", "client_id", "created_at"]
-    list_filter = ["program_slug"]
+    list_display = ["__str__", "program", "issuer", "client_id", "created_at"]
+    list_filter = ["program"]
     search_fields = ["issuer", "client_id", "name"]
 
 

@@ -54,9 +54,9 @@ class ToolKey(models.Model):
 class Registration(models.Model):
     """A platform (an LMS) registered to launch the tool, for one program."""
 
-    # The tenancy app's Program is not on main yet: the program is named by its slug until
-    # the lead turns this into a foreign key to tenancy.Program at merge.
-    program_slug = models.SlugField()
+    program = models.ForeignKey(
+        "tenancy.Program", on_delete=models.PROTECT, related_name="lti_registrations"
+    )
     name = models.CharField(max_length=120, blank=True)
     issuer = models.URLField(max_length=255)
     client_id = models.CharField(max_length=255)

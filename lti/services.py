@@ -26,6 +26,7 @@ from lti.models import (
     UsedNonce,
 )
 from lti.models import LtiUser as LtiUserRow
+from tenancy.models import Program, ProgramStaff, StaffRole
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,15 @@ def registration_save(
     name: str = "",
 ) -> Registration:
     """Register a platform, or update it and add a deployment id (the command reruns)."""
+    program = Program.objects.filter(slug=program_slug).first()
+    if program is None:
+        raise ApplicationError(f"There is no program with the slug {program_slug!r}.")
     registration, _ = Registration.objects.select_for_update().get_or_create(
         issuer=issuer,
         client_id=client_id,
-        defaults={"program_slug": program_slug},
+        defaults={"program": program},
     )
-    registration.program_slug = program_slug
+    registration.program = program
     registration.name = name or registration.name
     registration.auth_login_url = auth_url
     registration.access_token_url = token_url
@@ -150,7 +154,7 @@ def context_for(*, registration: Registration, claims: dict, deployment_id: str)
     context = Context.objects.filter(registration=registration, context_id=context_id).first()
     if context is None:
         # One cohort per course, named after it, in the registration's program.
-        cohort = Cohort.objects.create(name=title[:120], program=registration.program_slug)
+        cohort = Cohort.objects.create(name=title[:120], program=registration.program)
         context, created = Context.objects.get_or_create(
             registration=registration,
             context_id=context_id,
@@ -233,10 +237,17 @@ def launch_accept(*, registration: Registration, claims: dict) -> LaunchOutcome:
             cohort.instructors.add(user)
         else:
             cohort.managers.add(user)
-        if claims.get(CLAIM + "message_type") == "LtiResourceLinkRequest":
-            link = link_for(context=context, claims=claims)
-            if link is not None and role == Role.CANDIDATE:
-                link.learners.add(lti_user)
+    if role != Role.CANDIDATE:
+        # Staff act within the registration's program only (tenancy scoping).
+        ProgramStaff.objects.get_or_create(
+            program=registration.program,
+            user=user,
+            role=StaffRole.MANAGER if role == Role.MANAGER else StaffRole.INSTRUCTOR,
+        )
+    if context is not None and claims.get(CLAIM + "message_type") == "LtiResourceLinkRequest":
+        link = link_for(context=context, claims=claims)
+        if link is not None and role == Role.CANDIDATE:
+            link.learners.add(lti_user)
     log_event("lti.launch", registration_id=registration.pk, user_id=user.pk, role=role.value)
     return LaunchOutcome(user=user, role=role, link=link, context=context)
 

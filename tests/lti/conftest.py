@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tenancy.models import Program
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, ISSUER, Platform, PlatformServer, rsa_pair
 
 
@@ -27,6 +28,7 @@ def lms(platform):
 def registration(db, lms, client):
     from lti.services import registration_save
 
+    Program.objects.get_or_create(slug="him-college", defaults={"name": "HIM college"})
     registration = registration_save(
         program_slug="him-college",
         issuer=ISSUER,

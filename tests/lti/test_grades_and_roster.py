@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.lineitem import LineItem
@@ -18,6 +19,7 @@ from lti.keys import active_key
 from lti.models import Context, GradePost, LtiUser, Registration, ResourceLink, ToolKey
 from lti.tool_conf import lib_registration
 from scoring.services import attempt_score
+from tenancy.models import Program
 from tests.factories import finished_attempt, published_form
 from tests.lti.platform import AGS_SCOPES, LEARNER, launch
 
@@ -134,6 +136,7 @@ def test_rotation_keeps_the_old_public_key_published(client, registration):
 
 
 def test_register_platform_command_adds_deployments(db):
+    Program.objects.create(slug="him", name="HIM program")
     args = [
         "--program",
         "him",
@@ -152,7 +155,16 @@ def test_register_platform_command_adds_deployments(db):
     call_command("lti_register_platform", *args, "--deployment-id", "d2")
     registration = Registration.objects.get()
     assert registration.deployment_ids == ["d1", "d2"]
-    assert registration.program_slug == "him"
+    assert registration.program.slug == "him"
+
+
+def test_register_platform_command_names_an_unknown_program(db):
+    with pytest.raises(CommandError, match="no program with the slug 'nope'"):
+        call_command(
+            "lti_register_platform", "--program", "nope", "--issuer", "https://lms.test",
+            "--client-id", "c1", "--deployment-id", "d1", "--auth-url", "https://lms.test/a",
+            "--token-url", "https://lms.test/t", "--jwks-url", "https://lms.test/j",
+        )  # fmt: skip
 
 
 def test_ags_scopes_are_those_the_platform_granted(client, platform, registration, lms):

@@ -33,7 +33,7 @@ def test_learner_launch_lands_on_the_instructions_of_the_links_form(client, plat
     assert row.user.groups.filter(name="Candidate").exists()
     assert (row.user.first_name, row.user.email) == ("Pat", "learner-1@example.edu")
     context = Context.objects.get(context_id="course-101")
-    assert context.cohort.program == "him-college"
+    assert context.cohort.program.slug == "him-college"
     assert Membership.objects.filter(cohort=context.cohort, user=row.user).exists()
     assert Assignment.objects.filter(cohort=context.cohort, form=form).exists()
     assert int(client.session["_auth_user_id"]) == row.user.pk

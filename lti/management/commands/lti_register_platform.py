@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from common.errors import ApplicationError
 from lti.services import registration_save
 
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.user_message) from exc
         self.stdout.write(
-            f"Registered {registration} for program {registration.program_slug} "
+            f"Registered {registration} for program {registration.program.slug} "
             f"(deployments: {', '.join(registration.deployment_ids)})."
         )
