@@ -65,7 +65,7 @@ class ItemView:
     position: int
     total: int
     stem: str
-    kind: str  # "single" or "multiple"
+    kind: str  # "single", "multiple" or "select_all"
     choose: int
     options: list[OptionView]
     case: CaseView | None

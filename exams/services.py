@@ -37,7 +37,7 @@ from exams.models import (
     blueprint_totals_error,
 )
 from exams.selectors import form_is_available_to
-from questionbank.models import ItemVersion, Option
+from questionbank.models import ItemKind, ItemVersion, Option
 from questionbank.services import item_versions_lock
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def form_set_availability(*, form: ExamForm, available_to_all: bool) -> ExamForm
 
 # --- Starting an attempt ----------------------------------------------------------------
 def _rows_cache_key(form_id: int) -> str:
-    return f"exams:form-rows:v1:{form_id}"
+    return f"exams:form-rows:v2:{form_id}"
 
 
 def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, list[int]]]:
@@ -217,7 +217,13 @@ def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, li
     items = list(
         FormItem.objects.filter(form=form)
         .order_by("position")
-        .values_list("pk", "item_version_id", "item_version__case_id", "item_version__choose")
+        .values_list(
+            "pk",
+            "item_version_id",
+            "item_version__case_id",
+            "item_version__choose",
+            "item_version__kind",
+        )
     )
     options: dict[int, list[int]] = defaultdict(list)
     for version_id, option_id in (
@@ -226,7 +232,13 @@ def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, li
         .values_list("version_id", "pk")
     ):
         options[version_id].append(option_id)
-    rows = [(pk, case_id, choose, options[vid]) for pk, vid, case_id, choose in items]
+    # A select-all-that-apply item does not say how many options are keys: the page may
+    # take any number of options, and the layout (which the page sees) must not carry
+    # the number of keys.
+    rows = [
+        (pk, case_id, len(options[vid]) if kind == ItemKind.SELECT_ALL else choose, options[vid])
+        for pk, vid, case_id, choose, kind in items
+    ]
     if form.is_published:
         cache.set(key, rows, 60 * 60 * 24)
     return rows

@@ -41,7 +41,7 @@ from questionbank.services import (
     item_revise,
     item_version_status_set,
 )
-from questionbank.validation import OptionData, content_errors
+from questionbank.validation import OptionData, content_errors, keys_of
 
 FORMAT = "ccs-sim-bank"
 FORMAT_VERSION = 1
@@ -182,7 +182,9 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         raise BankImportError(record, "case", f"no case with key {case_key!r} in the file or bank")
     kind = _text(raw, "kind", record)
     choose = raw.get("choose", 1)
-    if isinstance(choose, bool) or not isinstance(choose, int):
+    if kind == "select_all" and "choose" not in raw:
+        choose = None  # not stated: the number of keys, below
+    elif isinstance(choose, bool) or not isinstance(choose, int):
         raise BankImportError(record, "choose", "must be a whole number")
     raw_options = raw.get("options")
     if not isinstance(raw_options, list):
@@ -196,6 +198,16 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         text = option["text"].strip()
         _model_value(Option, "text", text, record, f"options[{number}].text")
         options.append(OptionData(text, option.get("key", False)))
+    if kind == "select_all":
+        keys = keys_of(options)
+        if choose is not None and choose != keys:
+            raise BankImportError(
+                record,
+                "choose",
+                "a select-all-that-apply item states no count: omit 'choose' or give the "
+                f"number of keys ({keys})",
+            )
+        choose = keys
     status = raw.get("status") or ItemStatus.DRAFT
     if status not in ItemStatus.values:
         raise BankImportError(record, "status", f"must be one of {', '.join(ItemStatus.values)}")

@@ -126,6 +126,9 @@ class Item(models.Model):
 class ItemKind(models.TextChoices):
     SINGLE = "single", "Multiple choice"
     MULTIPLE = "multiple", "Multiple response"
+    # The candidate is not told how many options are keys; `choose` holds the number of
+    # keys for the bank's own use and is never sent to the page.
+    SELECT_ALL = "select_all", "Select all that apply"
 
 
 class ItemStatus(models.TextChoices):
@@ -171,10 +174,14 @@ class ItemVersion(models.Model):
     )
     kind = models.CharField(max_length=10, choices=ItemKind.choices, default=ItemKind.SINGLE)
     choose = models.PositiveSmallIntegerField(
-        default=1, help_text="How many options the candidate picks (1 for multiple choice)."
+        default=1,
+        help_text="How many options the candidate picks (1 for multiple choice). For select "
+        "all that apply it is set to the number of keys and never shown to candidates.",
     )
     partial_credit = models.BooleanField(
-        default=False, help_text="Multiple response only: credit (keys − wrong) / keys."
+        default=False,
+        help_text="Multiple response and select all that apply only: credit "
+        "(keys chosen − wrong options chosen) / keys, never below 0. Off: all or nothing.",
     )
     stem = models.TextField()
     rationale = models.TextField(blank=True)

@@ -19,7 +19,7 @@ from questionbank.models import (
     Option,
     StatusChange,
 )
-from questionbank.validation import OptionData, content_errors
+from questionbank.validation import OptionData, content_errors, normalised_choose
 
 CONTENT_FIELDS = (
     "domain",
@@ -49,6 +49,7 @@ EDITABLE_IN_PLACE = {ItemStatus.DRAFT, ItemStatus.IN_REVIEW}
 
 
 def _check_content(version: ItemVersion, options: Sequence[OptionData]) -> None:
+    version.choose = normalised_choose(version.kind, version.choose, options)
     errors = content_errors(
         kind=version.kind,
         choose=version.choose,
