@@ -246,7 +246,16 @@ class ItemVersionAdmin(admin.ModelAdmin):
     detail_sections: tuple[tuple[str, str], ...] = ()
 
     def get_fieldsets(self, request, obj=None):
-        main = ["item_key", "domain", "case", "kind", "choose", "partial_credit", "stem"]
+        main = [
+            "item_key",
+            "domain",
+            "case",
+            "kind",
+            "choose",
+            "partial_credit",
+            "stem",
+            "enemies",
+        ]
         info = ["status", "version_info", "links"] if obj else []
         fieldsets = [
             (None, {"fields": info + main}),
@@ -342,6 +351,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
             version = services.item_create(
                 key=form.cleaned_data["item_key"], options=options, author=request.user, **content
             )
+        services.item_enemies_set(item=version.item, enemies=form.cleaned_data["enemies"])
         form.instance.pk = version.pk
         form.instance.item = version.item
         form.instance.number = version.number

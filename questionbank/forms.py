@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
@@ -77,6 +78,14 @@ class ItemVersionAdminForm(forms.ModelForm):
     item_key = forms.SlugField(
         max_length=40, label="Item key", help_text="Stable identifier, e.g. D1-0101."
     )
+    # Held by the item, not the version: changing them makes no new version.
+    enemies = forms.ModelMultipleChoiceField(
+        queryset=Item.objects.order_by("key"),
+        required=False,
+        widget=FilteredSelectMultiple("enemies", is_stacked=False),
+        help_text="Items that teach or test the same fact: assembly never puts this item "
+        "and an enemy on one form. Both ways: the other item lists this one too.",
+    )
 
     class Meta:
         model = ItemVersion
@@ -97,6 +106,9 @@ class ItemVersionAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["item_key"].initial = self.instance.item.key
             self.fields["item_key"].disabled = True
+            item = self.instance.item
+            self.fields["enemies"].queryset = Item.objects.exclude(pk=item.pk).order_by("key")
+            self.fields["enemies"].initial = list(item.enemies.values_list("pk", flat=True))
         self.fields["case"].queryset = Case.objects.order_by("key")
 
     def clean_item_key(self):

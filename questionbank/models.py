@@ -110,6 +110,14 @@ class Item(models.Model):
     """The stable identity of a question; its content lives in versions."""
 
     key = models.SlugField(max_length=40, unique=True, help_text="Stable identifier, e.g. D1-0001")
+    # Items that teach or test the same fact: assembly never puts two enemies on one form.
+    # Symmetric, and held by the identity so that it outlives any version.
+    enemies = models.ManyToManyField(
+        "self",
+        symmetrical=True,
+        blank=True,
+        help_text="Items that must never share a form with this one (both ways).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,6 +129,16 @@ class Item(models.Model):
     @property
     def latest_version(self) -> ItemVersion | None:
         return self.versions.order_by("-number").first()
+
+
+def enemy_pairs() -> set[frozenset[int]]:
+    """Every declared enemy pair of the bank, as a set of two item ids."""
+    through = Item.enemies.through
+    return {
+        frozenset(pair)
+        for pair in through.objects.values_list("from_item_id", "to_item_id")
+        if pair[0] != pair[1]
+    }
 
 
 class ItemKind(models.TextChoices):

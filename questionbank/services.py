@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -274,3 +274,49 @@ def angoff_ratings_set(*, ratings: Sequence[tuple[ItemVersion, object, Decimal]]
         update_fields=["rating", "rated_at"],
     )
     return len(rows)
+
+
+class EnemyError(ValidationError):
+    """An enemy declaration that cannot hold (an item as its own enemy)."""
+
+
+@transaction.atomic
+def item_enemies_set(*, item: Item, enemies: Iterable[Item]) -> None:
+    """Make `enemies` exactly the items `item` must never share a form with (both ways)."""
+    enemies = list(enemies)
+    if any(enemy.pk == item.pk for enemy in enemies):
+        raise EnemyError({"enemies": f"{item.key} cannot be its own enemy."})
+    item.enemies.set(enemies)
+
+
+@transaction.atomic
+def item_enemy_pairs_apply(
+    *, add: Iterable[frozenset[int]] = (), remove: Iterable[frozenset[int]] = ()
+) -> tuple[int, int]:
+    """Add and remove enemy pairs (sets of two item ids); returns (added, removed) pairs.
+
+    The relation is symmetric, so each pair is one row each way in the through table.
+    """
+    through = Item.enemies.through
+    add, remove = set(add), set(remove) - set(add)
+    for pair in add | remove:
+        if len(pair) != 2:
+            raise EnemyError({"enemies": "An item cannot be its own enemy."})
+    stored = {
+        frozenset(p)
+        for p in through.objects.values_list("from_item_id", "to_item_id")
+        if p[0] != p[1]
+    }
+    new = add - stored
+    gone = remove & stored
+    through.objects.bulk_create(
+        [through(from_item_id=a, to_item_id=b) for pair in new for a, b in _both_ways(pair)]
+    )
+    for pair in gone:
+        through.objects.filter(from_item_id__in=pair, to_item_id__in=pair).delete()
+    return len(new), len(gone)
+
+
+def _both_ways(pair: frozenset[int]) -> list[tuple[int, int]]:
+    a, b = sorted(pair)
+    return [(a, b), (b, a)]
