@@ -106,7 +106,14 @@ class CaseAdmin(admin.ModelAdmin):
             return "Inpatient cases with a principal diagnosis in their coding show their MS-DRG."
         # Grouping imports msdrg on first use; it is cached per coding afterwards.
         html = render_to_string("codebook/_case_drg.html", {"drg": case_drg(obj)})
-        return mark_safe(html) if html.strip() else "No MS-DRG: add a principal diagnosis."
+        if not html.strip():
+            return "No MS-DRG: add a principal diagnosis."
+        assumed = (obj.coding or {}).get("assumes_query_answer")
+        if assumed:
+            html += format_html(
+                "<p><strong>Assumes the query answer:</strong> {}</p>", assumed
+            )
+        return mark_safe(html)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -76,8 +76,10 @@ def case_sections_errors(sections) -> list[str]:
 
 
 # The shape of Case.coding that the bank format (docs/bank-format.md), the importer and the
-# MS-DRG grouping read: a code, and lists of codes.
-CODING_TEXT_KEYS = ("principal_diagnosis",)
+# MS-DRG grouping read: a code, and lists of codes. `assumes_query_answer` is text: where
+# the record leaves a question that a query would settle, the answer this coding (and so
+# the MS-DRG shown) assumes.
+CODING_TEXT_KEYS = ("principal_diagnosis", "assumes_query_answer")
 CODING_LIST_KEYS = ("secondary_diagnoses", "procedures")
 CODING_EXAMPLE = (
     '{"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J18.9", "N17.9"], "procedures": []}'
@@ -95,7 +97,8 @@ def coding_errors(coding) -> list[tuple[str, str]]:
     for key in CODING_TEXT_KEYS:
         value = coding.get(key)
         if value is not None and not isinstance(value, str):
-            errors.append((key, f'"{key}" must be one code as a string, e.g. "A41.9".'))
+            example = '"A41.9"' if key == "principal_diagnosis" else "a sentence"
+            errors.append((key, f'"{key}" must be text, e.g. {example}.'))
     for key in CODING_LIST_KEYS:
         value = coding.get(key)
         if value is None:

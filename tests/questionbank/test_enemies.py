@@ -128,3 +128,24 @@ def test_the_admin_edits_an_items_enemies_without_making_a_new_version(client, i
     version = created.versions.get()
     page = client.get(f"/admin/questionbank/itemversion/{version.pk}/change/").content.decode()
     assert "D1-7999" in page
+
+
+def test_a_case_coding_carries_the_query_answer_it_assumes_through_import_and_export():
+    case = {
+        "key": "IP-Q1",
+        "title": "Query case",
+        "setting": "inpatient",
+        "code_set_year": 2026,
+        "sections": [{"heading": "Discharge summary", "body": "Hyponatremia?"}],
+        "coding": {"principal_diagnosis": "E87.1", "assumes_query_answer": "Confirmed SIADH."},
+    }
+    doc = document([item("E-1", case="IP-Q1")])
+    doc["cases"] = [case]
+    bank_import(doc)
+    (exported,) = bank_export()["cases"]
+    assert exported["coding"]["assumes_query_answer"] == "Confirmed SIADH."
+    bad = copy.deepcopy(doc)
+    bad["cases"][0]["coding"]["assumes_query_answer"] = ["yes"]
+    with pytest.raises(BankImportError, match="must be text") as caught:
+        bank_import(bad)
+    assert caught.value.field == "coding.assumes_query_answer"
