@@ -110,9 +110,7 @@ class CaseAdmin(admin.ModelAdmin):
             return "No MS-DRG: add a principal diagnosis."
         assumed = (obj.coding or {}).get("assumes_query_answer")
         if assumed:
-            html += format_html(
-                "<p><strong>Assumes the query answer:</strong> {}</p>", assumed
-            )
+            html += format_html("<p><strong>Assumes the query answer:</strong> {}</p>", assumed)
         return mark_safe(html)
 
     def save_model(self, request, obj, form, change):
