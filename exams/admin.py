@@ -224,7 +224,9 @@ class ExamFormAdmin(ProgramScopedAdmin):
                 form.add_error(None, exc)
             else:
                 self.message_user(
-                    request, f"Assembled {exam_form} (draft); check it, then publish."
+                    request,
+                    f"Assembled {exam_form} (draft); {exam_form.assembly_report}. "
+                    "Check it, then publish.",
                 )
                 return redirect("admin:exams_examform_preview", exam_form.pk)
         context = self._context(request, title="Assemble a form", form=form)
@@ -242,6 +244,7 @@ class ExamFormAdmin(ProgramScopedAdmin):
             items=items,
             per_domain=per_domain,
             pretest=sum(1 for i in items if i.is_pretest),
+            enemy_pairs=selectors.form_enemy_pairs(form=exam_form),
             can_publish=(
                 request.user.has_perm("exams.publish_examform")
                 and not exam_form.is_published

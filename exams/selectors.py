@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 
 from exams import eligibility
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
-from questionbank.models import Option
+from questionbank.models import Option, enemy_pairs
 
 
 def forms_available_to(*, user, now=None):
@@ -65,7 +65,7 @@ class ItemView:
     position: int
     total: int
     stem: str
-    kind: str  # "single" or "multiple"
+    kind: str  # "single", "multiple" or "select_all"
     choose: int
     options: list[OptionView]
     case: CaseView | None
@@ -294,3 +294,15 @@ def unsaved_positions(raw: str, *, count: int) -> list[int]:
         if part.isdigit() and 1 <= int(part) <= count:
             out.add(int(part))
     return sorted(out)
+
+
+def form_enemy_pairs(*, form: ExamForm) -> list[tuple[str, str]]:
+    """Pairs of enemy items (by key) that are both on `form`: none, if assembly did its job
+    and nobody edited the enemies afterwards."""
+    on_form = dict(
+        FormItem.objects.filter(form=form).values_list(
+            "item_version__item_id", "item_version__item__key"
+        )
+    )
+    pairs = [sorted(on_form[i] for i in pair) for pair in enemy_pairs() if pair <= on_form.keys()]
+    return sorted((a, b) for a, b in pairs)

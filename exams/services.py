@@ -9,7 +9,7 @@ import logging
 import random
 import secrets
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +23,7 @@ from django.utils import timezone
 from common.errors import ApplicationError
 from common.lifecycle import log_event
 from exams import adaptive, eligibility, signals
-from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
+from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form_report
 from exams.models import (
     Attempt,
     AttemptMode,
@@ -37,7 +37,7 @@ from exams.models import (
     blueprint_totals_error,
 )
 from exams.selectors import form_is_available_to
-from questionbank.models import ItemVersion, Option
+from questionbank.models import Item, ItemKind, ItemStatus, ItemVersion, Option, enemy_pairs
 from questionbank.services import item_versions_lock
 from tenancy.audit import with_actor
 from tenancy.scoping import AUTHORS_PROGRAM, may_change, owner_for
@@ -81,7 +81,9 @@ def _units(rows: Iterable[tuple[int, int, int, int | None]], avoid_items: set[in
     units = []
     for row in rows:
         if row[3] is None:
-            units.append(Unit((row[0],), (row[2],), None, row[1] not in avoid_items))
+            units.append(
+                Unit((row[0],), (row[2],), None, row[1] not in avoid_items, item_ids=(row[1],))
+            )
         else:
             by_case[row[3]].append(row)
     for case_id, members in by_case.items():
@@ -92,6 +94,7 @@ def _units(rows: Iterable[tuple[int, int, int, int | None]], avoid_items: set[in
                 tuple(m[2] for m in members),
                 case_id,
                 not any(m[1] in avoid_items for m in members),
+                item_ids=tuple(m[1] for m in members),
             )
         )
     return units
@@ -99,6 +102,43 @@ def _units(rows: Iterable[tuple[int, int, int, int | None]], avoid_items: set[in
 
 def _bank_rows(queryset) -> list[tuple[int, int, int, int | None]]:
     return list(queryset.values_list("pk", "item_id", "domain__number", "case_id"))
+
+
+@dataclass(frozen=True)
+class AssemblyReport:
+    """What assembly did beyond the blueprint: the enemy pairs it kept apart (an item on the
+    form, and its enemy in the bank left off because of it, by item key) and the anchor
+    versions it placed."""
+
+    enemies_kept_apart: list[tuple[str, str]]
+    anchors: int = 0
+
+    def __str__(self) -> str:
+        pairs = ", ".join(f"{a} (not {b})" for a, b in self.enemies_kept_apart[:8])
+        more = len(self.enemies_kept_apart) - 8
+        text = f"enemies kept apart: {len(self.enemies_kept_apart)}"
+        if pairs:
+            text += f" — {pairs}" + (f" and {more} more" if more > 0 else "")
+        if self.anchors:
+            text += f"; anchor items: {self.anchors}"
+        return text
+
+
+def active_enemies() -> dict[int, set[int]]:
+    """Item id → the item ids it must never share a form with, among items that have an
+    operational or pretest version (the ones assembly can choose)."""
+    active = set(
+        ItemVersion.objects.filter(status__in=[ItemStatus.OPERATIONAL, ItemStatus.PRETEST])
+        .values_list("item_id", flat=True)
+        .distinct()
+    )
+    enemies: dict[int, set[int]] = defaultdict(set)
+    for pair in enemy_pairs():
+        a, b = sorted(pair)
+        if a in active and b in active:
+            enemies[a].add(b)
+            enemies[b].add(a)
+    return dict(enemies)
 
 
 @transaction.atomic
@@ -110,12 +150,17 @@ def form_assemble(
     by=None,
     exclude_versions: Iterable[int] | None = None,
     owner_program_id=AUTHORS_PROGRAM,
+    anchor_versions: Iterable[int] | None = None,
 ) -> ExamForm:
     """Build a draft form from the bank's operational and pretest items.
 
     `exclude_versions` are versions the form should avoid (e.g. those of a candidate's
     previous forms); any version of the same items is avoided too, and they are used only
-    where the bank has nothing else. Raises ValidationError naming each shortfall.
+    where the bank has nothing else. `anchor_versions` are operational versions the form
+    must hold (a block shared with other forms to link them; a case's item brings its
+    whole case). Items that are enemies (Item.enemies) never share the form. Raises
+    ValidationError naming each shortfall. The returned form carries what assembly did
+    in `form.assembly_report` (an AssemblyReport; not stored).
 
     A program's form (`owner_program_id`, by default the program of `by`) draws on shared
     items and the program's own; a shared form (None, the operator's) on shared items
@@ -142,16 +187,27 @@ def form_assemble(
     pool = ItemVersion.objects.shared_or_of(owner_program_id)
     operational = _units(_bank_rows(pool.operational()), avoid_items)
     pretest = _units(_bank_rows(pool.pretest()), avoid_items)
+    anchors = set(anchor_versions or [])
+    required = [u for u in operational if anchors & set(u.version_ids)]
+    missing = anchors - {v for u in required for v in u.version_ids}
+    if missing:
+        raise ValidationError(
+            f"Anchor versions {sorted(missing)} are not operational items of the bank."
+        )
     try:
-        plan = plan_form(
+        plan = plan_form_report(
             counts=counts,
             pretest_count=blueprint.pretest_count,
             operational=operational,
             pretest=pretest,
             seed=seed,
+            enemies=active_enemies(),
+            required=required,
         )
     except AssemblyError as exc:
         raise ValidationError(str(exc)) from exc
+    named = {item_id for pair in plan.enemies_kept_apart for item_id in pair}
+    item_keys = dict(Item.objects.filter(pk__in=named).values_list("pk", "key"))
     form = ExamForm.objects.create(
         name=name,
         kind=FormKind.EXAM,
@@ -166,9 +222,108 @@ def form_assemble(
     )
     FormItem.objects.bulk_create(
         FormItem(form=form, position=i, item_version_id=p.version_id, is_pretest=p.is_pretest)
-        for i, p in enumerate(plan, start=1)
+        for i, p in enumerate(plan.items, start=1)
+    )
+    form.assembly_report = AssemblyReport(
+        enemies_kept_apart=[(item_keys[a], item_keys[b]) for a, b in plan.enemies_kept_apart],
+        anchors=sum(u.size for u in required),
+    )
+    log_event(
+        "form.assembled",
+        form_id=form.pk,
+        items=len(plan.items),
+        enemies_kept_apart=len(plan.enemies_kept_apart),
+        anchors=form.assembly_report.anchors,
     )
     return form
+
+
+def anchor_block_choose(*, form: ExamForm, count: int, seed: int) -> list[int]:
+    """At least `count` operational versions of `form`, spread over the domains in the
+    proportions of its blueprint (largest remainder), to be shared with other forms.
+
+    Standalone items are taken first; where a domain's share needs more than the form's
+    standalone items (a form may take most of a domain from scenario cases), whole cases
+    fill it, since a case is never split across forms. The last case may overshoot the
+    share, so the block can be a little larger than `count`.
+    """
+    blueprint_counts = form.blueprint.domain_counts() if form.blueprint_id else {}
+    rows = list(
+        form.items.filter(is_pretest=False)
+        .order_by("position")
+        .values_list("item_version_id", "item_version__domain__number", "item_version__case_id")
+    )
+    units: dict[object, list[tuple[int, int]]] = defaultdict(list)
+    for version_id, domain, case_id in rows:
+        units[case_id if case_id is not None else ("single", version_id)].append(
+            (version_id, domain)
+        )
+    weights = blueprint_counts or dict(Counter(d for _, d, _ in rows))
+    total = sum(weights.values())
+    exact = {d: count * n / total for d, n in weights.items() if n > 0}
+    share = {d: int(x) for d, x in exact.items()}
+    for d in sorted(exact, key=lambda d: (share[d] - exact[d], d))[: count - sum(share.values())]:
+        share[d] += 1
+    rng = random.Random(seed)
+    order = sorted(units, key=str)
+    rng.shuffle(order)
+    singles = [u for u in order if isinstance(u, tuple)]
+    cases = sorted((u for u in order if not isinstance(u, tuple)), key=lambda u: len(units[u]))
+    chosen: list[int] = []
+    left = dict(share)
+
+    def take(unit) -> None:
+        for version_id, domain in units[unit]:
+            chosen.append(version_id)
+            left[domain] = left.get(domain, 0) - 1
+
+    for unit in singles:
+        if left.get(units[unit][0][1], 0) > 0:
+            take(unit)
+    for unit in cases:
+        if any(left.get(d, 0) > 0 for _, d in units[unit]) and all(
+            left.get(d, 0) >= n for d, n in Counter(d for _, d in units[unit]).items()
+        ):
+            take(unit)
+    for unit in cases:  # a share still open: the smallest case that covers it
+        if any(left.get(d, 0) > 0 for _, d in units[unit]) and units[unit][0][0] not in chosen:
+            take(unit)
+    short = {d: n for d, n in left.items() if n > 0}
+    if short:
+        detail = ", ".join(f"domain {d} short by {n}" for d, n in sorted(short.items()))
+        raise ValidationError(f"{form} cannot give an anchor block of {count} items: {detail}.")
+    return sorted(chosen)
+
+
+def forms_assemble_linked(
+    *,
+    blueprint: Blueprint,
+    names: Sequence[str],
+    seed: int,
+    anchor_count: int,
+    by=None,
+) -> list[ExamForm]:
+    """Forms of one blueprint that share an anchor block of `anchor_count` operational
+    items (spread by domain) and otherwise avoid each other's items where the bank allows:
+    each form links to every other through the common block. Draft forms; publish them."""
+    if len(names) < 2:
+        raise ValidationError("Linked forms need at least two names.")
+    first = form_assemble(blueprint=blueprint, seed=seed, name=names[0], by=by)
+    anchors = anchor_block_choose(form=first, count=anchor_count, seed=seed)
+    forms = [first]
+    for offset, name in enumerate(names[1:], start=1):
+        used = FormItem.objects.filter(form__in=forms).exclude(item_version_id__in=anchors)
+        forms.append(
+            form_assemble(
+                blueprint=blueprint,
+                seed=seed + offset,
+                name=name,
+                by=by,
+                exclude_versions=list(used.values_list("item_version_id", flat=True)),
+                anchor_versions=anchors,
+            )
+        )
+    return forms
 
 
 @transaction.atomic
@@ -218,7 +373,7 @@ def form_set_availability(*, form: ExamForm, available_to_all: bool, by=None) ->
 
 # --- Starting an attempt ----------------------------------------------------------------
 def _rows_cache_key(form_id: int) -> str:
-    return f"exams:form-rows:v1:{form_id}"
+    return f"exams:form-rows:v2:{form_id}"
 
 
 def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, list[int]]]:
@@ -235,7 +390,13 @@ def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, li
     items = list(
         FormItem.objects.filter(form=form)
         .order_by("position")
-        .values_list("pk", "item_version_id", "item_version__case_id", "item_version__choose")
+        .values_list(
+            "pk",
+            "item_version_id",
+            "item_version__case_id",
+            "item_version__choose",
+            "item_version__kind",
+        )
     )
     options: dict[int, list[int]] = defaultdict(list)
     for version_id, option_id in (
@@ -244,7 +405,13 @@ def form_delivery_rows(*, form: ExamForm) -> list[tuple[int, int | None, int, li
         .values_list("version_id", "pk")
     ):
         options[version_id].append(option_id)
-    rows = [(pk, case_id, choose, options[vid]) for pk, vid, case_id, choose in items]
+    # A select-all-that-apply item does not say how many options are keys: the page may
+    # take any number of options, and the layout (which the page sees) must not carry
+    # the number of keys.
+    rows = [
+        (pk, case_id, len(options[vid]) if kind == ItemKind.SELECT_ALL else choose, options[vid])
+        for pk, vid, case_id, choose, kind in items
+    ]
     if form.is_published:
         cache.set(key, rows, 60 * 60 * 24)
     return rows

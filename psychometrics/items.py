@@ -10,7 +10,10 @@ from collections.abc import Hashable, Iterable
 
 SINGLE = "single"
 MULTIPLE = "multiple"
-KINDS = (SINGLE, MULTIPLE)
+# Select all that apply: like multiple response, but the candidate is not told how many
+# options are keys, so any number may be chosen.
+SELECT_ALL = "select_all"
+KINDS = (SINGLE, MULTIPLE, SELECT_ALL)
 
 
 def _as_set(value: Iterable[Hashable] | Hashable | None) -> frozenset[Hashable]:
@@ -37,15 +40,17 @@ def score_item(
 ) -> float:
     """Score one response; returns a value in [0, 1].
 
-    ``kind`` is ``"single"`` (multiple choice, exactly one key) or ``"multiple"``
-    (multiple response). A selection scores 1.0 only when it is exactly the key set;
-    duplicates in the selection count once, and an empty selection scores 0.
+    ``kind`` is ``"single"`` (multiple choice, exactly one key), ``"multiple"`` (multiple
+    response, the stem says how many) or ``"select_all"`` (select all that apply, the count
+    not stated). A selection scores 1.0 only when it is exactly the key set; duplicates in
+    the selection count once, and an empty selection scores 0.
 
-    ``partial=True`` applies to multiple-response items only: the score is
+    ``partial=True`` applies to multiple-response and select-all items: the score is
     ``(keys chosen - wrong options chosen) / number of keys``, floored at 0. Subtracting
     wrong choices is what keeps partial credit honest: without it, ticking every option
-    would earn full credit. For a single-key item the formula reduces to 1/0 anyway, so the
-    flag is ignored there.
+    would earn full credit (which matters most for select all that apply, where the page
+    lets a candidate tick every option). For a single-key item the formula reduces to 1/0
+    anyway, so the flag is ignored there.
 
     Raises ``ValueError`` for an unknown kind, an empty key set, or a ``"single"`` item
     whose key set is not exactly one option (an authoring error that must not be scored

@@ -53,7 +53,7 @@ class ItemSpec:
     """What scoring needs to know about one item of a form."""
 
     ref: Hashable  # identifies the item in selections and item_scores (the form item id)
-    kind: str  # "single" or "multiple"
+    kind: str  # "single", "multiple" or "select_all"
     keys: frozenset
     partial: bool = False
     pretest: bool = False

@@ -154,7 +154,12 @@ class CaseAdmin(ProgramScopedAdmin):
             return "Inpatient cases with a principal diagnosis in their coding show their MS-DRG."
         # Grouping imports msdrg on first use; it is cached per coding afterwards.
         html = render_to_string("codebook/_case_drg.html", {"drg": case_drg(obj)})
-        return mark_safe(html) if html.strip() else "No MS-DRG: add a principal diagnosis."
+        if not html.strip():
+            return "No MS-DRG: add a principal diagnosis."
+        assumed = (obj.coding or {}).get("assumes_query_answer")
+        if assumed:
+            html += format_html("<p><strong>Assumes the query answer:</strong> {}</p>", assumed)
+        return mark_safe(html)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -302,7 +307,16 @@ class ItemVersionAdmin(ProgramScopedAdmin):
     detail_sections: tuple[tuple[str, str], ...] = ()
 
     def get_fieldsets(self, request, obj=None):
-        main = ["item_key", "domain", "case", "kind", "choose", "partial_credit", "stem"]
+        main = [
+            "item_key",
+            "domain",
+            "case",
+            "kind",
+            "choose",
+            "partial_credit",
+            "stem",
+            "enemies",
+        ]
         info = ["status", "version_info", "links"] if obj else []
         fieldsets = [
             (None, {"fields": info + main}),
@@ -401,6 +415,7 @@ class ItemVersionAdmin(ProgramScopedAdmin):
                 author=request.user,
                 **content,
             )
+        services.item_enemies_set(item=version.item, enemies=form.cleaned_data["enemies"])
         form.instance.pk = version.pk
         form.instance.item = version.item
         form.instance.number = version.number

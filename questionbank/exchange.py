@@ -33,15 +33,17 @@ from questionbank.models import (
     Setting,
     case_sections_errors,
     coding_errors,
+    enemy_pairs,
 )
 from questionbank.services import (
     angoff_ratings_set,
     angoff_value,
     item_create,
+    item_enemy_pairs_apply,
     item_revise,
     item_version_status_set,
 )
-from questionbank.validation import OptionData, content_errors
+from questionbank.validation import OptionData, content_errors, keys_of
 from tenancy.scoping import is_operator, may_change
 
 FORMAT = "ccs-sim-bank"
@@ -73,13 +75,16 @@ class ImportResult:
     ratings: int = 0
     # Items the file marked further along than an import goes (held in review).
     held_for_review: int = 0
+    enemies_added: int = 0
+    enemies_removed: int = 0
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
             f"cases: {self.cases_created} created, {self.cases_updated} updated; "
             f"items: {self.items_created} created, {self.items_revised} revised, "
-            f"{self.items_unchanged} unchanged; Angoff ratings new or changed: {self.ratings}"
+            f"{self.items_unchanged} unchanged; Angoff ratings new or changed: {self.ratings}; "
+            f"enemy pairs: {self.enemies_added} added, {self.enemies_removed} removed"
         )
         if self.held_for_review:
             text += (
@@ -191,7 +196,9 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         raise BankImportError(record, "case", f"no case with key {case_key!r} in the file or bank")
     kind = _text(raw, "kind", record)
     choose = raw.get("choose", 1)
-    if isinstance(choose, bool) or not isinstance(choose, int):
+    if kind == "select_all" and "choose" not in raw:
+        choose = None  # not stated: the number of keys, below
+    elif isinstance(choose, bool) or not isinstance(choose, int):
         raise BankImportError(record, "choose", "must be a whole number")
     raw_options = raw.get("options")
     if not isinstance(raw_options, list):
@@ -205,6 +212,16 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         text = option["text"].strip()
         _model_value(Option, "text", text, record, f"options[{number}].text")
         options.append(OptionData(text, option.get("key", False)))
+    if kind == "select_all":
+        keys = keys_of(options)
+        if choose is not None and choose != keys:
+            raise BankImportError(
+                record,
+                "choose",
+                "a select-all-that-apply item states no count: omit 'choose' or give the "
+                f"number of keys ({keys})",
+            )
+        choose = keys
     status = raw.get("status") or ItemStatus.DRAFT
     if status not in ItemStatus.values:
         raise BankImportError(record, "status", f"must be one of {', '.join(ItemStatus.values)}")
@@ -225,6 +242,13 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
     if errors:
         field_name, messages = next(iter(errors.items()))
         raise BankImportError(record, field_name, " ".join(messages))
+    enemies = None
+    if "enemies" in raw:
+        enemies = raw.get("enemies") or []
+        if not isinstance(enemies, list) or not all(isinstance(k, str) for k in enemies):
+            raise BankImportError(record, "enemies", "must be a list of item keys")
+        if key in enemies:
+            raise BankImportError(record, "enemies", f"{key} cannot be its own enemy")
     raw_ratings = raw.get("angoff")
     if raw_ratings is None:
         raw_ratings = []
@@ -250,6 +274,7 @@ def _clean_item(raw, index: int, domains: dict[int, Domain], case_keys: set[str]
         "status": status,
         "partial_credit": partial,
         "ratings": ratings,
+        "enemies": enemies,
         "record": record,
     }
 
@@ -324,6 +349,7 @@ def bank_import(
                 "judge rates in the admin for themselves; an import stores only the "
                 "importer's own ratings."
             )
+    declared = _declared_enemies(data.get("enemies"), items)
 
     judge_names = {name for item in items for name, _ in item["ratings"]}
     user_model = get_user_model()
@@ -403,6 +429,7 @@ def bank_import(
         }
         changed = [r for r in ratings if stored.get((r[0].pk, r[1].pk)) != r[2]]
         result.ratings = angoff_ratings_set(ratings=changed, by=by, reason=reason)
+        result.enemies_added, result.enemies_removed = _apply_enemies(declared, items)
     log_event(
         "bank.restored" if restore else "bank.import_applied",
         by_id=getattr(by, "pk", None),
@@ -440,6 +467,66 @@ class _ImportContext:
                 "key",
                 "this key is taken by content you cannot change; choose another key",
             )
+
+
+def _declared_enemies(raw_groups, items: list[dict]) -> set[frozenset[str]]:
+    """Enemy pairs (of item keys) the document declares: each item's `enemies` and the
+    document's `enemies` groups (every two keys of a group are enemies). Every key must
+    be an item of the file or of the bank."""
+    pairs: set[frozenset[str]] = set()
+    for item in items:
+        for other in item["enemies"] or []:
+            pairs.add(frozenset((item["key"], other)))
+    if raw_groups is None:
+        raw_groups = []
+    if not isinstance(raw_groups, list):
+        raise BankImportError("document", "enemies", "must be a list of groups of item keys")
+    for number, group in enumerate(raw_groups, start=1):
+        record = f"enemies group {number}"
+        if (
+            not isinstance(group, list)
+            or len(group) < 2
+            or not all(isinstance(k, str) for k in group)
+        ):
+            raise BankImportError(record, "(group)", "must be a list of two or more item keys")
+        if len(set(group)) != len(group):
+            raise BankImportError(record, "(group)", "names an item twice")
+        pairs |= {frozenset((a, b)) for i, a in enumerate(group) for b in group[i + 1 :]}
+    named = {key for pair in pairs for key in pair}
+    known = {item["key"] for item in items}
+    known |= set(Item.objects.filter(key__in=named - known).values_list("key", flat=True))
+    for pair in sorted(pairs, key=sorted):
+        missing = sorted(pair - known)
+        if missing:
+            where = next(
+                (i["record"] for i in items if i["key"] in pair and i["enemies"]),
+                "enemies",
+            )
+            raise BankImportError(
+                where, "enemies", f"no item with key {missing[0]!r} in the file or bank"
+            )
+    return pairs
+
+
+def _apply_enemies(declared: set[frozenset[str]], items: list[dict]) -> tuple[int, int]:
+    """Write the declared pairs. An item whose record lists `enemies` has exactly the
+    enemies the file declares for it among the file's items: a stored pair of two file
+    items that the file no longer declares is removed. Pairs with items outside the file,
+    and those of items without an `enemies` field, are left as they are."""
+    in_file = {item["key"] for item in items}
+    listed = {item["key"] for item in items if item["enemies"] is not None}
+    keys = {key for pair in declared for key in pair} | in_file
+    ids = dict(Item.objects.filter(key__in=keys).values_list("key", "pk"))
+    add = {frozenset(ids[k] for k in pair) for pair in declared}
+    key_of = {pk: key for key, pk in ids.items()}
+    remove = set()
+    for pair in enemy_pairs():
+        named = {key_of.get(pk) for pk in pair}
+        if None in named or not named <= in_file or not named & listed:
+            continue
+        if frozenset(named) not in declared:
+            remove.add(pair)
+    return item_enemy_pairs_apply(add=add, remove=remove)
 
 
 def _first_field(exc: ValidationError) -> str:
@@ -662,6 +749,15 @@ def bank_export(*, include_retired: bool = False, user=None) -> dict:
     )
     if not include_retired:
         versions = versions.exclude(status=ItemStatus.RETIRED)
+    versions = list(versions)
+    # Enemies among the exported items, so that the document imports on its own.
+    exported = {v.item_id: v.item.key for v in versions}
+    enemies: dict[int, list[str]] = {item_id: [] for item_id in exported}
+    for pair in enemy_pairs():
+        a, b = sorted(pair)
+        if a in exported and b in exported:
+            enemies[a].append(exported[b])
+            enemies[b].append(exported[a])
     items = []
     for v in versions:
         items.append(
@@ -678,6 +774,7 @@ def bank_export(*, include_retired: bool = False, user=None) -> dict:
                 "code_set_year": v.code_set_year,
                 "status": v.status,
                 "partial_credit": v.partial_credit,
+                "enemies": sorted(enemies[v.item_id]),
                 "angoff": [
                     {"judge": r.judge.username, "rating": float(r.rating)}
                     for r in sorted(v.angoff_ratings.all(), key=lambda r: r.judge.username)

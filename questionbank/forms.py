@@ -3,7 +3,9 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 
 from codebook.models import CodeSystem
@@ -79,6 +81,14 @@ class ItemVersionAdminForm(forms.ModelForm):
     item_key = forms.SlugField(
         max_length=40, label="Item key", help_text="Stable identifier, e.g. D1-0101."
     )
+    # Held by the item, not the version: changing them makes no new version.
+    enemies = forms.ModelMultipleChoiceField(
+        queryset=Item.objects.order_by("key"),
+        required=False,
+        widget=FilteredSelectMultiple("enemies", is_stacked=False),
+        help_text="Items that teach or test the same fact: assembly never puts this item "
+        "and an enemy on one form. Both ways: the other item lists this one too.",
+    )
 
     class Meta:
         model = ItemVersion
@@ -99,6 +109,17 @@ class ItemVersionAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["item_key"].initial = self.instance.item.key
             self.fields["item_key"].disabled = True
+            item = self.instance.item
+            if "enemies" in self.fields:
+                # Shared items and the item's own program's: never another program's keys.
+                self.fields["enemies"].queryset = (
+                    Item.objects.filter(
+                        Q(owner_program__isnull=True) | Q(owner_program=item.owner_program_id)
+                    )
+                    .exclude(pk=item.pk)
+                    .order_by("key")
+                )
+                self.fields["enemies"].initial = list(item.enemies.values_list("pk", flat=True))
         if "case" in self.fields:  # absent on a read-only page (shared content)
             # The choices the admin scoped to the user's programs, in key order.
             self.fields["case"].queryset = self.fields["case"].queryset.order_by("key")

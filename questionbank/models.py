@@ -122,8 +122,10 @@ def case_sections_errors(sections) -> list[str]:
 
 
 # The shape of Case.coding that the bank format (docs/bank-format.md), the importer and the
-# MS-DRG grouping read: a code, and lists of codes.
-CODING_TEXT_KEYS = ("principal_diagnosis",)
+# MS-DRG grouping read: a code, and lists of codes. `assumes_query_answer` is text: where
+# the record leaves a question that a query would settle, the answer this coding (and so
+# the MS-DRG shown) assumes.
+CODING_TEXT_KEYS = ("principal_diagnosis", "assumes_query_answer")
 CODING_LIST_KEYS = ("secondary_diagnoses", "procedures")
 CODING_EXAMPLE = (
     '{"principal_diagnosis": "A41.9", "secondary_diagnoses": ["J18.9", "N17.9"], "procedures": []}'
@@ -141,7 +143,8 @@ def coding_errors(coding) -> list[tuple[str, str]]:
     for key in CODING_TEXT_KEYS:
         value = coding.get(key)
         if value is not None and not isinstance(value, str):
-            errors.append((key, f'"{key}" must be one code as a string, e.g. "A41.9".'))
+            example = '"A41.9"' if key == "principal_diagnosis" else "a sentence"
+            errors.append((key, f'"{key}" must be text, e.g. {example}.'))
     for key in CODING_LIST_KEYS:
         value = coding.get(key)
         if value is None:
@@ -157,6 +160,14 @@ class Item(models.Model):
 
     key = models.SlugField(max_length=40, unique=True, help_text="Stable identifier, e.g. D1-0001")
     owner_program = owner_program_field()
+    # Items that teach or test the same fact: assembly never puts two enemies on one form.
+    # Symmetric, and held by the identity so that it outlives any version.
+    enemies = models.ManyToManyField(
+        "self",
+        symmetrical=True,
+        blank=True,
+        help_text="Items that must never share a form with this one (both ways).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OwnedQuerySet.as_manager()
@@ -176,9 +187,22 @@ class Item(models.Model):
         return self.versions.order_by("-number").first()
 
 
+def enemy_pairs() -> set[frozenset[int]]:
+    """Every declared enemy pair of the bank, as a set of two item ids."""
+    through = Item.enemies.through
+    return {
+        frozenset(pair)
+        for pair in through.objects.values_list("from_item_id", "to_item_id")
+        if pair[0] != pair[1]
+    }
+
+
 class ItemKind(models.TextChoices):
     SINGLE = "single", "Multiple choice"
     MULTIPLE = "multiple", "Multiple response"
+    # The candidate is not told how many options are keys; `choose` holds the number of
+    # keys for the bank's own use and is never sent to the page.
+    SELECT_ALL = "select_all", "Select all that apply"
 
 
 class ItemStatus(models.TextChoices):
@@ -226,10 +250,14 @@ class ItemVersion(models.Model):
     )
     kind = models.CharField(max_length=10, choices=ItemKind.choices, default=ItemKind.SINGLE)
     choose = models.PositiveSmallIntegerField(
-        default=1, help_text="How many options the candidate picks (1 for multiple choice)."
+        default=1,
+        help_text="How many options the candidate picks (1 for multiple choice). For select "
+        "all that apply it is set to the number of keys and never shown to candidates.",
     )
     partial_credit = models.BooleanField(
-        default=False, help_text="Multiple response only: credit (keys − wrong) / keys."
+        default=False,
+        help_text="Multiple response and select all that apply only: credit "
+        "(keys chosen − wrong options chosen) / keys, never below 0. Off: all or nothing.",
     )
     stem = models.TextField()
     rationale = models.TextField(blank=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +19,7 @@ from questionbank.models import (
     Option,
     StatusChange,
 )
-from questionbank.validation import OptionData, content_errors
+from questionbank.validation import OptionData, content_errors, normalised_choose
 from tenancy.audit import history_bulk, with_actor
 from tenancy.scoping import AUTHORS_PROGRAM, may_change, owner_for
 
@@ -68,6 +68,7 @@ EDITABLE_IN_PLACE = {ItemStatus.DRAFT, ItemStatus.IN_REVIEW}
 
 
 def _check_content(version: ItemVersion, options: Sequence[OptionData]) -> None:
+    version.choose = normalised_choose(version.kind, version.choose, options)
     errors = content_errors(
         kind=version.kind,
         choose=version.choose,
@@ -342,3 +343,49 @@ def angoff_ratings_set(
             program_of=lambda r: r.item_version.item.owner_program_id,
         )
     return len(rows)
+
+
+class EnemyError(ValidationError):
+    """An enemy declaration that cannot hold (an item as its own enemy)."""
+
+
+@transaction.atomic
+def item_enemies_set(*, item: Item, enemies: Iterable[Item]) -> None:
+    """Make `enemies` exactly the items `item` must never share a form with (both ways)."""
+    enemies = list(enemies)
+    if any(enemy.pk == item.pk for enemy in enemies):
+        raise EnemyError({"enemies": f"{item.key} cannot be its own enemy."})
+    item.enemies.set(enemies)
+
+
+@transaction.atomic
+def item_enemy_pairs_apply(
+    *, add: Iterable[frozenset[int]] = (), remove: Iterable[frozenset[int]] = ()
+) -> tuple[int, int]:
+    """Add and remove enemy pairs (sets of two item ids); returns (added, removed) pairs.
+
+    The relation is symmetric, so each pair is one row each way in the through table.
+    """
+    through = Item.enemies.through
+    add, remove = set(add), set(remove) - set(add)
+    for pair in add | remove:
+        if len(pair) != 2:
+            raise EnemyError({"enemies": "An item cannot be its own enemy."})
+    stored = {
+        frozenset(p)
+        for p in through.objects.values_list("from_item_id", "to_item_id")
+        if p[0] != p[1]
+    }
+    new = add - stored
+    gone = remove & stored
+    through.objects.bulk_create(
+        [through(from_item_id=a, to_item_id=b) for pair in new for a, b in _both_ways(pair)]
+    )
+    for pair in gone:
+        through.objects.filter(from_item_id__in=pair, to_item_id__in=pair).delete()
+    return len(new), len(gone)
+
+
+def _both_ways(pair: frozenset[int]) -> list[tuple[int, int]]:
+    a, b = sorted(pair)
+    return [(a, b), (b, a)]

@@ -18,6 +18,15 @@ class OptionData:
     is_key: bool
 
 
+def keys_of(options: Sequence[OptionData]) -> int:
+    return sum(1 for option in options if option.is_key)
+
+
+def normalised_choose(kind: str, choose: int, options: Sequence[OptionData]) -> int:
+    """`choose` as stored: for select all that apply, the number of keys (never shown)."""
+    return keys_of(options) if kind == "select_all" else choose
+
+
 def content_errors(
     *,
     kind: str,
@@ -60,7 +69,10 @@ def content_errors(
         if keys != 1:
             add("options", f"A multiple-choice item has exactly one key; this one has {keys}.")
         if partial_credit:
-            add("partial_credit", "Partial credit applies to multiple-response items only.")
+            add(
+                "partial_credit",
+                "Partial credit applies to multiple-response and select-all-that-apply items only.",
+            )
     elif kind == "multiple":
         if choose < 2:
             add("choose", "A multiple-response item asks for at least 2 options.")
@@ -72,8 +84,21 @@ def content_errors(
                 f"A multiple-response item that asks for {choose} has exactly {choose} keys; "
                 f"this one has {keys}.",
             )
+    elif kind == "select_all":
+        # The count is not stated, so there is no `choose` to check: at least one key, and
+        # at least one option that is not a key (otherwise "select all" is the answer).
+        if keys < 1:
+            add("options", "A select-all-that-apply item needs at least one key.")
+        elif keys >= len(options):
+            add(
+                "options",
+                "A select-all-that-apply item needs at least one option that is not a key.",
+            )
     else:
-        add("kind", f"Unknown item type {kind!r}: use 'single' or 'multiple'.")
+        add(
+            "kind",
+            f"Unknown item type {kind!r}: use 'single', 'multiple' or 'select_all'.",
+        )
     if status != "draft" and not (rationale or "").strip():
         add("rationale", "A rationale is required before an item goes to review.")
     return errors

@@ -300,3 +300,20 @@ def test_code_page_has_the_code_and_its_title_as_h1(signed_in, codesets):
     panel = signed_in.get(reverse("codebook:panel_code", args=["cm", "A419"]), **HTMX)
     assert not elements(panel.content.decode(), "h1")
     assert text_of(elements(panel.content.decode(), "h2")[0]).startswith("A41.9 Sepsis")
+
+
+def test_case_drg_page_says_which_query_answer_the_coding_assumes(client, instructor, codesets):
+    case = CaseFactory(
+        key="IP-Q",
+        coding={
+            "principal_diagnosis": "A41.9",
+            "secondary_diagnoses": ["J96.01"],
+            "assumes_query_answer": "The attending confirms acute hypoxic respiratory failure.",
+        },
+    )
+    client.login(username=instructor.username, password=PASSWORD)
+    body = client.get(reverse("questionbank:case_drg", args=[case.key])).content.decode()
+    assert "Assumes the query answer" in body
+    assert "The attending confirms acute hypoxic respiratory failure." in body
+    admin_page = client.get(f"/admin/questionbank/case/{case.pk}/change/").content.decode()
+    assert "The attending confirms acute hypoxic respiratory failure." in admin_page

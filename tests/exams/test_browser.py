@@ -249,3 +249,22 @@ def test_submit_now_sends_queued_answers_and_shows_final_counts_first(
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.SUBMITTED
     assert Response.objects.filter(attempt=attempt).exclude(selection=[]).count() == 1
+
+
+def test_a_select_all_item_takes_any_number_of_options_and_states_no_count(
+    page, live_server, login_in_browser, candidate
+):
+    bank_items(1, 1, kind="select_all", choose=2, options=[
+        ("A", True), ("B", True), ("C", False), ("D", False), ("E", False)
+    ])  # fmt: skip
+    form = published_form({1: 1}, stock=False, minutes=60, name="Select all")
+    login_in_browser(page, candidate)
+    attempt = start(page, live_server, form)
+    assert page.locator("#choose-n").inner_text() == "Select all that apply."
+    choices = page.locator("input[name=choice]")
+    for n in range(4):
+        choices.nth(n).click()
+    assert page.locator("#choose-msg").inner_text() == ""
+    assert all(choices.nth(n).is_checked() for n in range(4))
+    wait_saved(page)
+    assert len(Response.objects.get(attempt=attempt).selection) == 4

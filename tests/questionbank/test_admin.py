@@ -255,7 +255,9 @@ def test_partial_credit_on_multiple_choice_is_a_form_error_not_a_500(client, ins
     client.force_login(instructor)
     response = client.post(ADD_URL, item_post(partial_credit="on"))
     assert response.status_code == 200
-    assert b"Partial credit applies to multiple-response items only." in response.content
+    assert b"Partial credit applies to multiple-response and select-all-that-apply items" in (
+        response.content
+    )
     assert b"Which code is assigned for constipation" in response.content  # input kept
     assert not ItemVersion.objects.exists()
 

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             form = services.form_assemble(
                 blueprint=bp, seed=seed, name=name, by=None, exclude_versions=exclude
             )
+            report = form.assembly_report
             if publish:
                 form = services.form_publish(form=form, by=None)
             if available_to_all:
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         pretest = form.items.filter(is_pretest=True).count()
+        self.stdout.write(f"{form.name}: {report}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{form.name}: {form.items.count()} items ({pretest} pretest), "

@@ -22,11 +22,19 @@ class Command(BaseCommand):
             return
         # One import (one transaction) for all files: items in one file may use cases from
         # another.
-        merged = {"format": FORMAT, "version": FORMAT_VERSION, "cases": [], "items": []}
+        # Enemies may be declared in a file of their own (enemies.json), naming items of the
+        # other files.
+        merged = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "cases": [],
+            "items": [],
+            "enemies": [],
+        }
         for file in files:
             data = json.loads(file.read_text(encoding="utf-8"))
-            merged["cases"] += data.get("cases", [])
-            merged["items"] += data.get("items", [])
+            for part in ("cases", "items", "enemies"):
+                merged[part] += data.get(part, [])
         try:
             result = bank_restore(merged, source="sample bank")
         except BankImportError as exc:
