@@ -20,6 +20,11 @@ urlpatterns = [
         views.candidate_export,
         name="candidate_export",
     ),
+    path(
+        "<int:pk>/candidates/<int:user_id>/attempts/<int:attempt_id>/report.pdf",
+        views.candidate_report_pdf,
+        name="candidate_report_pdf",
+    ),
     path("<int:pk>/members/", views.members, name="members"),
     path("<int:pk>/members/add/", views.member_add, name="member_add"),
     path("<int:pk>/members/roster/", views.roster_upload, name="roster_upload"),

@@ -32,7 +32,9 @@ from cohorts.forms import (
 )
 from cohorts.models import Cohort
 from common.roles import Role, has_role
+from exams.models import Attempt
 from psychometrics import charts
+from scoring.report_pdf import attempt_report_pdf_response
 from tenancy.models import Program
 
 # The readiness list shows those who need help most; "show all" and the CSV have everyone.
@@ -231,6 +233,23 @@ def candidate_export(request, pk: int, user_id: int):
 
 
 # --- Members, rosters, accommodations ---------------------------------------------------
+@login_required
+@require_GET
+def candidate_report_pdf(request, pk: int, user_id: int, attempt_id: int):
+    """A member's score report as a PDF, for the cohort's managers and instructors.
+
+    Only an attempt the drill-down lists (a finished exam attempt since joining) is offered,
+    through the same access check, so the PDF never shows more than the page does.
+    """
+    _cohort, page = _candidate_page(request, pk, user_id)
+    if attempt_id not in {a.attempt_id for a in page.attempts}:
+        raise Http404("No such attempt of this candidate in this cohort.")
+    attempt = get_object_or_404(Attempt.objects.select_related("form", "candidate"), pk=attempt_id)
+    if attempt.is_in_progress:
+        raise Http404("This attempt is still in progress; it has no report yet.")
+    return attempt_report_pdf_response(attempt=attempt)
+
+
 def _members_context(request, cohort: Cohort, **extra) -> dict:
     search = request.GET.get("q", "")[:100]
     members = selectors.cohort_members(cohort=cohort, search=search, page=request.GET.get("page"))

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
-from questionbank import services
+from questionbank import qti_admin, services
 from questionbank.coding import case_drg
 from questionbank.exchange import BankImportError, bank_export, bank_import_file
 from questionbank.forms import (
@@ -298,6 +298,7 @@ class ItemVersionAdmin(ProgramScopedAdmin):
         _transition_action(ItemStatus.OPERATIONAL, "Make operational"),
         _transition_action(ItemStatus.PRETEST, "Make pretest"),
         _transition_action(ItemStatus.RETIRED, "Retire"),
+        qti_admin.export_selected_qti,
     ]
     change_list_template = "admin/questionbank/itemversion/change_list.html"
     # Apps above the bank add to this page from their ready() without the bank knowing
@@ -431,6 +432,8 @@ class ItemVersionAdmin(ProgramScopedAdmin):
         custom = [
             view(self.import_view, "import/", "import"),
             view(self.export_view, "export/", "export"),
+            view(self.import_qti_view, "import-qti/", "import_qti"),
+            view(self.export_qti_view, "export-qti/", "export_qti"),
             view(self.preview_view, "<int:pk>/preview/", "preview"),
             view(self.angoff_view, "<int:pk>/angoff/", "angoff"),
         ]
@@ -438,6 +441,12 @@ class ItemVersionAdmin(ProgramScopedAdmin):
 
     def _context(self, request, **extra):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def import_qti_view(self, request):
+        return qti_admin.import_view(self, request)
+
+    def export_qti_view(self, request):
+        return qti_admin.export_view(self, request)
 
     def preview_view(self, request, pk):
         if not self.has_view_permission(request):

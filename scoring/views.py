@@ -12,6 +12,7 @@ from exams.selectors import own_attempt
 from psychometrics import charts
 from scoring import selectors
 from scoring.adaptive import ScoringCalibrations
+from scoring.report_pdf import attempt_report_pdf_response
 
 
 def _history_context(user) -> dict:
@@ -56,6 +57,15 @@ def report(request, pk: int):
     if not report.is_practice:
         context.update(_history_context(request.user))
     return render(request, "scoring/report.html", context)
+
+
+@login_required
+@require_GET
+def report_pdf(request, pk: int):
+    attempt = own_attempt(user=request.user, pk=pk)
+    if attempt.is_in_progress:
+        return redirect("exams:attempt", pk)
+    return attempt_report_pdf_response(attempt=attempt)
 
 
 @login_required
