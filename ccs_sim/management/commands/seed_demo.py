@@ -10,6 +10,8 @@ from ccs_sim.demo import demo_programs
 from common.roles import Role
 from exams import services
 from exams.models import Blueprint, ExamForm
+from itemanalysis.services import analysis_nightly
+from scoring.services import base_form_set
 from tenancy.models import ProgramStaff, StaffRole
 
 DEMO_PASSWORD = "ccs-demo-2026"
@@ -67,11 +69,23 @@ class Command(BaseCommand):
             call_command("load_sample_bank", stdout=self.stdout)
             self._demo_forms()
             call_command("generate_demo_data", "--demo", stdout=self.stdout)
+            self._calibrate()
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, role, _, program in DEMO_ACCOUNTS:
             where = f" ({programs[program].name})" if program else ""
             self.stdout.write(f"  {username:<22} {role.value:<16} {full_name}{where}")
+
+    def _calibrate(self) -> None:
+        """Form A is the base form; the item analysis then calibrates the demo attempts,
+        links B and C to A's scale through their common items and equates their tables, so
+        the score reports show a standard-error band and the form reports their curves."""
+        first = ExamForm.objects.filter(name=DEMO_FORMS[0]).first()
+        if first is None or first.blueprint is None:
+            return
+        base_form_set(blueprint=first.blueprint, form=first)
+        for run in analysis_nightly():
+            self.stdout.write(f"item analysis ({run.kind}): {run.status}: {run.message[:200]}")
 
     def _demo_forms(self) -> None:
         existing = set(ExamForm.objects.filter(name__in=DEMO_FORMS).values_list("name", flat=True))
