@@ -235,6 +235,10 @@ LOGIN_URL = "login"
 # Lockout (django-axes, ccs_sim/security.py): after CCS_LOGIN_FAILURE_LIMIT failed
 # sign-ins in a row for one account, or from one address, both login pages refuse it for
 # CCS_LOGIN_COOLOFF_MINUTES. Counts live in the database, so they survive a Redis outage.
+# django-axes keeps its records in the database; its admin pages (every account's failed
+# sign-ins and addresses) are left out: the operator reads them with `manage.py
+# axes_list_attempts` and lifts a lock with `axes_reset_username`.
+AXES_ENABLE_ADMIN = False
 AXES_FAILURE_LIMIT = env_int("CCS_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CCS_LOGIN_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

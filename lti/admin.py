@@ -3,10 +3,13 @@ from django.contrib import admin, messages
 from common.errors import ApplicationError
 from lti import services
 from lti.models import Context, GradePost, LtiUser, Registration, ResourceLink, ToolKey
+from tenancy.admin_scoping import ProgramScopedAdmin
 
 
+# LTI is the platform operator's to set up (no role grants these permissions); the admins
+# are scoped to programs all the same, so a grant made later cannot reach another program.
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(ProgramScopedAdmin):
     list_display = ["__str__", "program", "issuer", "client_id", "created_at"]
     list_filter = ["program"]
     search_fields = ["issuer", "client_id", "name"]
@@ -14,6 +17,14 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 @admin.register(ToolKey)
 class ToolKeyAdmin(admin.ModelAdmin):
+    """The tool's own keys: the platform operator's alone, whatever permissions say."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     # The private key is never shown, not even here.
     list_display = ["kid", "is_active", "created_at", "retired_at"]
     fields = ["kid", "public_key_pem", "is_active", "created_at", "retired_at"]
@@ -24,7 +35,9 @@ class ToolKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LtiUser)
-class LtiUserAdmin(admin.ModelAdmin):
+class LtiUserAdmin(ProgramScopedAdmin):
+    program_path = "registration__program"
+
     list_display = ["sub", "registration", "user", "created_at"]
     raw_id_fields = ["user"]
     search_fields = ["sub", "user__username"]
@@ -44,21 +57,27 @@ def sync_roster(modeladmin, request, queryset):
 
 
 @admin.register(Context)
-class ContextAdmin(admin.ModelAdmin):
+class ContextAdmin(ProgramScopedAdmin):
+    program_path = "registration__program"
+
     list_display = ["__str__", "registration", "cohort", "context_id"]
     raw_id_fields = ["cohort"]
     actions = [sync_roster]
 
 
 @admin.register(ResourceLink)
-class ResourceLinkAdmin(admin.ModelAdmin):
+class ResourceLinkAdmin(ProgramScopedAdmin):
+    program_path = "context__registration__program"
+
     list_display = ["__str__", "context", "form", "review_policy"]
     raw_id_fields = ["form"]
     filter_horizontal = ["learners"]
 
 
 @admin.register(GradePost)
-class GradePostAdmin(admin.ModelAdmin):
+class GradePostAdmin(ProgramScopedAdmin):
+    program_path = "lti_user__registration__program"
+
     list_display = ["attempt", "line_item", "status", "tries", "next_try_at", "sent_at"]
     list_filter = ["status"]
     raw_id_fields = ["attempt", "link", "lti_user"]

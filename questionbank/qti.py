@@ -716,14 +716,23 @@ _RECORD = re.compile(r"^(case|item) (\d+)(.*)$")
 
 
 def qti_import(
-    *, content: bytes, by=None, program=None, create_missing_judges: bool = False
+    *,
+    content: bytes,
+    by=None,
+    program=None,
+    create_missing_judges: bool = False,
+    restore: bool = False,
 ) -> ImportResult:
     """Import a QTI 3.0 package through the bank's own import, into `program` (its review
-    rules apply): all or nothing."""
+    rules apply), or restore a full state (`restore`, the operator's): all or nothing."""
     document, case_files, item_files = package_document(content)
     try:
         return bank_import(
-            document, by=by, program=program, create_missing_judges=create_missing_judges
+            document,
+            by=by,
+            program=program,
+            create_missing_judges=create_missing_judges,
+            restore=restore,
         )
     except BankImportError as exc:
         # Name the package's file rather than the record's position in the document.

@@ -374,8 +374,11 @@ class AttemptResultAdmin(ProgramScopedAdmin):
 
 
 @admin.register(ResultHistory)
-class ResultHistoryAdmin(admin.ModelAdmin):
-    """Results a rescoring replaced: read-only, with who, when and why."""
+class ResultHistoryAdmin(ProgramScopedAdmin):
+    """Results a rescoring replaced: read-only, with who, when and why; like the results,
+    only those of attempts sat under the user's programs."""
+
+    program_path = "attempt__program"
 
     list_display = [
         "attempt",

@@ -38,6 +38,7 @@ PROGRAM_OF = {
     "mgr_b": "b",
 }
 LOGIN, ADMIN_LOGIN, OK, ANY = "login", "admin-login", "ok", "any"
+HEALTH = "health report"
 # A refusal that says nothing about the object: not found, forbidden, or a method the
 # page does not take.
 REFUSED = "refused"
@@ -167,8 +168,26 @@ FORM = {"form_id": "form"}
 STAFF_RELATIONS = ("instr_in", "mgr_in", "instr_out", "mgr_out")
 
 APP_RULES: dict[str, Rule] = {
+    # Password reset: public pages that answer everyone alike (they never say whether an
+    # account exists); a bad link is refused in the page.
+    "password_reset": everyone_signed_in(ANY, anon=ANY),
+    "password_reset_done": everyone_signed_in(ANY, anon=ANY),
+    "password_reset_confirm": everyone_signed_in(ANY, anon=ANY),
+    "password_reset_complete": everyone_signed_in(ANY, anon=ANY),
+    "admin_password_reset": everyone_signed_in(ANY, anon=ANY),
+    # The candidate's own attempt: the PDF report and adaptive practice's next item.
+    "scoring:report_pdf": attempt_page(ATTEMPT),
+    "exams:adaptive_next": attempt_action(ATTEMPT),
+    # LTI: the platform's endpoints answer a request without a valid launch with a page
+    # that says why (4xx), whoever sends it; the key set is public.
+    "lti:login": everyone_signed_in(ANY, anon=ANY),
+    "lti:launch": everyone_signed_in(ANY, anon=ANY),
+    "lti:jwks": everyone_signed_in(200, anon=200),
+    "lti:deep_link": everyone_signed_in(ANY, anon=ANY),
+    "lti:link_settings": everyone_signed_in(404, anon=LOGIN),
     "home": everyone_signed_in(302),
-    "healthz": everyone_signed_in(ANY, anon=ANY),
+    # 200, or 503 naming a part that is down (no Celery worker runs in the tests).
+    "healthz": everyone_signed_in(HEALTH, anon=HEALTH),
     "login": everyone_signed_in(302, anon=200),
     # Signing out is everyone's (and would sign these clients out): GET only.
     "logout": everyone_signed_in(
@@ -211,6 +230,10 @@ APP_RULES: dict[str, Rule] = {
     "cohorts:detail_export": cohort_read({**COHORT, "table": "=summary"}),
     "cohorts:candidate": cohort_read(MEMBER),
     "cohorts:candidate_export": cohort_read(MEMBER),
+    # The PDF of an attempt the drill-down lists: the same readers as the drill-down.
+    "cohorts:candidate_report_pdf": cohort_read(
+        {"pk": "cohort", "user_id": "candidate", "attempt_id": "attempt"}
+    ),
     "cohorts:members": cohort_read(COHORT),
     "cohorts:member_add": cohort_manage_post_only(COHORT),
     "cohorts:roster_upload": cohort_manage_post_only(COHORT),
@@ -240,6 +263,9 @@ for _rule in APP_RULES.values():
 
 # Patterns that take fixed, harmless arguments rather than an object.
 FIXED_KWARGS = {
+    "password_reset_confirm": {"uidb64": "=MQ", "token": "=bad-token"},
+    # A link that does not exist: 404 for everyone (its readers are the link's course staff).
+    "lti:link_settings": {"pk": "=999999"},
     "cohorts:set_password": {"uidb64": "=MQ", "token": "=bad-token"},
     "codebook:panel_code": {"system": "=cm", "code": "=Z99.99"},
     "codebook:code": {"system": "=cm", "code": "=Z99.99"},
@@ -276,6 +302,9 @@ ADMIN_CUSTOM = {
     "admin:itemanalysis_analysisrun_request": (None, "itemanalysis.add_analysisrun"),
     "admin:itemanalysis_analysisrun_progress": ("pk", "itemanalysis.view_analysisrun"),
     "admin:itemanalysis_formstatistic_report": ("form_id", "itemanalysis.view_formstatistic"),
+    "admin:itemanalysis_formstatistic_dif": (None, "itemanalysis.add_analysisrun"),
+    "admin:questionbank_itemversion_import_qti": (None, "questionbank.add_itemversion"),
+    "admin:questionbank_itemversion_export_qti": (None, "questionbank.view_itemversion"),
 }
 # Which world object (per program, or "shared") each admin model is tried on.
 ADMIN_OBJECTS = {
@@ -297,6 +326,14 @@ ADMIN_OBJECTS = {
     "scoring.baseform": "baseform",
     "scoring.itemcalibration": "calibration",
     "scoring.attemptresult": "result",
+    "scoring.resulthistory": "resulthistory",
+    "lti.registration": "lti_registration",
+    "lti.toolkey": "shared:toolkey",
+    # Rows made by launches; none in this data set, so only their lists are tried.
+    "lti.ltiuser": "lti_user",
+    "lti.context": "lti_context",
+    "lti.resourcelink": "lti_link",
+    "lti.gradepost": "lti_gradepost",
     "itemanalysis.analysisrun": "run",
     "itemanalysis.itemstatistic": "itemstat",
     "itemanalysis.formstatistic": "formstat",
@@ -386,9 +423,11 @@ def _build_world() -> dict:
     from cohorts.models import Accommodation, Assignment, Cohort, Membership
     from exams import services as exams_services
     from itemanalysis.models import AnalysisRun, FormStatistic, ItemStatistic, PretestPromotion
+    from lti.keys import active_key
+    from lti.models import Registration
     from questionbank.models import AngoffRating, Domain, ItemStatus
     from scoring import services as scoring_services
-    from scoring.models import BaseForm
+    from scoring.models import BaseForm, ResultHistory
     from tenancy.models import ProgramStaff
     from tests.conftest import give_role, program
     from tests.factories import (
@@ -416,7 +455,9 @@ def _build_world() -> dict:
     w["people"] = people
     stock_bank({1: 3})
     blueprint = blueprint_with({1: 3})
-    w["shared"].update(blueprint=blueprint.pk, domain=Domain.objects.get(number=1).pk)
+    w["shared"].update(
+        blueprint=blueprint.pk, domain=Domain.objects.get(number=1).pk, toolkey=active_key().pk
+    )
     panel = judges(1, prefix="matrix-judge")
     for slug in ("a", "b"):
         prog = program(slug)
@@ -457,6 +498,15 @@ def _build_world() -> dict:
         promotion = PretestPromotion.objects.create(
             item_version=item, by=instr, difficulty=0.2, n_responses=1
         )
+        history = ResultHistory.objects.create(
+            attempt=attempt, version=1, raw_score=1, max_raw=3, scored_at=now,
+            superseded_at=now, reason="matrix",
+        )  # fmt: skip
+        registration = Registration.objects.create(
+            program=prog, issuer=f"https://lms-{slug}.test", client_id=f"client-{slug}",
+            deployment_ids=["d"], auth_login_url="https://lms.test/auth",
+            access_token_url="https://lms.test/token", keyset_url="https://lms.test/jwks",
+        )  # fmt: skip
         other_blueprint = blueprint_with({1: 3})
         base = BaseForm.objects.create(blueprint=other_blueprint, form=form, set_by=instr)
         w[slug].update(
@@ -478,6 +528,8 @@ def _build_world() -> dict:
             baseform=base.pk,
             calibration=item.calibration.pk,
             result=attempt.score.pk,
+            resulthistory=history.pk,
+            lti_registration=registration.pk,
             run=run.pk,
             itemstat=itemstat.pk,
             formstat=formstat.pk,
@@ -514,6 +566,8 @@ def _matches(response, expected) -> bool:
     location = response.get("Location", "")
     if expected == ANY:
         return status < 500
+    if expected == HEALTH:
+        return status == 200 or (status == 503 and "down" in response.json())
     if expected == LOGIN:
         return status == 302 and location.startswith("/login/")
     if expected == ADMIN_LOGIN:

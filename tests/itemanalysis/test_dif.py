@@ -8,6 +8,7 @@ import pytest
 
 from cohorts.models import Cohort, Membership
 from itemanalysis import selectors, splits
+from tests.conftest import program
 from tests.factories import bank_items, form_of, rasch_attempts
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def two_cohorts(instructor):
     harder[versions[PLANTED]] += 1.5
     cohorts = []
     for name, difficulties in (("North", b), ("South", harder)):
-        cohort = Cohort.objects.create(name=name)
+        cohort = Cohort.objects.create(name=name, program=program("a"))
         cohort.instructors.add(instructor)
         attempts = rasch_attempts(
             form,

@@ -13,6 +13,7 @@ from cohorts.models import Cohort, Membership
 from psychometrics.precision import probability_of_passing
 from psychometrics.rasch import theta_for_expected_score
 from scoring import selectors, services
+from tests.conftest import program
 from tests.factories import bank_items, blueprint_with, calibrate, finished_attempt, form_of
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_cohort_readiness_list_shows_each_members_chance(
     client, manager, manager_b, candidate, other_candidate, calibrated_base
 ):
     form, _ = calibrated_base
-    cohort = Cohort.objects.create(name="Readiness")
+    cohort = Cohort.objects.create(name="Readiness", program=program("a"))
     cohort.managers.add(manager)
     for who in (candidate, other_candidate):
         Membership.objects.create(

@@ -270,7 +270,7 @@ def two_forms():
     for number, count in counts.items():
         bank_items(number, 2 * count)
     blueprint = blueprint_with(counts)
-    base = draft_form(counts, seed=1, name="Base", blueprint=blueprint, stock=False)
+    base = draft_form(counts, seed=1, name="Base", blueprint=blueprint, stock=False, program="a")
     rate(operational_versions(base), rating=0.6)
     base = publish(base)
     other = draft_form(
@@ -280,6 +280,7 @@ def two_forms():
         blueprint=blueprint,
         stock=False,
         exclude_versions=operational_versions(base),
+        program="a",
     )
     assert not set(operational_versions(base)) & set(operational_versions(other))
     return blueprint, base, other

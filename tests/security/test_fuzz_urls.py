@@ -169,8 +169,9 @@ def hostile_pick(draw_value):
 @pytest.fixture
 def people(db, candidate, instructor, manager):
     from cohorts.models import Cohort
+    from tests.conftest import program
 
-    cohort = Cohort.objects.create(name="Fuzz cohort")
+    cohort = Cohort.objects.create(name="Fuzz cohort", program=program("a"))
     cohort.managers.add(manager)
     clients = {"anonymous": Client()}
     for name, user in (("candidate", candidate), ("staff", instructor)):

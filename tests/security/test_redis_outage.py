@@ -5,7 +5,7 @@ import socket
 import pytest
 from django.test import override_settings
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, program
 
 
 def closed_port() -> int:
@@ -43,7 +43,7 @@ def test_login_through_the_form_works_while_redis_is_down(client, candidate, dea
 def test_joining_a_cohort_works_while_redis_is_down(client, candidate, dead_redis):
     from cohorts.models import Cohort
 
-    cohort = Cohort.objects.create(name="Cohort A")
+    cohort = Cohort.objects.create(name="Cohort A", program=program("a"))
     client.force_login(candidate)
     wrong = client.post("/cohorts/join/", {"code": "NOT-A-CODE"})
     assert wrong.status_code == 400

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, program
 
 MB = 1024 * 1024
 
@@ -104,7 +104,7 @@ def test_nul_and_invalid_utf8_in_the_address_are_400_with_a_message(client, mana
 def test_nul_in_a_cohorts_member_search_is_400_not_500(client, manager):
     from cohorts.models import Cohort
 
-    cohort = Cohort.objects.create(name="Cohort A")
+    cohort = Cohort.objects.create(name="Cohort A", program=program("a"))
     cohort.managers.add(manager)
     client.force_login(manager)
     assert client.get(f"/cohorts/{cohort.pk}/members/?q=ok").status_code == 200
@@ -129,7 +129,9 @@ def test_deeply_nested_json_in_the_bank_import_is_refused_with_a_message(client,
     client.force_login(instructor)
     deep = "[" * 100_000 + "]" * 100_000
     upload = SimpleUploadedFile("bank.json", deep.encode(), content_type="application/json")
-    response = client.post("/admin/questionbank/itemversion/import/", {"file": upload})
+    response = client.post(
+        "/admin/questionbank/itemversion/import/", {"file": upload, "program": program("a").pk}
+    )
     assert response.status_code == 400
     assert (
         "Nothing was imported. JSON, field &#x27;(structure)&#x27;: is nested more than 32 levels deep"
@@ -146,6 +148,8 @@ def test_moderately_deep_json_is_refused_before_it_reaches_the_database(client, 
     upload = SimpleUploadedFile(
         "bank.json", json.dumps(bank).encode(), content_type="application/json"
     )
-    response = client.post("/admin/questionbank/itemversion/import/", {"file": upload})
+    response = client.post(
+        "/admin/questionbank/itemversion/import/", {"file": upload, "program": program("a").pk}
+    )
     assert response.status_code == 400
     assert "nested more than 32 levels" in response.content.decode()
