@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
 from exams import eligibility
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
-from questionbank.models import Option, enemy_pairs
+from questionbank.models import Case, Option, enemy_pairs
 
 
 def forms_available_to(*, user, now=None):
@@ -103,10 +105,84 @@ class _Answer(NamedTuple):
     checked_at: dt.datetime | None
 
 
+# --- What a candidate is shown, cached ---------------------------------------------------
+# An attempt's form items never change (a published form is frozen; a practice set is built
+# once), nor do the versions delivered on them, so their text is cached by form item: an
+# item page reads it from the cache instead of joining the bank. Case records are not
+# versioned, so they are kept for a few minutes only.
+CONTENT_SECONDS = 60 * 60
+CASE_SECONDS = 5 * 60
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    stem: str
+    kind: str
+    case_id: int | None
+    options: dict[int, str]  # option id -> text, for the attempt's layout to order
+
+
+def _content_key(form_item_id: int) -> str:
+    return f"exams:item-content:v1:{form_item_id}"
+
+
+def _case_key(case_id: int) -> str:
+    return f"exams:case-sections:v1:{case_id}"
+
+
+def item_contents(*, form_item_ids: list[int]) -> dict[int, ItemContent]:
+    """Stem, kind, case and option texts of each form item (no key, no rationale)."""
+    keys = {fi: _content_key(fi) for fi in form_item_ids}
+    found = cache.get_many(list(keys.values()))
+    out = {fi: found[key] for fi, key in keys.items() if key in found}
+    missing = [fi for fi in form_item_ids if fi not in out]
+    if missing:
+        rows = list(
+            FormItem.objects.filter(pk__in=missing).values_list(
+                "pk",
+                "item_version_id",
+                "item_version__stem",
+                "item_version__kind",
+                "item_version__case_id",
+            )
+        )
+        texts: dict[int, dict[int, str]] = defaultdict(dict)
+        for version_id, pk, text in (
+            Option.objects.filter(version_id__in=[r[1] for r in rows])
+            .order_by()
+            .values_list("version_id", "pk", "text")
+        ):
+            texts[version_id][pk] = text
+        fresh = {
+            pk: ItemContent(stem, kind, case_id, texts[version_id])
+            for pk, version_id, stem, kind, case_id in rows
+        }
+        cache.set_many({keys[fi]: c for fi, c in fresh.items()}, CONTENT_SECONDS)
+        out.update(fresh)
+    return out
+
+
+def case_sections(*, case_ids: list[int]) -> dict[int, list]:
+    """The record of each case, by id: the sections a candidate reads (not the title)."""
+    keys = {cid: _case_key(cid) for cid in set(case_ids)}
+    found = cache.get_many(list(keys.values()))
+    out = {cid: found[key] for cid, key in keys.items() if key in found}
+    missing = [cid for cid in keys if cid not in out]
+    if missing:
+        fresh = {
+            pk: list(sections)
+            for pk, sections in Case.objects.filter(pk__in=missing).values_list("pk", "sections")
+        }
+        cache.set_many({keys[cid]: v for cid, v in fresh.items()}, CASE_SECONDS)
+        out.update(fresh)
+    return out
+
+
 def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
     """The item at `position`, the navigator and (practice) the feedback of a checked item.
 
-    The attempt's responses are read once, for the item and the navigator alike.
+    The attempt's responses are read once, for the item and the navigator alike; the
+    item's text comes from the cache (item_contents).
     """
     answers = {
         row[0]: _Answer(*row[1:])
@@ -115,44 +191,46 @@ def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
         )
     }
     form_item_id, choose, option_ids = attempt.layout[position - 1]
-    version = (
-        FormItem.objects.select_related("item_version__case").get(pk=form_item_id).item_version
-    )
+    content = item_contents(form_item_ids=[form_item_id])[form_item_id]
     answer = answers.get(form_item_id)
     return QuestionPage(
-        item=_item_view(attempt, position, version, choose, option_ids, answer),
+        item=_item_view(attempt, position, content, choose, option_ids, answer),
         cells=_cells(attempt, {fi: (bool(a.selection), a.flagged) for fi, a in answers.items()}),
-        feedback=_practice_feedback(attempt, version, option_ids, answer),
+        feedback=_practice_feedback(attempt, form_item_id, option_ids, answer),
     )
 
 
-def _item_view(attempt: Attempt, position: int, version, choose: int, option_ids, answer):
+def _item_view(attempt: Attempt, position: int, content: ItemContent, choose, option_ids, answer):
     selected = set(answer.selection) if answer else set()
-    texts = dict(Option.objects.filter(pk__in=option_ids).order_by().values_list("pk", "text"))
     options = [
-        OptionView(i, string.ascii_uppercase[i], texts[pk], pk in selected)
+        OptionView(i, string.ascii_uppercase[i], content.options[pk], pk in selected)
         for i, pk in enumerate(option_ids)
     ]
-    case = version.case
+    case = None
+    if content.case_id is not None:
+        sections = case_sections(case_ids=[content.case_id])[content.case_id]
+        # A case's title is for authors and can name the diagnosis: never sent.
+        case = CaseView("", sections)
     return ItemView(
         position=position,
         total=len(attempt.layout),
-        stem=version.stem,
-        kind=version.kind,
+        stem=content.stem,
+        kind=content.kind,
         choose=choose,
         options=options,
-        case=CaseView(case.title, list(case.sections)) if case else None,
+        case=case,
         flagged=bool(answer and answer.flagged),
         answered=bool(selected),
     )
 
 
-def _practice_feedback(attempt: Attempt, version, option_ids, answer: _Answer | None):
+def _practice_feedback(attempt: Attempt, form_item_id: int, option_ids, answer: _Answer | None):
     """Key and rationale of a checked practice item; None in an exam, always."""
     if attempt.mode != AttemptMode.PRACTICE or attempt.form.kind != FormKind.PRACTICE:
         return None
     if answer is None or answer.checked_at is None:
         return None
+    version = FormItem.objects.select_related("item_version").get(pk=form_item_id).item_version
     keys = set(
         Option.objects.filter(version_id=version.pk, is_key=True)
         .order_by()

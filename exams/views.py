@@ -21,6 +21,7 @@ from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
+from exams.navigator import cells_html, item_url_pattern, one_cell_html
 from exams.selectors import Cell
 from exams.walks import Walk, walk_at, walk_kind, walk_positions
 
@@ -63,11 +64,21 @@ def _closed_if_over(request, attempt: Attempt, now: dt.datetime):
     return _result_redirect(request, attempt)
 
 
+def _clock_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
     settings_ = attempt.practice_settings or {}
     estimates = settings_.get("estimates") or []
     return {
         "attempt": attempt,
+        # Shown as it stands when the page is made: without JavaScript it is the countdown.
+        "time_left": _clock_text(attempt.seconds_left(now)),
+        "page_time": now,
         "is_practice": attempt.mode == AttemptMode.PRACTICE,
         "adaptive": bool(settings_.get("adaptive")),
         "adaptive_more": bool(settings_.get("adaptive")) and not settings_.get("stopped"),
@@ -132,7 +143,13 @@ def start(request, form_id: int):
         return redirect("exams:instructions", form.pk)
     except PermissionDenied:
         raise Http404("No such exam.") from None
-    return redirect("exams:item", attempt.pk, attempt.current_position)
+    return _resume_redirect(attempt)
+
+
+def _resume_redirect(attempt: Attempt):
+    """To the item the server last recorded; `?resume` lets the page go on to the one the
+    browser remembers (exam.js keeps it; moving there is not written to the server)."""
+    return redirect(reverse("exams:item", args=[attempt.pk, attempt.current_position]) + "?resume")
 
 
 @login_required
@@ -182,7 +199,7 @@ def attempt_detail(request, pk: int):
     attempt = selectors.own_attempt(user=request.user, pk=pk)
     if not attempt.is_in_progress:
         return redirect("exams:result", pk)
-    return redirect("exams:item", pk, attempt.current_position)
+    return _resume_redirect(attempt)
 
 
 def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
@@ -191,6 +208,7 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
         **_exam_context(attempt, now),
         "item": page.item,
         "cells": page.cells,
+        "nav_cells": cells_html(page.cells, current=position, pattern=item_url_pattern(attempt.pk)),
         "feedback": page.feedback,
     }
 
@@ -206,7 +224,8 @@ def item(request, pk: int, position: int):
         return closed
     if not 1 <= position <= attempt.item_count:
         raise Http404("No such item.")
-    services.attempt_set_position(attempt=attempt, position=position)
+    # No write here: where the candidate is is recorded by the no-JavaScript save that moves
+    # them (save below), and the JavaScript page keeps it in the browser. A move costs reads.
     context = _item_context(attempt, position, now)
     kind = walk_kind(request.GET.get("walk"))
     context["walk"] = (
@@ -251,25 +270,30 @@ def _item_url(attempt: Attempt, position: int, walk: Walk | None = None) -> str:
     return f"{url}?walk={walk.kind}" if walk else url
 
 
-def _after_save_target(attempt: Attempt, position: int, go: str, walk: Walk | None = None) -> str:
+def _after_save_target(
+    attempt: Attempt, position: int, go: str, walk: Walk | None = None
+) -> tuple[str, int | None]:
+    """Where a no-JavaScript save goes next: the URL, and the item position if it is one."""
     if walk is not None and go in ("next", "prev"):
         step = walk.next if go == "next" else walk.previous
         if step is None:
-            return reverse("exams:review", args=[attempt.pk])
-        return _item_url(attempt, step, walk)
+            return reverse("exams:review", args=[attempt.pk]), None
+        return _item_url(attempt, step, walk), step
     if go == "next" and position < attempt.item_count:
-        return reverse("exams:item", args=[attempt.pk, position + 1])
-    if go == "prev" and position > 1:
-        return reverse("exams:item", args=[attempt.pk, position - 1])
-    if go == "adaptive":
-        return reverse("exams:adaptive_next", args=[attempt.pk])
-    if go in ("review", "next"):
-        return reverse("exams:review", args=[attempt.pk])
-    if go == "submit":
-        return reverse("exams:submit", args=[attempt.pk])
-    if go.isdigit() and 1 <= int(go) <= attempt.item_count:
-        return reverse("exams:item", args=[attempt.pk, int(go)])
-    return reverse("exams:item", args=[attempt.pk, position])
+        target = position + 1
+    elif go == "prev" and position > 1:
+        target = position - 1
+    elif go == "adaptive":
+        return reverse("exams:adaptive_next", args=[attempt.pk]), None
+    elif go in ("review", "next"):
+        return reverse("exams:review", args=[attempt.pk]), None
+    elif go == "submit":
+        return reverse("exams:submit", args=[attempt.pk]), None
+    elif go.isdigit() and 1 <= int(go) <= attempt.item_count:
+        target = int(go)
+    else:
+        target = position
+    return reverse("exams:item", args=[attempt.pk, target]), target
 
 
 @login_required
@@ -281,7 +305,9 @@ def save(request, pk: int, position: int):
     state and the one navigator cell that changed, nothing that needs another query.
     """
     attempt = get_object_or_404(
-        Attempt.objects.only("id", "candidate_id", "state", "deadline", "layout"),
+        Attempt.objects.only(
+            "id", "candidate_id", "state", "deadline", "layout", "current_position"
+        ),
         pk=pk,
         candidate_id=request.user.pk,
     )
@@ -313,21 +339,21 @@ def save(request, pk: int, position: int):
             request, "exams/closed.html", {"attempt": attempt, "message": str(exc)}, status=409
         )
     if request.htmx:
-        html = render_to_string(
-            "exams/take.html#nav-cell",
-            {
-                "attempt": attempt,
-                "cell": Cell(position, result.answered, result.flagged),
-                "current": position,
-                "cell_oob": True,
-            },
+        html = one_cell_html(
+            Cell(position, result.answered, result.flagged),
+            current=position,
+            pattern=item_url_pattern(attempt.pk),
         )
         reply = HttpResponse(html)
         reply["X-Exam-Saved"] = _ms(result.saved_at)
         return _with_clock(reply, attempt, now)
     kind = walk_kind(request.POST.get("walk"))
     walk = _walk_for(request, attempt, position, kind) if kind else None
-    return redirect(_after_save_target(attempt, position, request.POST.get("go", ""), walk))
+    url, target = _after_save_target(attempt, position, request.POST.get("go", ""), walk)
+    if target is not None:
+        # Resuming returns here. Written by the save that moves, not by every page view.
+        services.attempt_set_position(attempt=attempt, position=target)
+    return redirect(url)
 
 
 @login_required

@@ -12,6 +12,8 @@
   var attemptId = exam.dataset.attempt;
   var QUEUE_KEY = "ccs-exam-queue-" + attemptId;
   var WARNED_KEY = "ccs-exam-warned-" + attemptId;
+  // The item shown last: moves are not written to the server, so resuming asks the browser.
+  var PLACE_KEY = "ccs-exam-place-" + attemptId;
   var clock = {
     // Milliseconds to add to Date.now() to get the server's time.
     offset: Number(exam.dataset.serverNow || Date.now()) - Date.now(),
@@ -369,7 +371,30 @@
     if (event.target.closest("a[data-filter]")) filtering = true;
   });
 
+  function rememberPlace() {
+    var form = $("answer-form");
+    if (!form) return;
+    try { localStorage.setItem(PLACE_KEY, form.dataset.position); } catch (e) { /* ignore */ }
+  }
+
+  // Opened through "Resume" (?resume): go on to the item this browser showed last.
+  function resumePlace() {
+    if (!/[?&]resume\b/.test(window.location.search)) return false;
+    var path = window.location.pathname;
+    history.replaceState(history.state, "", path);
+    var place = null;
+    try { place = localStorage.getItem(PLACE_KEY); } catch (e) { /* ignore */ }
+    var form = $("answer-form");
+    if (!place || !form || place === form.dataset.position) return false;
+    var url = path.replace(/\/items\/\d+\/$/, "/items/" + place + "/");
+    if (url === path) return false;
+    navigate(url, false);
+    history.replaceState({ exam: true }, "", url);
+    return true;
+  }
+
   document.body.addEventListener("htmx:afterSwap", function () {
+    rememberPlace();
     if (navigating) {
       navigating = false;
       applyQueuedToForm();
@@ -434,6 +459,7 @@
     if (queue.length && !sender.closed) { event.preventDefault(); event.returnValue = ""; }
   });
   document.documentElement.classList.add("js");
+  if (!resumePlace()) rememberPlace();
   applyQueuedToForm();
   if (queue.length && $("submit-form")) afterSaving(function () { window.location.reload(); });
   else if (queue.length) pump();
