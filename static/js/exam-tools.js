@@ -360,4 +360,6 @@
   root.classList.add("js");
   applySettings();
   applyItem();
+  // The buttons answer from here on (the browser tests wait for this before pressing them).
+  root.setAttribute("data-tools", "ready");
 })();

@@ -39,6 +39,11 @@ def select_words(page, selector: str, start: int, end: int) -> str:
     )
 
 
+def tools_ready(page):
+    """The tools' script is deferred: a key pressed before it ran would do nothing."""
+    page.wait_for_selector("html[data-tools=ready]", state="attached")
+
+
 def test_highlight_and_strike_out_by_keyboard_are_kept_per_item(
     page,
     live_server,
@@ -48,6 +53,7 @@ def test_highlight_and_strike_out_by_keyboard_are_kept_per_item(
 ):
     login_in_browser(page, candidate)
     attempt = start(page, live_server, short_form)
+    tools_ready(page)
     stem = page.locator("#stem")
     chosen = select_words(page, "#stem", 0, 8)
     page.focus("#q-heading")
@@ -106,6 +112,7 @@ def test_highlight_without_a_selection_says_what_to_do(
 ):
     login_in_browser(page, candidate)
     start(page, live_server, short_form)
+    tools_ready(page)
     page.locator("#tool-highlight").focus()
     page.keyboard.press("Enter")
     page.wait_for_function(
@@ -123,6 +130,7 @@ def test_calculator_dialog_by_keyboard(
 ):
     login_in_browser(page, candidate)
     attempt = start(page, live_server, short_form)
+    tools_ready(page)
     opener = page.get_by_role("button", name="Calculator")
     opener.focus()
     page.keyboard.press("Enter")
@@ -169,6 +177,7 @@ def test_text_size_contrast_and_hidden_timer_are_kept_and_warnings_still_announc
 ):
     login_in_browser(page, candidate)
     attempt = start(page, live_server, short_form)
+    tools_ready(page)
     root_px = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
     base = page.evaluate(root_px)
     size = page.locator("#tool-text-size")
@@ -221,6 +230,7 @@ def test_review_walk_counts_and_steps_within_the_flagged_items(
 ):
     login_in_browser(page, candidate)
     start(page, live_server, short_form)
+    tools_ready(page)
     for position in (2, 4):
         go_to(page, position)
         page.keyboard.press("f")
