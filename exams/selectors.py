@@ -253,6 +253,82 @@ def _cells(attempt: Attempt, state: dict[int, tuple[bool, bool]]) -> list[Cell]:
     return cells
 
 
+def _form_content_key(form_id: int) -> str:
+    return f"exams:form-content:v1:{form_id}"
+
+
+def attempt_payload(*, attempt: Attempt) -> dict:
+    """Everything the page needs to deliver the attempt with no network, in its order.
+
+    Items by position with their options in this attempt's display order, the case
+    records they share (numbered in order of first use, never by bank id), the deadline
+    and the warning times. Nothing else: no key, rationale, status, pretest marker, bank
+    id or case title, as on the server-rendered pages. The item text of a published form
+    is cached once for all its attempts; each attempt only reorders it.
+    """
+    key = _form_content_key(attempt.form_id)
+    contents = cache.get(key) if attempt.form.is_published else None
+    if contents is None:
+        contents = item_contents(form_item_ids=[row[0] for row in attempt.layout])
+        if attempt.form.is_published:
+            cache.set(key, contents, CONTENT_SECONDS)
+    case_numbers: dict[int, int] = {}
+    items = []
+    for form_item_id, choose, option_ids in attempt.layout:
+        content = contents[form_item_id]
+        case = None
+        if content.case_id is not None:
+            case = case_numbers.setdefault(content.case_id, len(case_numbers))
+        items.append(
+            {
+                "stem": content.stem,
+                "kind": content.kind,
+                "choose": choose,
+                "options": [content.options[pk] for pk in option_ids],
+                "case": case,
+            }
+        )
+    sections = case_sections(case_ids=list(case_numbers))
+    cases = [None] * len(case_numbers)
+    for case_id, number in case_numbers.items():
+        cases[number] = [
+            {"heading": s.get("heading", ""), "body": s.get("body", "")} for s in sections[case_id]
+        ]
+    return {
+        "version": 1,
+        "total": len(items),
+        "items": items,
+        "cases": cases,
+        "deadline": _ms(attempt.deadline),
+        "warnings": attempt.form.warnings,
+    }
+
+
+def _ms(value: dt.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def attempt_answers(*, attempt: Attempt) -> dict[str, dict]:
+    """The stored answers by position, as the page holds them: option indexes in this
+    attempt's display order and the flag; positions never answered nor flagged omitted."""
+    stored = {
+        fi: (selection or [], flagged)
+        for fi, selection, flagged in Response.objects.filter(attempt=attempt).values_list(
+            "form_item_id", "selection", "flagged"
+        )
+    }
+    out = {}
+    for position, (form_item_id, _choose, option_ids) in enumerate(attempt.layout, start=1):
+        if form_item_id in stored:
+            selection, flagged = stored[form_item_id]
+            chosen = set(selection)
+            out[str(position)] = {
+                "choices": [i for i, pk in enumerate(option_ids) if pk in chosen],
+                "flagged": bool(flagged),
+            }
+    return out
+
+
 def attempt_cells(*, attempt: Attempt) -> list[Cell]:
     """Navigator state of every position, from one query."""
     state = {

@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path("forms/<int:form_id>/", views.instructions, name="instructions"),
     path("forms/<int:form_id>/start/", views.start, name="start"),
     path("practice/", views.practice, name="practice"),
@@ -18,4 +19,6 @@ urlpatterns = [
     path("attempts/<int:pk>/submit/", views.submit, name="submit"),
     path("attempts/<int:pk>/time-up/", views.time_up, name="time_up"),
     path("attempts/<int:pk>/result/", views.result, name="result"),
+    path("attempts/<int:pk>/payload/", views.payload, name="payload"),
+    path("attempts/<int:pk>/state/", views.state, name="state"),
 ]

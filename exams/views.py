@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import re
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.jinja import htmx_script
 
 from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
@@ -79,6 +84,7 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
         # Shown as it stands when the page is made: without JavaScript it is the countdown.
         "time_left": _clock_text(attempt.seconds_left(now)),
         "page_time": now,
+        **_offline_urls(attempt),
         "is_practice": attempt.mode == AttemptMode.PRACTICE,
         "adaptive": bool(settings_.get("adaptive")),
         "adaptive_more": bool(settings_.get("adaptive")) and not settings_.get("stopped"),
@@ -86,6 +92,16 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
         "deadline_ms": _ms(attempt.deadline),
         "now_ms": _ms(now),
         "warnings": ",".join(str(w) for w in attempt.form.warnings),
+    }
+
+
+def _offline_urls(attempt: Attempt) -> dict:
+    """Where exam.js finds the attempt's payload, heartbeat and service worker."""
+    return {
+        "payload_url": reverse("exams:payload", args=[attempt.pk]),
+        "state_url": reverse("exams:state", args=[attempt.pk]),
+        "sw_url": reverse("exams:service_worker"),
+        "sw_scope": reverse("exams:attempt", args=[attempt.pk]).rsplit("/", 2)[0] + "/",
     }
 
 
@@ -471,3 +487,81 @@ def result(request, pk: int):
             ),
         },
     )
+
+
+@never_cache
+@login_required
+@require_GET
+def payload(request, pk: int):
+    """The whole attempt for the page to deliver offline (exams.selectors.attempt_payload)."""
+    attempt = selectors.own_attempt(user=request.user, pk=pk)
+    now = timezone.now()
+    if not attempt.is_in_progress:
+        return _with_clock(JsonResponse({"state": attempt.state}, status=409), attempt, now)
+    return _with_clock(JsonResponse(selectors.attempt_payload(attempt=attempt)), attempt, now)
+
+
+@never_cache
+@login_required
+@require_GET
+def state(request, pk: int):
+    """The heartbeat: the server's time, the deadline and the attempt's state, and with
+    `?answers=1` the answers stored, so that a stale tab catches up with another one."""
+    attempt = get_object_or_404(
+        Attempt.objects.only("id", "candidate_id", "state", "deadline", "layout"),
+        pk=pk,
+        candidate_id=request.user.pk,
+    )
+    now = timezone.now()
+    if attempt.is_in_progress and not attempt.accepts_writes(
+        now, grace_seconds=services.save_grace_seconds()
+    ):
+        services.attempt_time_up(attempt=attempt, now=now)
+        attempt.refresh_from_db(fields=["state"])
+    deadline = attempt.deadline
+    body = {
+        "state": attempt.state,
+        "deadline": int(deadline.timestamp() * 1000) if deadline else None,
+    }
+    if attempt.is_in_progress and request.GET.get("answers") == "1":
+        body["answers"] = selectors.attempt_answers(attempt=attempt)
+    if not attempt.is_in_progress:
+        body["result"] = reverse("exams:result", args=[pk])
+    return _with_clock(JsonResponse(body), attempt, now)
+
+
+# The worker's script, made once per process: it names the static files it keeps, whose
+# URLs (hashed in production) are fixed for the life of the process.
+_SW_SCRIPT: str | None = None
+_SW_ASSETS = (
+    "css/app.css",
+    "css/exam.css",
+    "js/exam.js",
+    "js/exam-tools.js",
+    "js/codebook.js",
+    "img/favicon.svg",
+)
+
+
+@require_GET
+def service_worker(request):
+    """The exam pages' service worker, from our own origin (a script, not a page: no login;
+    it holds no data, only the rules for keeping an attempt's pages for offline use)."""
+    global _SW_SCRIPT
+    if _SW_SCRIPT is None:
+        assets = [static(path) for path in _SW_ASSETS]
+        # htmx, as base.html's {% htmx_script %} includes it (a debug helper too when DEBUG).
+        assets += re.findall(r'src="([^"]+)"', str(htmx_script()))
+        _SW_SCRIPT = render_to_string(
+            "exams/sw.js",
+            {"assets_json": json.dumps(assets), "version": _sw_version(assets)},
+        )
+    response = HttpResponse(_SW_SCRIPT, content_type="text/javascript; charset=utf-8")
+    # Its scope is the attempt pages below /exams/, under the script's own path.
+    response["Service-Worker-Allowed"] = reverse("exams:home")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _sw_version(assets: list[str]) -> str:
+    return hashlib.sha256("\n".join(assets).encode()).hexdigest()[:12]

@@ -157,6 +157,9 @@ def chromium_path() -> str:
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
+    # Lets a test route (and so cut off) the service worker's own requests: Chromium's
+    # offline emulation does not reach them (microsoft/playwright#2311).
+    os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path,

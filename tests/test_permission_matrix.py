@@ -178,6 +178,12 @@ APP_RULES: dict[str, Rule] = {
     # The candidate's own attempt: the PDF report and adaptive practice's next item.
     "scoring:report_pdf": attempt_page(ATTEMPT),
     "exams:adaptive_next": attempt_action(ATTEMPT),
+    # Offline delivery: the attempt's key-free payload and the heartbeat are the candidate's
+    # own; the service worker script holds no data and is served to anyone.
+    # (409 for the owner here: the data set's attempts are finished.)
+    "exams:payload": attempt_action(ATTEMPT),
+    "exams:state": attempt_page(ATTEMPT),
+    "exams:service_worker": everyone_signed_in(200, anon=200),
     # LTI: the platform's endpoints answer a request without a valid launch with a page
     # that says why (4xx), whoever sends it; the key set is public.
     "lti:login": everyone_signed_in(ANY, anon=ANY),

@@ -356,6 +356,8 @@
   }
 
   document.body.addEventListener("htmx:afterSwap", function () { applyItem(); });
+  // exam.js showed another item from the attempt's payload, without a request.
+  document.body.addEventListener("exam:shown", function () { applyItem(); });
 
   root.classList.add("js");
   applySettings();

@@ -203,8 +203,11 @@ def test_text_size_contrast_and_hidden_timer_are_kept_and_warnings_still_announc
     assert not page.locator("#timer").is_visible()
     assert page.locator(".timer-off").is_visible()
 
-    # With 4 minutes left, after a reload: everything kept, and the warning still comes.
-    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + dt.timedelta(minutes=4))
+    # Just over 5 minutes left, after a reload: everything kept, and the warning still comes
+    # when its time does.
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline=timezone.now() + dt.timedelta(minutes=5, seconds=2)
+    )
     page.reload()
     page.wait_for_selector("#q-heading")
     assert page.evaluate(root_px) == sizes[2]

@@ -1,0 +1,447 @@
+"""Exam day: a cohort starts at once, sits all 107 items as the no-JavaScript pages do, and
+submits; server CPU per request of each kind, as a ratio to a save measured in the same run.
+
+    python -m benchmarks.bench_examday            (a few minutes)
+
+What it does, in one run (gunicorn sync workers, PostgreSQL, Redis sessions and cache, all
+on 127.0.0.1, DEBUG off; its own database and port):
+1. builds a published 107-item form, BENCH_EXAMDAY_CANDIDATES (default 100) signed-in
+   candidates, and BENCH_EXAMDAY_BURST (default 500) more who will only start;
+2. runs each kind of request in phases of its own, all candidates at once, and reads the
+   gunicorn workers' CPU time from /proc before and after every phase:
+   start (POST, one INSERT), first item page, autosave (the JavaScript page's save, the
+   baseline), then for every item: move (GET the item page) and save (the no-JavaScript
+   "Save and next" post), then payload (what the offline page fetches once), heartbeat,
+   and submit;
+3. a burst of BENCH_EXAMDAY_BURST starts at the same moment (p99 target < 2 s on a quiet
+   2-core machine);
+4. the cost of one password check with the configured hasher (each login pays it once).
+
+Targets: a move <= 1.5 x a save; start + first item page <= 3 x a save. Figures on a busy
+machine are noisy: the load generator shares the cores with the server.
+Environment: BENCH_EXAMDAY_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/ccs_bench_examday), BENCH_EXAMDAY_REDIS_URL (default
+redis://127.0.0.1:6379/6), BENCH_EXAMDAY_PORT (default 8766), BENCH_WORKERS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+# bench_autosave's helpers read these when imported: this run's own database and port.
+os.environ["BENCH_DATABASE_URL"] = os.environ.get(
+    "BENCH_EXAMDAY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ccs_bench_examday"
+)
+os.environ["BENCH_REDIS_URL"] = os.environ.get(
+    "BENCH_EXAMDAY_REDIS_URL", "redis://127.0.0.1:6379/6"
+)
+os.environ["BENCH_PORT"] = os.environ.get("BENCH_EXAMDAY_PORT", "8766")
+
+from benchmarks import bench_autosave as base  # noqa: E402
+
+CANDIDATES = int(os.environ.get("BENCH_EXAMDAY_CANDIDATES", "100"))
+BURST = int(os.environ.get("BENCH_EXAMDAY_BURST", "500"))
+ITEMS = 107
+# Candidates who go through every kind of request first, unmeasured, so that each worker
+# has loaded its code, templates and caches before the figures are taken.
+WARM = 4 * base.WORKERS
+AUTOSAVE_ROUNDS = 10
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- set-up -------------------------------------------------------------------------------
+def build_fixture() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.core.management import call_command
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from exams import services
+    from questionbank.models import ItemStatus
+    from tests.factories import (
+        bank_items,
+        blueprint_with,
+        judges,
+        operational_versions,
+        rate,
+    )
+
+    call_command("migrate", verbosity=0)
+    # Pages render with DEBUG off: the hashed static files' manifest must exist.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    counts = {1: 55, 2: 14, 3: 10, 4: 10, 5: 8}
+    for number, count in counts.items():
+        bank_items(number, count)
+    bank_items(1, 10, status=ItemStatus.PRETEST)
+    blueprint = blueprint_with(counts, pretest=10, minutes=240, name="Exam day")
+    form = services.form_assemble(blueprint=blueprint, seed=1, name="Exam day form", by=None)
+    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="angoff-judge"))
+    form = services.form_publish(form=form, by=None)
+    services.form_set_availability(form=form, available_to_all=True)
+
+    user_model = get_user_model()
+    unusable = make_password(None)
+    user_model.objects.bulk_create(
+        user_model(username=f"day-{i:05d}", password=unusable)
+        for i in range(WARM + CANDIDATES + BURST)
+    )
+    users = list(user_model.objects.filter(username__startswith="day-").order_by("username"))
+    Group.objects.get(name="Candidate").user_set.add(*users)
+
+    def session_for(user) -> dict:
+        store = SessionStore()
+        store["_auth_user_id"] = str(user.pk)
+        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_hash"] = user.get_session_auth_hash()
+        store.create()
+        return {"session": store.session_key, "csrf": _get_new_csrf_string()}
+
+    sessions = [session_for(u) for u in users]
+    from django.db import connections
+
+    connections.close_all()
+    return {
+        "form": form.pk,
+        "warmers": sessions[:WARM],
+        "sitters": sessions[WARM : WARM + CANDIDATES],
+        "starters": sessions[WARM + CANDIDATES :],
+    }
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+async def http(method: str, path: str, cand: dict, body: str = "", *, htmx: bool = False):
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(base.HOST, base.PORT), 60)
+    data = body.encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {base.HOST}:{base.PORT}\r\n"
+        f"Cookie: sessionid={cand['session']}; csrftoken={cand['csrf']}\r\n"
+        f"X-CSRFToken: {cand['csrf']}\r\n"
+        + ("HX-Request: true\r\n" if htmx else "")
+        + (
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(data)}\r\n"
+            if method == "POST"
+            else ""
+        )
+        + "Connection: close\r\n\r\n"
+    )
+    writer.write(head.encode() + data)
+    try:
+        raw = await asyncio.wait_for(reader.read(), 60)
+    finally:
+        writer.close()
+    header_blob, _, _content = raw.partition(b"\r\n\r\n")
+    lines = header_blob.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) of the gunicorn master's children, from /proc."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+class Kind:
+    """Requests of one kind: latencies, errors and the server CPU they cost."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.sample = base.Sample()
+        self.cpu = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.sample.latencies)
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu * 1000 / self.count if self.count else float("nan")
+
+
+async def phase(kind: Kind, master: int, calls) -> None:
+    """Run `calls` (coroutine factories, one per candidate) at once; charge the CPU to kind."""
+
+    async def one(make):
+        t = time.perf_counter()
+        try:
+            ok = await make()
+        except (TimeoutError, OSError) as exc:
+            kind.sample.error(type(exc).__name__)
+            return
+        kind.sample.latencies.append(time.perf_counter() - t)
+        if ok is not True:
+            kind.sample.error(str(ok))
+
+    before = workers_cpu(master)
+    started = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in calls))
+    kind.sample.finished = time.perf_counter()
+    if not kind.sample.started:
+        kind.sample.started = started
+    kind.cpu += workers_cpu(master) - before
+
+
+def expect(status: int, want: int, headers: dict, location: str | None = None):
+    if status != want:
+        return f"HTTP {status}"
+    if location and location not in headers.get("location", ""):
+        return f"to {headers.get('location')}"
+    return True
+
+
+async def warm_up(fixture: dict, master: int) -> None:
+    unmeasured = {n: Kind(n) for n in ("start", "page", "save", "payload", "state")}
+    form_id = fixture["form"]
+    ids = []
+
+    async def begin(cand):
+        status, headers = await http("POST", f"/exams/forms/{form_id}/start/", cand)
+        ids.append(
+            int(headers.get("location", "/attempts/0/").split("/attempts/")[1].split("/")[0])
+        )
+        return True
+
+    await phase(unmeasured["start"], master, [lambda c=c: begin(c) for c in fixture["warmers"]])
+    pairs = list(zip(ids, fixture["warmers"], strict=False))
+    for kind, path, method in (
+        ("page", "items/2/", "GET"),
+        ("save", "items/2/save/", "POST"),
+        ("payload", "payload/", "GET"),
+        ("state", "state/", "GET"),
+    ):
+
+        async def call(pk, cand, path=path, method=method):
+            await http(method, f"/exams/attempts/{pk}/{path}", cand, "choice=0&go=next")
+            return True
+
+        await phase(unmeasured[kind], master, [lambda p=p, c=c: call(p, c) for p, c in pairs])
+
+
+async def exam_day(fixture: dict, master: int) -> dict[str, Kind]:
+    kinds = {
+        n: Kind(n)
+        for n in (
+            "start",
+            "first page",
+            "autosave",
+            "move",
+            "save",
+            "payload",
+            "heartbeat",
+            "submit",
+        )
+    }
+    sitters = fixture["sitters"]
+    form_id = fixture["form"]
+    attempts: dict[int, int] = {}
+
+    def starter(i, cand):
+        async def go():
+            status, headers = await http("POST", f"/exams/forms/{form_id}/start/", cand)
+            location = headers.get("location", "")
+            if status == 302 and "/attempts/" in location:
+                attempts[i] = int(location.split("/attempts/")[1].split("/")[0])
+            return expect(status, 302, headers, "/items/1/")
+
+        return go
+
+    await phase(kinds["start"], master, [starter(i, c) for i, c in enumerate(sitters)])
+
+    def get(kind_path, cand, want=200):
+        async def go():
+            status, headers = await http("GET", kind_path, cand)
+            return expect(status, want, headers)
+
+        return go
+
+    def post(path, cand, body, want, location=None, htmx=False):
+        async def go():
+            status, headers = await http("POST", path, cand, body, htmx=htmx)
+            return expect(status, want, headers, location)
+
+        return go
+
+    live = [(i, c) for i, c in enumerate(sitters) if i in attempts]
+    await phase(
+        kinds["first page"],
+        master,
+        [get(f"/exams/attempts/{attempts[i]}/items/1/", c) for i, c in live],
+    )
+    for position in range(1, AUTOSAVE_ROUNDS + 1):  # enough requests for a steady figure
+        await phase(
+            kinds["autosave"],
+            master,
+            [
+                post(
+                    f"/exams/attempts/{attempts[i]}/items/{position}/save/",
+                    c,
+                    "choice=0",
+                    200,
+                    htmx=True,
+                )
+                for i, c in live
+            ],
+        )
+    for position in range(1, ITEMS + 1):
+        if position > 1:
+            await phase(
+                kinds["move"],
+                master,
+                [get(f"/exams/attempts/{attempts[i]}/items/{position}/", c) for i, c in live],
+            )
+        nxt = f"/items/{position + 1}/" if position < ITEMS else "/review/"
+        await phase(
+            kinds["save"],
+            master,
+            [
+                post(
+                    f"/exams/attempts/{attempts[i]}/items/{position}/save/",
+                    c,
+                    "choice=0&go=next",
+                    302,
+                    nxt,
+                )
+                for i, c in live
+            ],
+        )
+    await phase(
+        kinds["payload"],
+        master,
+        [get(f"/exams/attempts/{attempts[i]}/payload/", c) for i, c in live],
+    )
+    await phase(
+        kinds["heartbeat"],
+        master,
+        [get(f"/exams/attempts/{attempts[i]}/state/", c) for i, c in live],
+    )
+    await phase(
+        kinds["submit"],
+        master,
+        [post(f"/exams/attempts/{attempts[i]}/submit/", c, "", 302, "/result/") for i, c in live],
+    )
+    return kinds
+
+
+def start_gunicorn():
+    """bench_autosave's gunicorn, ready when it answers at all: /healthz says 503 here, as
+    no Celery worker or beat runs (scoring waits in the broker; it is not measured)."""
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    env = {**os.environ, **base.SERVER_ENV}
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "ccs_sim.wsgi:application",
+            "--bind", f"{base.HOST}:{base.PORT}", "--workers", str(base.WORKERS),
+            "--worker-class", "sync", "--backlog", "4096", "--log-level", "warning",
+            "--timeout", "120",
+        ],
+        cwd=base.ROOT,
+        env={**env, "LOG_LEVEL": "ERROR"},
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{base.HOST}:{base.PORT}/healthz", timeout=5):
+                return proc
+        except urllib.error.HTTPError:
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    base.stop_gunicorn(proc)
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+def password_check_ms(rounds: int = 5) -> tuple[str, float]:
+    from django.contrib.auth.hashers import check_password, get_hasher, make_password
+
+    encoded = make_password("a candidate's password")
+    check_password("a candidate's password", encoded)
+    t = time.process_time()
+    for _ in range(rounds):
+        assert check_password("a candidate's password", encoded)
+    return get_hasher().algorithm, (time.process_time() - t) * 1000 / rounds
+
+
+def main() -> int:
+    t0 = time.time()
+    print(f"setting up {base.DATABASE_URL} (Redis {base.REDIS_URL}) ...", flush=True)
+    base.ensure_database()
+    base.setup_django()
+    import redis
+
+    redis.Redis.from_url(base.REDIS_URL).flushdb()
+    fixture = build_fixture()
+    print(f"  done in {time.time() - t0:.0f} s; gunicorn {base.WORKERS} sync workers")
+    proc = start_gunicorn()
+    try:
+        asyncio.run(warm_up(fixture, proc.pid))
+        kinds = asyncio.run(exam_day(fixture, proc.pid))
+        burst = Kind("start burst")
+        form_id = fixture["form"]
+
+        def start(cand):
+            async def go():
+                status, headers = await http("POST", f"/exams/forms/{form_id}/start/", cand)
+                return expect(status, 302, headers, "/items/")
+
+            return go
+
+        asyncio.run(phase(burst, proc.pid, [start(c) for c in fixture["starters"]]))
+    finally:
+        base.stop_gunicorn(proc)
+    hasher, check_ms = password_check_ms()
+
+    save_ms = kinds["autosave"].cpu_ms
+    print()
+    print(
+        f"exam day: {CANDIDATES} candidates x {ITEMS} items, gunicorn {base.WORKERS} sync "
+        f"workers, PostgreSQL + Redis on {base.HOST}"
+    )
+    print(f"  {'kind':<12} {'requests':>8} {'CPU ms/req':>11} {'x save':>7} {'p50 ms':>8} "
+          f"{'p99 ms':>8}  errors")  # fmt: skip
+    for kind in [*kinds.values(), burst]:
+        s = kind.sample.summary()
+        print(
+            f"  {kind.name:<12} {kind.count:>8} {kind.cpu_ms:>11.2f} "
+            f"{kind.cpu_ms / save_ms:>7.2f} {s['p50_ms']:>8.1f} {s['p99_ms']:>8.1f}  "
+            f"{s['errors'] or '-'}"
+        )
+    move_ratio = kinds["move"].cpu_ms / save_ms
+    start_ratio = (kinds["start"].cpu_ms + kinds["first page"].cpu_ms) / save_ms
+    burst_p99 = burst.sample.summary()["p99_ms"]
+    print(f"  move / save (autosave baseline)     {move_ratio:.2f}  (target <= 1.5; a move in")
+    print("    the JavaScript page is no request at all: it renders from the payload)")
+    print(f"  (start + first page) / save         {start_ratio:.2f}  (target <= 3)")
+    print(
+        f"  burst of {BURST} starts: p99 {burst_p99:.0f} ms  (target < 2000 on a quiet 2-core box)"
+    )
+    print(f"  password check ({hasher}): {check_ms:.1f} ms CPU per login")
+    print(f"total {time.time() - t0:.0f} s")
+    errors = sum(sum(k.sample.errors.values()) for k in [*kinds.values(), burst])
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
