@@ -20,7 +20,7 @@ from pylti1p3.lineitem import LineItem
 
 from common.roles import Role
 from exams.models import ExamForm, ReviewPolicy
-from lti import keys, services
+from lti import embedding, keys, services
 from lti.models import Registration, ResourceLink
 from lti.tool_conf import DatabaseToolConf
 
@@ -95,6 +95,8 @@ def launch(request):
     except services.LaunchRefused as exc:
         return _refused(request, exc.user_message, status=exc.status_code)
     login(request, outcome.user, backend=BACKEND)
+    # After login(), which starts a new session: from now on the LMS may frame it.
+    embedding.session_mark(request, registration)
     if message.is_deep_link_launch():
         request.session[LAUNCH_SESSION_KEY] = message.get_launch_id()
         return redirect("lti:deep_link")
