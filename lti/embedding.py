@@ -10,13 +10,18 @@ Everything else keeps the site's defaults: `X-Frame-Options: DENY`,
   endpoints (`/lti/login/`, `/lti/launch/`, `/lti/deep-link/`), reached before such a
   session exists, may be framed by any registered platform: they only redirect, post a
   form back to the LMS or say why a launch was refused.
-- Cookies. Inside a frame on another site the browser sends only SameSite=None cookies
-  (and refuses to store others). For the same requests the session, CSRF and OIDC state
-  cookies are sent `SameSite=None; Secure`, as CCS_LTI_CROSS_SITE_COOKIES allows
-  ("https": on requests that came over HTTPS; "always"; "off").
+- Cookies. The platform's page posts the id_token across sites, and inside a frame on
+  another site the browser sends only SameSite=None cookies (and refuses to store
+  others). For the same requests the session, CSRF and OIDC state cookies are sent
+  `SameSite=None; Secure; Partitioned`, as CCS_LTI_CROSS_SITE_COOKIES allows ("https":
+  on requests that came over HTTPS; "always"; "off"). Partitioned (CHIPS) keeps them
+  working where third-party cookies are blocked (Chrome's incognito, Firefox's total
+  cookie protection): the tool's session inside one LMS's frame is that frame's alone.
 """
 
 from __future__ import annotations
+
+from http.cookies import Morsel
 
 from django.conf import settings
 
@@ -65,6 +70,23 @@ def _is_ours(name: str) -> bool:
     )
 
 
+class PartitionedMorsel(Morsel):
+    """A cookie with the Partitioned attribute, which http.cookies before Python 3.14 and
+    Django's set_cookie do not know."""
+
+    def OutputString(self, attrs=None):  # noqa: N802 (the stdlib's name)
+        return super().OutputString(attrs) + "; Partitioned"
+
+
+def _cross_site(morsel: Morsel) -> Morsel:
+    partitioned = PartitionedMorsel()
+    partitioned.set(morsel.key, morsel.value, morsel.coded_value)
+    partitioned.update(morsel)
+    partitioned["samesite"] = "None"
+    partitioned["secure"] = True
+    return partitioned
+
+
 class LtiEmbeddingMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,8 +107,7 @@ class LtiEmbeddingMiddleware:
             # ALLOW-FROM is obsolete).
             del response["X-Frame-Options"]
         if _cross_site_cookies(request):
-            for name, morsel in response.cookies.items():
+            for name, morsel in list(response.cookies.items()):
                 if _is_ours(name):
-                    morsel["samesite"] = "None"
-                    morsel["secure"] = True
+                    response.cookies[name] = _cross_site(morsel)
         return response

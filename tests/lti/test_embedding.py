@@ -113,12 +113,15 @@ def test_on_https_the_launch_flow_cookies_are_cross_site(client, registration, s
     for name in names:
         assert cookie(response, name)["samesite"] == "None"
         assert cookie(response, name)["secure"] is True
+        header = cookie(response, name).OutputString()
+        assert header.endswith("; Partitioned") and "SameSite=None" in header
 
 
 def test_on_plain_http_the_default_keeps_lax_cookies(client, platform, embedded):
     response = launch(client, platform, custom={"form_id": str(embedded.pk)})
     assert cookie(response, "sessionid")["samesite"] == "Lax"
     assert not cookie(response, "sessionid")["secure"]
+    assert "Partitioned" not in cookie(response, "sessionid").OutputString()
 
 
 def test_always_makes_a_launched_sessions_cookies_cross_site(client, platform, embedded, settings):
