@@ -402,14 +402,17 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
         if post is None:
             return False
         try:
-            if not post.line_item:
-                post.line_item = _lineitem_resolve(post=post)
-                if _another_post_owns(post):
-                    post.status = GradePostStatus.SENT
-                    post.last_error = "Another link of this attempt posts to the same line item."
-                    post.save(update_fields=["status", "last_error", "line_item"])
-                    return False
-            score_post(post=post)
+            # A savepoint: whatever fails in here (the platform, or a query), the failure
+            # is still recorded on the post below.
+            with transaction.atomic():
+                if not post.line_item:
+                    post.line_item = _lineitem_resolve(post=post)
+                    if _another_post_owns(post):
+                        post.status = GradePostStatus.SENT
+                        post.last_error = "Another link of this attempt posts to this line item."
+                        post.save(update_fields=["status", "last_error", "line_item"])
+                        return False
+                score_post(post=post)
         except Exception as exc:  # any failure: recorded, retried later with backoff
             post.tries += 1
             post.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -434,7 +437,11 @@ def _lineitem_resolve(*, post: GradePost) -> str:
     """
     from lti.platform_client import lineitem_find_or_create
 
-    link = ResourceLink.objects.select_for_update().select_related("form").get(pk=post.link_id)
+    link = (
+        ResourceLink.objects.select_for_update(of=("self",))
+        .select_related("form", "context__registration")
+        .get(pk=post.link_id)
+    )
     if link.lineitem_url:
         return link.lineitem_url
     url = lineitem_find_or_create(link=link)
