@@ -179,6 +179,7 @@ class PlatformServer:
         self.score_requests = 0
         self.created_lineitems = 0
         self.launch_as: dict = {}
+        self.deep_links: list[dict] = []
         self.server = make_server("127.0.0.1", 0, self.app, WSGIServer, _Quiet)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         # Line item "1" is the one the launches name; others are created by the tool.
@@ -221,6 +222,11 @@ class PlatformServer:
                 return self._html(start_response, 200, self._course_page())
             if path == "/auth":
                 return self._auth(start_response, request)
+            if path == "/deep-link-return":
+                items = self.platform.validate_deeplinking_resp(request.form_data)
+                self.deep_links.extend(items)
+                titles = ", ".join(html.escape(i.get("title", "")) for i in items)
+                return self._html(start_response, 200, f"<h1>Added: {titles}</h1>")
             if path == "/jwks":
                 status, body = 200, self.platform.get_jwks()
             elif path == "/token":

@@ -22,7 +22,7 @@ from lti.models import GradePost, LtiUser, ResourceLink
 from lti.tool_conf import lib_registration
 from tenancy.models import Program
 from tests.factories import bank_items, published_form
-from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, ISSUER
+from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -132,3 +132,20 @@ def test_launch_inside_the_lms_iframe(page, tool, lms):
     sit_and_submit(frame, form)
     assert page.url == f"{lms.url}/course"  # the LMS page stayed around the exam
     score_came_back(lms, registration, form)
+
+
+def test_an_instructor_adds_an_exam_by_deep_linking_inside_the_lms_iframe(page, tool, lms):
+    registration, form = tool
+    lms.launch_as = {"sub": "teacher-1", "roles": INSTRUCTOR, "deep_link": True, "link_id": None}
+    page.goto(f"{lms.url}/course")
+    frame = page.frame_locator("#tool")
+    frame.get_by_role("heading", name="Add an exam to your course").wait_for()
+    frame.get_by_label(form.name).check()
+    frame.get_by_label("Answer review").select_option("none")
+    frame.get_by_role("button", name="Add to the course").click()
+    # The tool's page posts the signed answer back to the LMS, in the same frame.
+    frame.get_by_role("heading", name=f"Added: {form.name}").wait_for()
+    [item] = lms.deep_links
+    assert item["custom"] == {"form_id": str(form.pk), "review_policy": "none"}
+    assert item["lineItem"]["scoreMaximum"] == 400
+    assert item["url"].endswith("/lti/launch/")

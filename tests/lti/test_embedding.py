@@ -206,3 +206,18 @@ def test_the_admin_form_refuses_a_value_that_is_not_an_origin(registration):
     registration.frame_origins = ["https://ok.example", "not an origin"]
     with pytest.raises(ValidationError, match="web origins"):
         registration.full_clean()
+
+
+def test_a_misspelt_cookie_mode_fails_loudly(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ccs_sim.env import env_choice
+
+    choices = ("https", "always", "off")
+    monkeypatch.setenv("CCS_LTI_CROSS_SITE_COOKIES", " Always ")
+    assert env_choice("CCS_LTI_CROSS_SITE_COOKIES", "https", choices) == "always"
+    monkeypatch.setenv("CCS_LTI_CROSS_SITE_COOKIES", "none")
+    with pytest.raises(ImproperlyConfigured, match="CCS_LTI_CROSS_SITE_COOKIES must be one of"):
+        env_choice("CCS_LTI_CROSS_SITE_COOKIES", "https", choices)
+    monkeypatch.delenv("CCS_LTI_CROSS_SITE_COOKIES")
+    assert env_choice("CCS_LTI_CROSS_SITE_COOKIES", "https", choices) == "https"
