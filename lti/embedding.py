@@ -50,13 +50,13 @@ def _frame_origins(request) -> list[str] | None:
     path = request.path_info
     if path.startswith("/admin/"):
         return None
+    if path in FLOW_PATHS:
+        # Any registered platform, even in a session another one launched: a person may
+        # open activities from two LMSs in one browser.
+        return registered_origins() or None
     session = getattr(request, "session", None)
     marked = session.get(FRAME_ORIGINS_KEY) if session is not None else None
-    if marked:
-        return list(marked)
-    if path in FLOW_PATHS:
-        return registered_origins() or None
-    return None
+    return list(marked) if marked else None
 
 
 def _cross_site_cookies(request) -> bool:

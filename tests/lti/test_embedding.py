@@ -86,6 +86,21 @@ def test_launch_flow_endpoints_are_frameable_by_registered_platforms_only(
     not_frameable(client.get("/lti/jwks/"))
 
 
+def test_a_second_lms_can_launch_in_a_session_the_first_one_framed(client, platform, embedded):
+    launch(client, platform, custom={"form_id": str(embedded.pk)})
+    registration_save(
+        program_slug="him-college",
+        issuer="https://moodle.example.org",
+        client_id="x",
+        deployment_id="1",
+        auth_url="https://moodle.example.org/auth",
+        token_url="https://moodle.example.org/token",
+        jwks_url="https://moodle.example.org/jwks",
+    )
+    login = client.get("/lti/login/", {"iss": "https://moodle.example.org", "login_hint": "u"})
+    assert "https://moodle.example.org" in frame_ancestors(login)
+
+
 def test_launch_flow_endpoints_are_not_frameable_without_registrations(client, db):
     not_frameable(client.get("/lti/login/"))
 
