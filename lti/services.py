@@ -406,12 +406,14 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
             # is still recorded on the post below.
             with transaction.atomic():
                 if not post.line_item:
-                    post.line_item = _lineitem_resolve(post=post)
-                    if _another_post_owns(post):
+                    url = _lineitem_resolve(post=post)
+                    if _another_post_owns(post, url):
+                        # Never twice: the attempt's score goes to that line item once.
                         post.status = GradePostStatus.SENT
-                        post.last_error = "Another link of this attempt posts to this line item."
-                        post.save(update_fields=["status", "last_error", "line_item"])
+                        post.last_error = f"Posted through another link of the attempt: {url}"
+                        post.save(update_fields=["status", "last_error"])
                         return False
+                    post.line_item = url
                 score_post(post=post)
         except Exception as exc:  # any failure: recorded, retried later with backoff
             post.tries += 1
@@ -451,9 +453,9 @@ def _lineitem_resolve(*, post: GradePost) -> str:
     return url
 
 
-def _another_post_owns(post: GradePost) -> bool:
+def _another_post_owns(post: GradePost, url: str) -> bool:
     return (
-        GradePost.objects.filter(attempt_id=post.attempt_id, line_item=post.line_item)
+        GradePost.objects.filter(attempt_id=post.attempt_id, line_item=url)
         .exclude(pk=post.pk)
         .exists()
     )

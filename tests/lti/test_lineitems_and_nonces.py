@@ -188,3 +188,23 @@ def test_token_age_check_refuses_missing_future_and_old_issue_times(settings):
     ]:
         with pytest.raises(services.LaunchRefused, match=said):
             services.token_age_check(claims=claims, now=now)
+
+
+def test_two_links_leading_to_one_line_item_post_the_attempt_once(
+    client, platform, registration, lms, form
+):
+    attempt, _ = sit(client, platform, lms, form)  # link-1 names line item 1
+    launch(client, platform, link_id="link-2", server=lms, lineitem=False,
+           custom={"form_id": str(form.pk)})  # fmt: skip
+    second = ResourceLink.objects.get(resource_link_id="link-2")
+    # The platform bound link-2 to the same gradebook column.
+    lms.lineitems["1"]["resourceLinkId"] = "link-2"
+    first_post = GradePost.objects.get()
+    GradePost.objects.create(
+        attempt=attempt, link=second, lti_user=first_post.lti_user, line_item=""
+    )
+    assert services.grade_posts_send_due() == 1
+    assert lms.score_requests == 1
+    assert len(lms.platform_scores("1")) == 1
+    skipped = GradePost.objects.get(link=second)
+    assert skipped.status == "sent" and lms.lineitem in skipped.last_error
