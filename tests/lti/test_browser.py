@@ -149,3 +149,26 @@ def test_an_instructor_adds_an_exam_by_deep_linking_inside_the_lms_iframe(page, 
     assert item["custom"] == {"form_id": str(form.pk), "review_policy": "none"}
     assert item["lineItem"]["scoreMaximum"] == 400
     assert item["url"].endswith("/lti/launch/")
+
+
+def test_a_site_that_is_not_a_registered_lms_cannot_frame_the_tool(browser, tool, lms):
+    registration, form = tool
+    # Registered for its issuer's origin only: the course page's site is not among them.
+    registration.frame_origins = []
+    registration.save(update_fields=["frame_origins"])
+    context = browser.new_context()
+    messages: list[str] = []
+    context.on("console", lambda message: messages.append(message.text))
+    page = context.new_page()
+    try:
+        page.goto(f"{lms.url}/course")
+        wait_until(lambda: any("frame-ancestors" in m for m in messages), 15)
+        assert not any(
+            f.url.startswith("http://localhost") and f.url.endswith(f"/exams/forms/{form.pk}/")
+            for f in page.frames
+        )
+        [refusal] = [m for m in messages if "frame-ancestors" in m]
+        assert "violates" in refusal and "blocked" in refusal
+        assert "https://lms.example.edu" in refusal
+    finally:
+        context.close()
