@@ -310,8 +310,9 @@ CCS_LTI_ID_TOKEN_MAX_AGE = env_int("CCS_LTI_ID_TOKEN_MAX_AGE", 3600, minimum=60)
 # SameSite=None; Secure on requests that came over HTTPS (directly or through
 # SECURE_PROXY_SSL_HEADER); plain HTTP keeps Lax, which browsers require without Secure.
 # "always": also on plain HTTP (development on localhost, where browsers accept Secure).
-# "off": always Lax; the LMS must then open the activity in a new window.
-# Every other session keeps Lax either way.
+# "off": the session and CSRF cookies stay Lax; a launch then works only from an LMS on
+# the same site (the id_token is posted across sites, which sends no Lax cookie).
+# Ordinary sign-ins keep Lax either way.
 CCS_LTI_CROSS_SITE_COOKIES = env_choice(
     "CCS_LTI_CROSS_SITE_COOKIES", "https", ("https", "always", "off")
 )
