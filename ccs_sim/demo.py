@@ -215,9 +215,13 @@ def _form_items(form: ExamForm, drift: dict[int, float] | None = None) -> _FormI
     )
 
 
-def _answers(rng, items: _FormItems, ability: float) -> list[list[int]]:
-    """One selection per item, right with the Rasch probability (see the module docstring)."""
-    right = rng.random(items.b.size) < 1 / (1 + np.exp(-(ability + items.offsets - items.b)))
+def _answers(
+    rng, items: _FormItems, ability: float, harder: np.ndarray | None = None
+) -> list[list[int]]:
+    """One selection per item, right with the Rasch probability (see the module docstring);
+    `harder`: logits added to each item's difficulty for this candidate's group."""
+    b = items.b if harder is None else items.b + harder
+    right = rng.random(b.size) < 1 / (1 + np.exp(-(ability + items.offsets - b)))
     selections = []
     for j, ok in enumerate(right):
         keys, others = items.keys[j], items.others[j]
@@ -330,6 +334,7 @@ def generate(
     answers: bool = False,
     score: bool = True,
     drift: dict[int, dict[int, float]] | None = None,
+    dif: dict[int, dict[int, float]] | None = None,
     program: Program | None = None,
     stdout=None,
 ) -> Generated:
@@ -340,7 +345,9 @@ def generate(
     docstring); with `score` False those are left submitted and unscored, for the caller
     to calibrate the items first and score them after (seed_demo), as the scoring sweep
     would. `drift`: form id -> {item version id: logits added to its difficulty on that
-    form}, to plant an anchor that drifts. Returns what was made."""
+    form}, to plant an anchor that drifts; `dif`: cohort index -> {item version id: logits
+    added to its difficulty for that cohort's candidates}, to plant an item that functions
+    differently for one cohort. Returns what was made."""
     rng = np.random.default_rng(seed)
     now = now or timezone.now()
     tag = tag or secrets.token_hex(3)
@@ -351,6 +358,19 @@ def generate(
     versions = _conversion_versions(out.forms)
     drift = drift or {}
     form_items = {f.pk: _form_items(f, drift.get(f.pk)) for f in out.forms} if answers else {}
+    # Per form and cohort: the planted DIF as an array over the form's items.
+    harder = {
+        (form_id, cohort): np.array(
+            [
+                shifts.get(v, 0.0)
+                for v in FormItem.objects.filter(form_id=form_id)
+                .order_by("position")
+                .values_list("item_version_id", flat=True)
+            ]
+        )
+        for form_id in form_items
+        for cohort, shifts in (dif or {}).items()
+    }
 
     if not managers:
         manager, _ = user_model.objects.get_or_create(
@@ -485,7 +505,9 @@ def generate(
             # The same ability in logits for the answers: 0 is the borderline candidate.
             theta = float(ability[i]) + RETAKE_GAIN * j + ANSWER_SHIFT
             answer_sets.append(
-                None if in_progress or items is None else _answers(rng, items, theta)
+                None
+                if in_progress or items is None
+                else _answers(rng, items, theta, harder.get((form.pk, c)))
             )
             result = (
                 None
@@ -625,6 +647,30 @@ def demo_drift(forms: list[ExamForm]) -> dict[int, dict[int, float]]:
     return {forms[-1].pk: {min(common): DEMO_DRIFT}}
 
 
+# And one item of the base form is planted as harder (by DEMO_DIF logits) for the second
+# demo cohort's candidates than for the first's of the same ability (a setting the second
+# cohort's training never covered), so the DIF page has a C item to flag for review.
+DEMO_DIF = 1.6
+
+
+def demo_dif(forms: list[ExamForm]) -> dict[int, dict[int, float]]:
+    """The planted DIF: the first operational item (by position) of the first demo form
+    that no other demo form has, harder for the second cohort (index 1)."""
+    if not forms:
+        return {}
+    others = set(
+        FormItem.objects.filter(form__in=forms[1:]).values_list("item_version_id", flat=True)
+    )
+    first = (
+        FormItem.objects.filter(form=forms[0], is_pretest=False)
+        .exclude(item_version_id__in=others)
+        .order_by("position")
+        .values_list("item_version_id", flat=True)
+        .first()
+    )
+    return {} if first is None else {1: {first: DEMO_DIF}}
+
+
 def generate_demo(*, stdout=None, seed: int = 2026, score: bool = True) -> Generated | None:
     """Two cohorts with results for demo-manager, and one that belongs to someone else.
 
@@ -644,7 +690,8 @@ def generate_demo(*, stdout=None, seed: int = 2026, score: bool = True) -> Gener
         raise LookupError("demo-manager does not exist: run seed_demo first")
     instructors = list(user_model.objects.filter(username="demo-instructor"))
     ours_program, other_program = demo_programs()
-    drift = demo_drift([f for f in demo_forms() if f.items.exists()])
+    offered = [f for f in demo_forms() if f.items.exists()]
+    drift = demo_drift(offered)
     ours = generate(
         program=ours_program,
         cohorts=2,
@@ -659,6 +706,7 @@ def generate_demo(*, stdout=None, seed: int = 2026, score: bool = True) -> Gener
         answers=True,
         score=score,
         drift=drift,
+        dif=demo_dif(offered),
         stdout=stdout,
     )
     other_manager, _ = user_model.objects.get_or_create(

@@ -171,10 +171,10 @@ def test_seed_demo_builds_three_linked_forms_with_precise_results_and_every_page
     import numpy as np
     from django.contrib.auth import get_user_model
 
-    from ccs_sim.demo import DEMO_DRIFT
+    from ccs_sim.demo import DEMO_DRIFT, demo_dif
     from ccs_sim.management.commands.seed_demo import DEMO_FORMS
     from exams.models import AttemptMode, ExamForm, FormItem
-    from itemanalysis.models import AnalysisKind, AnalysisRun
+    from itemanalysis.models import AnalysisKind, AnalysisRun, ItemReviewFlag
     from scoring import services as scoring_services
     from scoring.models import BaseForm, ItemCalibration, ResultHistory
 
@@ -253,6 +253,13 @@ def test_seed_demo_builds_three_linked_forms_with_precise_results_and_every_page
     )
     assert dif.status_code == 200 and 'id="dif-table"' in dif.content.decode()
     assert dif.context["report"].n_reference + dif.context["report"].n_focal >= 300
+    # The demo's recorded DIF run flagged the planted item for review, on the item itself.
+    (planted,) = demo_dif([a, b, c])[1]
+    flag = ItemReviewFlag.objects.get(item_version_id=planted)
+    assert flag.is_open and flag.category == "C" and flag.run.form == a
+    assert flag.comparison == f"{DEMO_COHORTS[0]} vs {DEMO_COHORTS[1]}"
+    listing = client.get("/admin/questionbank/itemversion/", {"review": "open"})
+    assert planted in [v.pk for v in listing.context["cl"].result_list]
 
     # Adaptive practice is offered to the demo candidate and runs.
     candidate = users.get(username="demo-candidate")

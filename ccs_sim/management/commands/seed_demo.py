@@ -10,11 +10,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ccs_sim.demo import demo_programs, generate_demo
+from ccs_sim.demo import DEMO_COHORTS, demo_programs, generate_demo
+from cohorts.models import Cohort
 from common.roles import Role
 from exams import services
 from exams.models import AttemptMode, Blueprint, ExamForm
+from itemanalysis import review, splits
+from itemanalysis.models import DifRun
 from itemanalysis.services import analysis_nightly
+from questionbank.models import ItemVersion
 from scoring.models import AttemptResult
 from scoring.services import attempts_score_pending, base_form_set
 from tenancy.models import ProgramStaff, StaffRole
@@ -104,6 +108,7 @@ class Command(BaseCommand):
                     raise CommandError(str(exc)) from exc
                 self._calibrate()
                 self._score()
+                self._dif()
             self.stdout.write(f"demo data ready in {time.perf_counter() - started:.0f}s")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
@@ -135,6 +140,43 @@ class Command(BaseCommand):
         self.stdout.write(
             f"scored {scored} demo attempts; {passed} of {total} exam results pass"
             + (f" ({100 * passed / total:.0f}%)" if total else "")
+        )
+
+    def _dif(self) -> None:
+        """demo-instructor records a DIF run comparing the two demo cohorts on form A, as
+        an instructor would from the DIF page: its C items (the planted one among them)
+        are flagged for review in the bank."""
+        instructor = get_user_model().objects.filter(username="demo-instructor").first()
+        form = ExamForm.objects.filter(name=DEMO_FORMS[0]).first()
+        cohorts = list(Cohort.objects.filter(name__in=DEMO_COHORTS))
+        if instructor is None or form is None or len(cohorts) != 2:
+            return
+        if DifRun.objects.filter(form=form).exists():
+            return  # a database seeded before keeps its runs and reviews
+        by_name = {c.name: c for c in cohorts}
+        reference, focal = (str(by_name[name].pk) for name in DEMO_COHORTS)
+        split = splits.provider("cohorts").split(user=instructor, reference=reference, focal=focal)
+        try:
+            run = review.dif_run_record(
+                form=form,
+                split_key="cohorts",
+                split=split,
+                reference_key=reference,
+                focal_key=focal,
+                by=instructor,
+            )
+        except ValidationError as exc:
+            self.stdout.write(f"DIF run not recorded: {' '.join(exc.messages)}")
+            return
+        keys = list(
+            ItemVersion.objects.filter(pk__in=run.summary["flagged"])
+            .order_by("item__key")
+            .values_list("item__key", flat=True)
+        )
+        self.stdout.write(
+            f"DIF run #{run.pk} on {form.name} ({run.reference} vs {run.focal}): "
+            f"{run.summary['C']} item(s) in category C flagged for review"
+            + (f" ({', '.join(keys)})" if keys else "")
         )
 
     def _demo_forms(self) -> None:
