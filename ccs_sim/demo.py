@@ -9,10 +9,15 @@ probability logistic(ability + domain offset - b_i), b_i the item's calibrated d
 or, uncalibrated, -logit(its mean Angoff rating) (the rating is the chance that a
 borderline candidate, ability 0, gets it right); a wrong answer picks a distractor. Those
 attempts are then scored by scoring's own service, so item analysis, DIF and the reports
-see a realistic picture. Without ``answers`` (bulk load data for the dashboards'
-benchmark) scores come from the same ability model per domain, without answers, and are
-stored in bulk; raw scores map to the 100–400 scale with the form's conversion table when
-it has one, else linearly through a cut of 64 of 97.
+see a realistic picture (seed_demo leaves them unscored here, calibrates the items from
+their answers, then scores them, so that every result has its ability estimate). The demo
+plants one drifting anchor (DEMO_DRIFT) and one item harder for the second cohort
+(DEMO_DIF), for the linking report and the DIF page to find.
+
+Without ``answers`` (bulk load data for the dashboards' benchmark) scores come from the
+same ability model per domain, without answers, and are stored in bulk; raw scores map to
+the 100–400 scale with the form's conversion table when it has one, else linearly through
+a cut of 64 of 97.
 """
 
 from __future__ import annotations
