@@ -160,3 +160,25 @@ def test_managers_cannot_record_runs_or_clear_flags(client, manager, instructor,
     )
     assert response.status_code in (302, 403)
     assert DifRun.objects.count() == 1
+
+
+def test_recording_with_bad_groups_is_refused_in_place_and_records_nothing(
+    client, instructor, two_cohorts
+):
+    form, (north, _south), _versions = two_cohorts
+    client.force_login(instructor)
+    response = client.post(
+        URL, {"form": form.pk, "split": "cohorts", "reference": north.pk, "focal": north.pk}
+    )
+    assert response.status_code == 200
+    assert "Choose two different groups to compare." in response.content.decode()
+    assert not DifRun.objects.exists() and not ItemReviewFlag.objects.exists()
+
+
+def test_a_split_with_an_empty_group_is_refused_and_records_nothing(instructor, two_cohorts):
+    """Every candidate here sat once: first versus repeat attempts has no focal group."""
+    form, *_ = two_cohorts
+    split = splits.provider("attempt-order").split(user=instructor)
+    with pytest.raises(ValidationError, match="nothing to record"):
+        review.dif_run_record(form=form, split_key="attempt-order", split=split, by=instructor)
+    assert not DifRun.objects.exists()
