@@ -359,6 +359,12 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- The product ----------------------------------------------------------------------------
+# When a new calibration changes a form's equated conversion table (a new version): True
+# rescores every scored attempt on the form with it (each earlier result kept in its
+# history, a note on the candidate's report); False lets the new table score only attempts
+# scored from then on, the earlier results standing as they were issued. A cut set by hand
+# always rescores: it is a decision about the standard itself.
+CCS_RESCORE_AFTER_CALIBRATION = env_bool("CCS_RESCORE_AFTER_CALIBRATION", default=True)
 # Seconds after the deadline during which a save already in flight is still accepted.
 CCS_SAVE_GRACE_SECONDS = env_float("CCS_SAVE_GRACE_SECONDS", 5.0, minimum=0)
 # When item analysis flags an item for review (psychometrics/flags.py says each rule in

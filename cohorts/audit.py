@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from exams.models import ExamForm
+from itemanalysis.models import ItemReviewFlag
 from questionbank.models import AngoffRating, Item, ItemVersion
 from scoring.models import AttemptResult, ScaleConversion
 from tenancy.models import Program, ProgramStaff
@@ -26,6 +27,7 @@ AUDITED = [
     (ExamForm, "Exam form (publication, availability)"),
     (ScaleConversion, "Conversion table and cut"),
     (AttemptResult, "Attempt result"),
+    (ItemReviewFlag, "Item review flag (DIF)"),
     (Accommodation, "Accommodation"),
     (Membership, "Cohort membership"),
     (Cohort, "Cohort"),

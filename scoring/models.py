@@ -49,6 +49,10 @@ class ScaleConversion(models.Model):
     # Raised by every change of a published form's table (a cut override, a re-equating
     # after a new calibration); ConversionVersion keeps each version, results name theirs.
     version = models.PositiveIntegerField(default=1)
+    # Results scored with a version below this one are rescored (scoring.services
+    # stale_results): each version that rescores raises it to itself; a new calibration's
+    # version leaves it when CCS_RESCORE_AFTER_CALIBRATION is off.
+    rescore_from = models.PositiveIntegerField(default=1)
 
     objects = ScaleConversionQuerySet.as_manager()
     history = HistoricalRecords(bases=[AuditRecord])
@@ -92,6 +96,9 @@ class ConversionVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    # False: this version scored only attempts scored after it; the results issued before
+    # stand (a new calibration with CCS_RESCORE_AFTER_CALIBRATION off).
+    rescored = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["form", "-version"]

@@ -309,6 +309,11 @@ ADMIN_CUSTOM = {
     "admin:itemanalysis_analysisrun_progress": ("pk", "itemanalysis.view_analysisrun"),
     "admin:itemanalysis_formstatistic_report": ("form_id", "itemanalysis.view_formstatistic"),
     "admin:itemanalysis_formstatistic_dif": (None, "itemanalysis.add_analysisrun"),
+    # A reviewer clears a DIF review flag of their program's with a note.
+    "admin:itemanalysis_itemreviewflag_clear": (
+        "flag_id",
+        "itemanalysis.change_itemreviewflag",
+    ),
     "admin:questionbank_itemversion_import_qti": (None, "questionbank.add_itemversion"),
     "admin:questionbank_itemversion_export_qti": (None, "questionbank.view_itemversion"),
 }
@@ -344,6 +349,8 @@ ADMIN_OBJECTS = {
     "itemanalysis.itemstatistic": "itemstat",
     "itemanalysis.formstatistic": "formstat",
     "itemanalysis.pretestpromotion": "promotion",
+    "itemanalysis.difrun": "difrun",
+    "itemanalysis.itemreviewflag": "reviewflag",
     "codebook.codeset": "shared:codeset",
     "codebook.code": "shared:code",
     "codebook.drgweight": "shared:drg",
@@ -357,6 +364,7 @@ ADMIN_CUSTOM_OBJECTS = {
     "admin:scoring_scaleconversion_override": "conversion",
     "admin:itemanalysis_analysisrun_progress": "run",
     "admin:itemanalysis_formstatistic_report": "form",
+    "admin:itemanalysis_itemreviewflag_clear": "reviewflag",
     "admin:auth_user_password_change": "user",
 }
 GET_REDIRECTS = {"admin:exams_examform_publish"}
@@ -428,7 +436,14 @@ def _build_world() -> dict:
 
     from cohorts.models import Accommodation, Assignment, Cohort, Membership
     from exams import services as exams_services
-    from itemanalysis.models import AnalysisRun, FormStatistic, ItemStatistic, PretestPromotion
+    from itemanalysis.models import (
+        AnalysisRun,
+        DifRun,
+        FormStatistic,
+        ItemReviewFlag,
+        ItemStatistic,
+        PretestPromotion,
+    )
     from lti.keys import active_key
     from lti.models import Registration
     from questionbank.models import AngoffRating, Domain, ItemStatus
@@ -504,6 +519,14 @@ def _build_world() -> dict:
         promotion = PretestPromotion.objects.create(
             item_version=item, by=instr, difficulty=0.2, n_responses=1
         )
+        difrun = DifRun.objects.create(
+            form=form, split="cohorts", reference="R", focal="F", n_reference=1, n_focal=1,
+            program=prog, requested_by=instr,
+        )  # fmt: skip
+        reviewflag = ItemReviewFlag.objects.create(
+            item_version=item, run=difrun, program=prog, split="cohorts",
+            comparison="R vs F", category="C", raised_at=now,
+        )  # fmt: skip
         history = ResultHistory.objects.create(
             attempt=attempt, version=1, raw_score=1, max_raw=3, scored_at=now,
             superseded_at=now, reason="matrix",
@@ -540,6 +563,8 @@ def _build_world() -> dict:
             itemstat=itemstat.pk,
             formstat=formstat.pk,
             promotion=promotion.pk,
+            difrun=difrun.pk,
+            reviewflag=reviewflag.pk,
             one=1,
         )
     return w
