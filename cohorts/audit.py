@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from exams.models import ExamForm
 from questionbank.models import AngoffRating, Item, ItemVersion
-from scoring.models import AttemptResult, ScaleConversion
+from scoring.models import AttemptResult, CutProposal, ScaleConversion
 from tenancy.models import Program, ProgramStaff
 from tenancy.scoping import program_ids
 
@@ -25,6 +25,7 @@ AUDITED = [
     (AngoffRating, "Angoff rating"),
     (ExamForm, "Exam form (publication, availability)"),
     (ScaleConversion, "Conversion table and cut"),
+    (CutProposal, "Cut proposal (proposed, confirmed, rejected)"),
     (AttemptResult, "Attempt result"),
     (Accommodation, "Accommodation"),
     (Membership, "Cohort membership"),

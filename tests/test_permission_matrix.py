@@ -304,7 +304,10 @@ ADMIN_CUSTOM = {
     "admin:questionbank_itemversion_export": (None, "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_preview": ("pk", "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_angoff": ("pk", "questionbank.add_angoffrating"),
-    "admin:scoring_scaleconversion_override": ("pk", "scoring.change_scaleconversion"),
+    # A cut is proposed by one member of the form's program and confirmed or rejected by
+    # another (scoring.cut_proposals); the pages refuse other programs' objects with 404.
+    "admin:scoring_scaleconversion_propose": ("pk", "scoring.view_scaleconversion"),
+    "admin:scoring_cutproposal_decide": ("pk", "scoring.view_cutproposal"),
     "admin:itemanalysis_analysisrun_request": (None, "itemanalysis.add_analysisrun"),
     "admin:itemanalysis_analysisrun_progress": ("pk", "itemanalysis.view_analysisrun"),
     "admin:itemanalysis_formstatistic_report": ("form_id", "itemanalysis.view_formstatistic"),
@@ -330,6 +333,7 @@ ADMIN_OBJECTS = {
     "questionbank.angoffrating": "rating",
     "scoring.scaleconversion": "conversion",
     "scoring.baseform": "baseform",
+    "scoring.cutproposal": "cutproposal",
     "scoring.itemcalibration": "calibration",
     "scoring.attemptresult": "result",
     "scoring.resulthistory": "resulthistory",
@@ -354,7 +358,8 @@ ADMIN_CUSTOM_OBJECTS = {
     "admin:exams_examform_publish": "form",
     "admin:questionbank_itemversion_preview": "item",
     "admin:questionbank_itemversion_angoff": "item",
-    "admin:scoring_scaleconversion_override": "conversion",
+    "admin:scoring_scaleconversion_propose": "conversion",
+    "admin:scoring_cutproposal_decide": "cutproposal",
     "admin:itemanalysis_analysisrun_progress": "run",
     "admin:itemanalysis_formstatistic_report": "form",
     "admin:auth_user_password_change": "user",
@@ -433,7 +438,7 @@ def _build_world() -> dict:
     from lti.models import Registration
     from questionbank.models import AngoffRating, Domain, ItemStatus
     from scoring import services as scoring_services
-    from scoring.models import BaseForm, ResultHistory
+    from scoring.models import BaseForm, CutProposal, ResultHistory
     from tenancy.models import ProgramStaff
     from tests.conftest import give_role, program
     from tests.factories import (
@@ -515,6 +520,10 @@ def _build_world() -> dict:
         )  # fmt: skip
         other_blueprint = blueprint_with({1: 3})
         base = BaseForm.objects.create(blueprint=other_blueprint, form=form, set_by=instr)
+        proposal = CutProposal.objects.create(
+            form=form, cut=form.conversion.cut / 2, reason="matrix", previous_cut=form.conversion.cut,
+            based_on_version=form.conversion.version, proposed_by=instr, proposed_at=now,
+        )  # fmt: skip
         w[slug].update(
             user=cand.pk,
             candidate=cand.pk,
@@ -532,6 +541,7 @@ def _build_world() -> dict:
             rating=rating.pk,
             conversion=form.conversion.pk,
             baseform=base.pk,
+            cutproposal=proposal.pk,
             calibration=item.calibration.pk,
             result=attempt.score.pk,
             resulthistory=history.pk,
