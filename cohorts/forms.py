@@ -222,3 +222,16 @@ class AccommodationAdminForm(forms.ModelForm):
         ):
             self.add_error("user", "This candidate is not in a cohort of that program.")
         return data
+
+
+class StaffAddForm(forms.Form):
+    """A role for a person in a program, by their e-mail address."""
+
+    email = forms.EmailField(label="E-mail", max_length=254)
+    name = forms.CharField(
+        label="Name",
+        max_length=150,
+        required=False,
+        help_text="Used if the address has no account yet.",
+    )
+    role = forms.ChoiceField(label="Role", choices=StaffRole.choices, initial=StaffRole.INSTRUCTOR)

@@ -77,7 +77,12 @@ def dashboard(request):
     return render(
         request,
         "cohorts/dashboard.html",
-        {"rows": rows, "is_manager": has_role(request.user, Role.MANAGER)},
+        {
+            "rows": rows,
+            "is_manager": has_role(request.user, Role.MANAGER),
+            # The programs whose staff page the user may open (managers; the operator: all).
+            "managed_programs": Program.objects.managed_by(request.user),
+        },
     )
 
 

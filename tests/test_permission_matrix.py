@@ -165,6 +165,7 @@ def everyone_signed_in(status=200, anon=LOGIN, post=None):
 
 
 FORM = {"form_id": "form"}
+PROGRAM = {"pk": "program"}
 STAFF_RELATIONS = ("instr_in", "mgr_in", "instr_out", "mgr_out")
 
 APP_RULES: dict[str, Rule] = {
@@ -252,6 +253,12 @@ APP_RULES: dict[str, Rule] = {
     "cohorts:assignment_add": cohort_manage_post_only(COHORT),
     "cohorts:assignment_edit": cohort_manage_get(ASSIGNMENT),
     "cohorts:assignment_delete": cohort_manage_post_only(ASSIGNMENT),
+    # A program's staff page: its managers only (another program's managers: 404).
+    "cohorts:program_staff": rule(own=404, cand=404, instr_in=404, kwargs=PROGRAM),
+    "cohorts:program_staff_add": cohort_manage_post_only(PROGRAM),
+    "cohorts:program_staff_remove": cohort_manage_post_only(
+        {"pk": "program", "role_id": "staffrole"}
+    ),
     # The code book is shared reference data (no code sets are loaded here: 404 pages).
     "codebook:search": everyone_signed_in(200),
     "codebook:panel": everyone_signed_in(200),
