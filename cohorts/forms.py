@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from cohorts.selectors import Filters, assignable_forms
+from tenancy.forms import program_choice
 from tenancy.models import Program, StaffRole
 
 
@@ -69,10 +70,12 @@ class CohortForm(forms.ModelForm):
             programs = Program.objects.filter(pk=self.instance.program_id)
             self.fields["program"].disabled = True
         else:
-            programs = Program.objects.managed_by(user)
+            # Managers of several programs choose; of one, they never see the choice.
+            program_choice(
+                self.fields["program"], user, roles=[StaffRole.MANAGER], what="the cohort"
+            )
+            programs = self.fields["program"].queryset
         self.fields["program"].queryset = programs
-        if not self.instance.pk and len(programs) == 1:
-            self.fields["program"].initial = programs[0]
         # Querysets are evaluated per form, so new people appear without a restart.
         self.fields["instructors"].queryset = _people(StaffRole.INSTRUCTOR, programs)
         self.fields["managers"].queryset = _people(StaffRole.MANAGER, programs)
