@@ -47,6 +47,10 @@ def program_choice(
         field.initial = only
         field.widget = forms.HiddenInput()
         field.show_hidden_initial = False
+        # Nothing to choose: a post without the field (a script, an old page) means their
+        # program; any other value is still checked against it.
+        clean = field.clean
+        field.clean = lambda value: clean(only if value in field.empty_values else value)
     else:
         field.initial = None
         field.empty_label = "Choose a program…"

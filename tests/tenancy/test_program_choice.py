@@ -139,3 +139,18 @@ def test_the_operator_may_leave_new_content_shared(client, admin_user):
     assert "Shared" in offered and "Program A" in offered
     assert client.post(ADD_URL, item_post()).status_code == 302
     assert ItemVersion.objects.get().item.owner_program is None
+
+
+def test_both_import_pages_ask_several_programs_staff_only(
+    client, two_program_instructor, reviewer
+):
+    pages = ("import/", "import-qti/")
+    base = "/admin/questionbank/itemversion/"
+    client.force_login(two_program_instructor)
+    for page in pages:
+        offered = _options(client.get(base + page).content.decode())
+        assert "Program A" in offered and "Program B" in offered and "Program C" not in offered
+    client.force_login(reviewer)  # one program
+    for page in pages:
+        html = client.get(base + page).content.decode()
+        assert "Choose a program" not in html and 'type="hidden" name="program"' in html
