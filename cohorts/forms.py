@@ -238,3 +238,17 @@ class StaffAddForm(forms.Form):
         help_text="Used if the address has no account yet.",
     )
     role = forms.ChoiceField(label="Role", choices=StaffRole.choices, initial=StaffRole.INSTRUCTOR)
+
+
+class CutDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("confirm", "Confirm and apply"), ("reject", "Reject or withdraw")],
+        error_messages={"required": "Choose to confirm or to reject the proposed cut."},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required to reject; kept on record with your name and the time.",
+    )

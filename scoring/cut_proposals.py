@@ -24,7 +24,7 @@ from psychometrics.scale import conversion_table
 from scoring.models import CutProposal, CutProposalStatus, ScaleConversion
 from scoring.services import form_cut_override
 from tenancy.audit import with_actor
-from tenancy.scoping import INSTRUCTOR, MANAGER, holds_role, is_operator
+from tenancy.scoping import INSTRUCTOR, MANAGER, holds_role, is_operator, program_q
 
 SHARED_FORM_REFUSAL = (
     "A shared form's cut is the platform operator's: every program's candidates are scored by it."
@@ -183,3 +183,14 @@ def cut_proposal_reject(
         "cut." + proposal.status, proposal_id=proposal.pk, form_id=proposal.form_id, by_id=by.pk
     )
     return proposal
+
+
+def cut_proposals_decidable(*, user):
+    """Cut proposals of the programs the user holds a role in, newest first (the operator:
+    all, shared forms' included). A shared form's are the operator's alone, so they are
+    left out for everyone else, as `may_decide_cut` says."""
+    return (
+        CutProposal.objects.filter(program_q(user, "form__owner_program"))
+        .select_related("form", "proposed_by", "decided_by")
+        .order_by("-proposed_at", "-pk")
+    )

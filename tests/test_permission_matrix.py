@@ -253,6 +253,10 @@ APP_RULES: dict[str, Rule] = {
     "cohorts:assignment_add": cohort_manage_post_only(COHORT),
     "cohorts:assignment_edit": cohort_manage_get(ASSIGNMENT),
     "cohorts:assignment_delete": cohort_manage_post_only(ASSIGNMENT),
+    # Cut changes: each member of a program sees its proposals (the list: their own
+    # programs' only) and confirms or rejects another's; other programs' are 404.
+    "cohorts:cut_proposals": rule(own=404, cand=404, instr_out=200, mgr_out=200),
+    "cohorts:cut_proposal": rule(own=404, cand=404, kwargs={"pk": "cutproposal"}),
     # A program's staff page: its managers only (another program's managers: 404).
     "cohorts:program_staff": rule(own=404, cand=404, instr_in=404, kwargs=PROGRAM),
     "cohorts:program_staff_add": cohort_manage_post_only(PROGRAM),
