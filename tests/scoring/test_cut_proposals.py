@@ -11,11 +11,13 @@ from django.urls import reverse
 
 from cohorts.audit import audit_trail
 from psychometrics.scale import conversion_table
+from questionbank.models import ItemVersion
+from questionbank.services import angoff_rating_set
 from scoring import services
 from scoring.cut_proposals import cut_proposal_confirm, cut_proposal_create, cut_proposal_reject
 from scoring.models import ConversionMethod, CutProposal, CutProposalStatus, ScaleConversion
 from tests.conftest import make_user
-from tests.factories import scored_form
+from tests.factories import operational_versions, scored_form
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +198,18 @@ def test_only_the_confirmation_calls_the_one_person_override():
         if re.search(r"\bform_cut_override\(", path.read_text(encoding="utf-8")):
             callers.add(str(path.relative_to(root)))
     assert callers == {"scoring/services.py", "scoring/cut_proposals.py"}
+
+
+def test_angoff_ratings_after_publication_leave_the_cut_alone(form, admin_user):
+    """A published form's table is built once, at publication: a judge's later ratings
+    (by hand or by an import of their own) are no route to a new cut."""
+    before = ScaleConversion.objects.get(form=form)
+    for version_id in operational_versions(form):
+        angoff_rating_set(
+            # The form's items are the shared bank's: only the operator rates them.
+            version=ItemVersion.objects.get(pk=version_id),
+            judge=admin_user,
+            rating="0.99",
+        )
+    after = ScaleConversion.objects.get(form=form)
+    assert (after.cut, after.version, after.table) == (before.cut, before.version, before.table)
