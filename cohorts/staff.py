@@ -35,9 +35,8 @@ from tenancy.models import Program, ProgramStaff, StaffRole
 from tenancy.scoping import MANAGER, forget_roles, holds_role
 
 ROLE_GROUP = {StaffRole.INSTRUCTOR: Role.INSTRUCTOR, StaffRole.MANAGER: Role.MANAGER}
-# One wording for every address that cannot be given a role, whatever the reason (several
-# accounts share it, the account is disabled or the operator's): it says nothing about
-# which accounts exist.
+# Several accounts sharing one address cannot be told apart, so none is given the role: the
+# one refusal, worded to say nothing about the accounts.
 CANNOT_ADD = "{email} cannot be given a role by e-mail here; ask the platform operator."
 
 
@@ -110,7 +109,7 @@ def program_staff_add(
     matches = list(
         user_model.objects.annotate(email_lower=Lower("email")).filter(email_lower=email.lower())
     )
-    if len(matches) > 1 or (matches and (not matches[0].is_active or matches[0].is_superuser)):
+    if len(matches) > 1:
         raise ValidationError({"email": CANNOT_ADD.format(email=email)})
     if matches:
         user, created = matches[0], False

@@ -98,24 +98,20 @@ def test_adding_answers_alike_whether_or_not_the_account_exists(
     assert "/cohorts/welcome/" not in bodies["Known@Example.org"]
 
 
-def test_adding_refuses_bad_input_and_ambiguous_addresses_with_one_wording(
+def test_adding_refuses_bad_input_and_an_address_shared_by_several_accounts(
     client, manager, django_user_model
 ):
     for n in (1, 2):
         django_user_model.objects.create_user(f"twin{n}", email="twin@example.org")
-    django_user_model.objects.create_superuser("root2", email="root@example.org")
     client.force_login(manager)
     a = program("a")
     bad = client.post(add(a.pk), {"email": "not-an-address", "role": "instructor"})
     assert bad.status_code == 400
     wrong_role = client.post(add(a.pk), {"email": "ok@example.org", "role": "owner"})
     assert wrong_role.status_code == 400
-    texts = []
-    for email in ("twin@example.org", "root@example.org"):
-        response = client.post(add(a.pk), {"email": email, "role": "instructor"})
-        assert response.status_code == 400
-        texts.append(response.content.decode().count("cannot be given a role by e-mail here"))
-    assert texts == [1, 1]
+    response = client.post(add(a.pk), {"email": "twin@example.org", "role": "instructor"})
+    assert response.status_code == 400
+    assert "cannot be given a role by e-mail here" in response.content.decode()
     assert ProgramStaff.objects.filter(program=a).count() == 1  # the manager alone
 
 
