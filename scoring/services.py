@@ -297,7 +297,8 @@ def _new_version(
 def form_cut_override(
     *, form: ExamForm, cut: float, reason: str, by, now: dt.datetime | None = None
 ) -> ScaleConversion:
-    """An instructor sets the form's cut by hand; the table is rebuilt from it.
+    """A cut set by hand; the table is rebuilt from it. Applied only when a second person
+    confirms a proposal (scoring.cut_proposals), never by one person's request.
 
     Who, when and why are recorded, and every earlier cut stays listed in the derivation
     and as a ConversionVersion. The table gets a new version and every scored attempt on
