@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cohorts import staff
 from cohorts.forms import StaffAddForm
+from cohorts.models import Cohort
 from tenancy.models import Program, ProgramStaff, StaffRole
 from tenancy.scoping import forget_roles
 
@@ -78,12 +79,35 @@ def program_staff_add(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def program_staff_remove(request, pk: int, role_id: int):
+    """A confirmation page, then the removal."""
     program = _program_for(request, pk)
+    row = ProgramStaff.objects.filter(program=program, pk=role_id).select_related("user").first()
+    if request.method == "GET":
+        if row is None:
+            raise Http404("No such role.")
+        cohorts = Cohort.objects.filter(
+            program=program,
+            **{"managers" if row.role == StaffRole.MANAGER else "instructors": row.user},
+        )
+        return render(
+            request,
+            "cohorts/program_staff_remove.html",
+            {
+                "program": program,
+                "row": row,
+                "cohorts": list(cohorts.order_by("name")),
+                "last_manager": row.role == StaffRole.MANAGER
+                and not ProgramStaff.objects.filter(program=program, role=StaffRole.MANAGER)
+                .exclude(pk=row.pk)
+                .exists(),
+                "self_removal": row.user_id == request.user.pk,
+            },
+        )
     try:
         row = staff.program_staff_remove(program=program, role_id=role_id, by=request.user)
-    except ValidationError as exc:
+    except ValidationError as exc:  # the last manager, or removed meanwhile
         messages.error(request, " ".join(exc.messages))
         return redirect("cohorts:program_staff", program.pk)
     except PermissionDenied:
@@ -94,5 +118,5 @@ def program_staff_remove(request, pk: int, role_id: int):
     )
     forget_roles(request.user)  # their own role may be the one removed
     if not staff.may_manage_staff(request.user, program):
-        return redirect("cohorts:dashboard")  # they removed their own manager role
+        return redirect("cohorts:dashboard")
     return redirect("cohorts:program_staff", program.pk)

@@ -260,9 +260,7 @@ APP_RULES: dict[str, Rule] = {
     # A program's staff page: its managers only (another program's managers: 404).
     "cohorts:program_staff": rule(own=404, cand=404, instr_in=404, kwargs=PROGRAM),
     "cohorts:program_staff_add": cohort_manage_post_only(PROGRAM),
-    "cohorts:program_staff_remove": cohort_manage_post_only(
-        {"pk": "program", "role_id": "staffrole"}
-    ),
+    "cohorts:program_staff_remove": cohort_manage_get({"pk": "program", "role_id": "staffrole"}),
     # The code book is shared reference data (no code sets are loaded here: 404 pages).
     "codebook:search": everyone_signed_in(200),
     "codebook:panel": everyone_signed_in(200),

@@ -52,6 +52,7 @@ def test_others_get_404_for_the_page_and_its_actions(
             client.post(add(a.pk), {"email": "x@example.org", "role": "manager"}).status_code == 404
         )
         assert client.post(remove(a.pk, role.pk)).status_code == 404
+        assert client.get(remove(a.pk, role.pk)).status_code == 404
     assert ProgramStaff.objects.filter(pk=role.pk).exists()
     assert not ProgramStaff.objects.filter(user__email="x@example.org").exists()
 
@@ -119,6 +120,8 @@ def test_the_last_manager_cannot_be_removed(client, manager):
     a = program("a")
     role = ProgramStaff.objects.get(user=manager, program=a)
     client.force_login(manager)
+    confirm = client.get(remove(a.pk, role.pk)).content.decode()
+    assert "last manager" in confirm and "Remove the role</button>" not in confirm
     response = client.post(remove(a.pk, role.pk), follow=True)
     assert "keeps at least one manager" in response.content.decode()
     assert ProgramStaff.objects.filter(pk=role.pk).exists()
@@ -132,6 +135,9 @@ def test_removing_a_role_takes_the_person_off_the_programs_cohorts(client, manag
     cohort.instructors.add(instructor)
     role = ProgramStaff.objects.get(user=instructor, program=a)
     client.force_login(manager)
+    confirm = client.get(remove(a.pk, role.pk)).content.decode()
+    assert "role of instructor in Program A?" in confirm and "Spring" in confirm
+    assert ProgramStaff.objects.filter(pk=role.pk).exists()  # asking changes nothing
     assert client.post(remove(a.pk, role.pk)).status_code == 302
     assert not ProgramStaff.objects.filter(pk=role.pk).exists()
     assert not cohort.instructors.filter(pk=instructor.pk).exists()
