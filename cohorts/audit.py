@@ -15,7 +15,7 @@ from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from exams.models import ExamForm
 from itemanalysis.models import ItemReviewFlag
 from questionbank.models import AngoffRating, Item, ItemVersion
-from scoring.models import AttemptResult, ScaleConversion
+from scoring.models import AttemptResult, CutProposal, ScaleConversion
 from tenancy.models import Program, ProgramStaff
 from tenancy.scoping import program_ids
 
@@ -26,6 +26,7 @@ AUDITED = [
     (AngoffRating, "Angoff rating"),
     (ExamForm, "Exam form (publication, availability)"),
     (ScaleConversion, "Conversion table and cut"),
+    (CutProposal, "Cut proposal (proposed, confirmed, rejected)"),
     (AttemptResult, "Attempt result"),
     (ItemReviewFlag, "Item review flag (DIF)"),
     (Accommodation, "Accommodation"),

@@ -48,7 +48,7 @@ from scoring.models import (
 )
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
 from tenancy.audit import with_actor
-from tenancy.scoping import may_change
+from tenancy.scoping import is_operator, may_change
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,8 @@ def _new_version(
 def form_cut_override(
     *, form: ExamForm, cut: float, reason: str, by, now: dt.datetime | None = None
 ) -> ScaleConversion:
-    """An instructor sets the form's cut by hand; the table is rebuilt from it.
+    """A cut set by hand; the table is rebuilt from it. Applied only when a second person
+    confirms a proposal (scoring.cut_proposals), never by one person's request.
 
     Who, when and why are recorded, and every earlier cut stays listed in the derivation
     and as a ConversionVersion. The table gets a new version and every scored attempt on
@@ -448,8 +449,12 @@ def base_form_set(*, blueprint: Blueprint, form: ExamForm, by=None) -> BaseForm:
             f"{form} has no conversion table yet: the base form's cut is the standard the "
             "other forms are equated to, so publish it (with its Angoff cut) first."
         )
-    if by is not None and not may_change(by, form.owner_program_id):
-        raise PermissionDenied("Only the staff of the form's program may make it a base form.")
+    if by is not None and not is_operator(by):
+        # Blueprints are shared: their base form anchors every program's forms of it.
+        raise PermissionDenied(
+            "A blueprint's base form is the standard of every program's forms of it: "
+            "only the platform operator sets it."
+        )
     base, _ = BaseForm.objects.update_or_create(
         blueprint=blueprint, defaults={"form": form, "set_by": by}
     )

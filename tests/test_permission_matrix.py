@@ -165,6 +165,7 @@ def everyone_signed_in(status=200, anon=LOGIN, post=None):
 
 
 FORM = {"form_id": "form"}
+PROGRAM = {"pk": "program"}
 STAFF_RELATIONS = ("instr_in", "mgr_in", "instr_out", "mgr_out")
 
 APP_RULES: dict[str, Rule] = {
@@ -252,6 +253,14 @@ APP_RULES: dict[str, Rule] = {
     "cohorts:assignment_add": cohort_manage_post_only(COHORT),
     "cohorts:assignment_edit": cohort_manage_get(ASSIGNMENT),
     "cohorts:assignment_delete": cohort_manage_post_only(ASSIGNMENT),
+    # Cut changes: each member of a program sees its proposals (the list: their own
+    # programs' only) and confirms or rejects another's; other programs' are 404.
+    "cohorts:cut_proposals": rule(own=404, cand=404, instr_out=200, mgr_out=200),
+    "cohorts:cut_proposal": rule(own=404, cand=404, kwargs={"pk": "cutproposal"}),
+    # A program's staff page: its managers only (another program's managers: 404).
+    "cohorts:program_staff": rule(own=404, cand=404, instr_in=404, kwargs=PROGRAM),
+    "cohorts:program_staff_add": cohort_manage_post_only(PROGRAM),
+    "cohorts:program_staff_remove": cohort_manage_get({"pk": "program", "role_id": "staffrole"}),
     # The code book is shared reference data (no code sets are loaded here: 404 pages).
     "codebook:search": everyone_signed_in(200),
     "codebook:panel": everyone_signed_in(200),
@@ -304,7 +313,10 @@ ADMIN_CUSTOM = {
     "admin:questionbank_itemversion_export": (None, "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_preview": ("pk", "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_angoff": ("pk", "questionbank.add_angoffrating"),
-    "admin:scoring_scaleconversion_override": ("pk", "scoring.change_scaleconversion"),
+    # A cut is proposed by one member of the form's program and confirmed or rejected by
+    # another (scoring.cut_proposals); the pages refuse other programs' objects with 404.
+    "admin:scoring_scaleconversion_propose": ("pk", "scoring.view_scaleconversion"),
+    "admin:scoring_cutproposal_decide": ("pk", "scoring.view_cutproposal"),
     "admin:itemanalysis_analysisrun_request": (None, "itemanalysis.add_analysisrun"),
     "admin:itemanalysis_analysisrun_progress": ("pk", "itemanalysis.view_analysisrun"),
     "admin:itemanalysis_formstatistic_report": ("form_id", "itemanalysis.view_formstatistic"),
@@ -335,6 +347,7 @@ ADMIN_OBJECTS = {
     "questionbank.angoffrating": "rating",
     "scoring.scaleconversion": "conversion",
     "scoring.baseform": "baseform",
+    "scoring.cutproposal": "cutproposal",
     "scoring.itemcalibration": "calibration",
     "scoring.attemptresult": "result",
     "scoring.resulthistory": "resulthistory",
@@ -361,7 +374,8 @@ ADMIN_CUSTOM_OBJECTS = {
     "admin:exams_examform_publish": "form",
     "admin:questionbank_itemversion_preview": "item",
     "admin:questionbank_itemversion_angoff": "item",
-    "admin:scoring_scaleconversion_override": "conversion",
+    "admin:scoring_scaleconversion_propose": "conversion",
+    "admin:scoring_cutproposal_decide": "cutproposal",
     "admin:itemanalysis_analysisrun_progress": "run",
     "admin:itemanalysis_formstatistic_report": "form",
     "admin:itemanalysis_itemreviewflag_clear": "reviewflag",
@@ -448,7 +462,7 @@ def _build_world() -> dict:
     from lti.models import Registration
     from questionbank.models import AngoffRating, Domain, ItemStatus
     from scoring import services as scoring_services
-    from scoring.models import BaseForm, ResultHistory
+    from scoring.models import BaseForm, CutProposal, ResultHistory
     from tenancy.models import ProgramStaff
     from tests.conftest import give_role, program
     from tests.factories import (
@@ -538,6 +552,10 @@ def _build_world() -> dict:
         )  # fmt: skip
         other_blueprint = blueprint_with({1: 3})
         base = BaseForm.objects.create(blueprint=other_blueprint, form=form, set_by=instr)
+        proposal = CutProposal.objects.create(
+            form=form, cut=form.conversion.cut / 2, reason="matrix", previous_cut=form.conversion.cut,
+            based_on_version=form.conversion.version, proposed_by=instr, proposed_at=now,
+        )  # fmt: skip
         w[slug].update(
             user=cand.pk,
             candidate=cand.pk,
@@ -555,6 +573,7 @@ def _build_world() -> dict:
             rating=rating.pk,
             conversion=form.conversion.pk,
             baseform=base.pk,
+            cutproposal=proposal.pk,
             calibration=item.calibration.pk,
             result=attempt.score.pk,
             resulthistory=history.pk,
