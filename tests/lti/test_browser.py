@@ -18,8 +18,10 @@ from pylti1p3.service_connector import ServiceConnector
 
 from exams.models import Attempt, AttemptState
 from lti import services
+from lti import tasks as lti_tasks
 from lti.models import GradePost, LtiUser, ResourceLink
 from lti.tool_conf import lib_registration
+from scoring import tasks as scoring_tasks
 from tenancy.models import Program
 from tests.factories import bank_items, published_form
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, ISSUER
@@ -90,7 +92,17 @@ def sit_and_submit(view, form):
 def score_came_back(lms, registration, form, sub="learner-7"):
     attempt = Attempt.objects.get(form=form)
     assert attempt.state == AttemptState.SUBMITTED
-    wait_until(lambda: GradePost.objects.filter(attempt=attempt, status="sent").exists())
+
+    def sent() -> bool:
+        # The submit hints a worker; whatever a hint missed, beat's sweeps do. Run them as
+        # beat would, so the test does not depend on the in-process broker's state.
+        if GradePost.objects.filter(attempt=attempt, status="sent").exists():
+            return True
+        scoring_tasks.score_pending()
+        lti_tasks.post_pending_grades()
+        return GradePost.objects.filter(attempt=attempt, status="sent").exists()
+
+    wait_until(sent)
     attempt.refresh_from_db()
     scaled = attempt.result["scaled_score"]
     assert 100 <= scaled <= 400
