@@ -365,6 +365,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # scored from then on, the earlier results standing as they were issued. A cut set by hand
 # always rescores: it is a decision about the standard itself.
 CCS_RESCORE_AFTER_CALIBRATION = env_bool("CCS_RESCORE_AFTER_CALIBRATION", default=True)
+# A program's own form takes its cut from an Angoff panel of at least this many judges, so
+# no one person sets a cut (a later change needs a second person too: cut proposals). The
+# shared forms are the operator's, whose panel the bank's import records as one judge.
+CCS_MIN_ANGOFF_JUDGES = env_int("CCS_MIN_ANGOFF_JUDGES", 2, minimum=1)
 # Seconds after the deadline during which a save already in flight is still accepted.
 CCS_SAVE_GRACE_SECONDS = env_float("CCS_SAVE_GRACE_SECONDS", 5.0, minimum=0)
 # When item analysis flags an item for review (psychometrics/flags.py says each rule in

@@ -68,7 +68,9 @@ def _items(n: int) -> str:
 
 
 # --- How a table is derived ----------------------------------------------------------------
-def _angoff_plan(items: list[tuple[int, str]]) -> tuple[dict | None, str | None]:
+def _angoff_plan(
+    items: list[tuple[int, str]], *, min_judges: int = 1
+) -> tuple[dict | None, str | None]:
     """The Angoff cut of these items and how it was reached, or why there is none."""
     version_ids = [v for v, _ in items]
     rows = list(
@@ -84,6 +86,12 @@ def _angoff_plan(items: list[tuple[int, str]]) -> tuple[dict | None, str | None]
             f"rating: {_keys_list(missing)}"
         )
     judges = sorted({(j, name) for j, name, _, _ in rows})
+    if len(judges) < min_judges:
+        return None, (
+            f"its Angoff ratings come from {len(judges)} judge"
+            f"{'' if len(judges) == 1 else 's'}; a program's form needs a panel of at least "
+            f"{min_judges}, so that no one person sets its cut"
+        )
     row_of = {j: i for i, (j, _) in enumerate(judges)}
     col_of = {v: i for i, v in enumerate(version_ids)}
     matrix = np.full((len(judges), len(items)), np.nan)
@@ -238,7 +246,10 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     if equating is not None:
         fields = _equated_fields(equating, n)
     else:
-        derivation, no_angoff = _angoff_plan(items)
+        # The operator's shared forms carry the bank's panel as imported; a program's own
+        # form needs a panel, so that no one person sets its cut.
+        min_judges = settings.CCS_MIN_ANGOFF_JUDGES if form.owner_program_id else 1
+        derivation, no_angoff = _angoff_plan(items, min_judges=min_judges)
         if derivation is None:
             raise ValidationError(
                 [

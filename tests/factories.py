@@ -186,8 +186,8 @@ def published_form(
     form = exams_services.form_assemble(
         blueprint=blueprint, seed=seed, name=name or f"Form {blueprint.name}", by=None
     )
-    # Publishing builds the conversion table, which needs a cut: one judge's ratings.
-    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="factory-judge"))
+    # Publishing builds the conversion table, which needs a cut: a panel of two judges.
+    rate(operational_versions(form), rating=0.6, judges_=judges(2, prefix="factory-judge"))
     form = exams_services.form_publish(form=form, by=None)
     if available_to_all:
         form = exams_services.form_set_availability(form=form, available_to_all=True)
@@ -383,7 +383,7 @@ def form_of(
         FormItem(form=form, position=i, item_version_id=v, is_pretest=v in pretest_ids)
         for i, v in enumerate(ids + pretest_ids, start=1)
     )
-    rate(ids, rating=rating, judges_=judges(1, prefix="form-judge"))
+    rate(ids, rating=rating, judges_=judges(2, prefix="form-judge"))
     return publish(form)
 
 

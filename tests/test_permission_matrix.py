@@ -493,7 +493,7 @@ def _build_world() -> dict:
     w["shared"].update(
         blueprint=blueprint.pk, domain=Domain.objects.get(number=1).pk, toolkey=active_key().pk
     )
-    panel = judges(1, prefix="matrix-judge")
+    panel = judges(2, prefix="matrix-judge")
     for slug in ("a", "b"):
         prog = program(slug)
         instr, mgr, cand = people[f"instr_{slug}"], people[f"mgr_{slug}"], people[f"cand_{slug}"]

@@ -95,7 +95,14 @@ def test_assemble_preview_and_publish_from_the_admin(admin_client):
     assert not form.is_published
     from tests.factories import judges, operational_versions, rate
 
-    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="admin-judge"))
+    [first, second] = judges(2, prefix="admin-judge")
+    rate(operational_versions(form), rating=0.6, judges_=[first])
+    # One judge is not a panel: a program's form is refused until a second person rates it.
+    alone = admin_client.post(reverse("admin:exams_examform_publish", args=[form.pk]), follow=True)
+    assert "needs a panel of at least 2" in alone.content.decode()
+    form.refresh_from_db()
+    assert not form.is_published
+    rate(operational_versions(form), rating=0.6, judges_=[second])
     admin_client.post(reverse("admin:exams_examform_publish", args=[form.pk]))
     form.refresh_from_db()
     assert form.is_published
@@ -175,7 +182,7 @@ def test_attempt_and_form_pages_name_people_without_linking_to_the_user_admin(
     form = services.form_assemble(
         blueprint=blueprint_with({1: 1}), seed=1, name="Signed form", by=instructor
     )
-    rate(operational_versions(form), rating=0.6, judges_=judges(1))
+    rate(operational_versions(form), rating=0.6, judges_=judges(2))
     form = services.form_publish(form=form, by=instructor)
     form = services.form_set_availability(form=form, available_to_all=True)
     # Sat under program A's assignment: the attempt is program A's to read.

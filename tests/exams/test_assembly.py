@@ -259,7 +259,7 @@ def test_publish_requires_permission_and_the_forms_program(candidate, instructor
     from tests.conftest import give_role
     from tests.factories import judges, operational_versions, rate
 
-    rate(operational_versions(form), rating=0.6, judges_=judges(1))
+    rate(operational_versions(form), rating=0.6, judges_=judges(2))
     # An instructor of another program has the permission, but not on this form.
     other = give_role(manager_b, "b", "instructor")
     from django.contrib.auth.models import Permission

@@ -99,6 +99,36 @@ def test_publishing_needs_a_table_and_the_message_names_what_is_missing():
     assert not ScaleConversion.objects.exists()
 
 
+def test_a_programs_form_needs_a_panel_so_one_person_cannot_set_its_cut(settings):
+    settings.CCS_MIN_ANGOFF_JUDGES = 2
+    form = draft_form({1: 3}, program="a")
+    versions = operational_versions(form)
+    [alone, second] = judges(2, prefix="panel")
+    rate(versions, rating=0.9, judges_=[alone])
+
+    with pytest.raises(ValidationError) as caught:
+        services.form_conversion_build(form=form)
+
+    text = " ".join(caught.value.messages)
+    assert "its Angoff ratings come from 1 judge" in text
+    assert "needs a panel of at least 2" in text
+    assert not ScaleConversion.objects.filter(form=form).exists()
+
+    # A second judge makes a panel: the cut is their mean (3 × 0.9 and 3 × 0.5).
+    rate(versions, rating=0.5, judges_=[second])
+    conversion = services.form_conversion_build(form=form)
+    assert conversion.cut == pytest.approx(2.1)
+    assert len(conversion.derivation["judges"]) == 2
+
+
+def test_a_shared_form_keeps_the_operators_imported_panel_of_one(settings):
+    settings.CCS_MIN_ANGOFF_JUDGES = 2
+    form = draft_form({1: 3})
+    rate(operational_versions(form), rating=0.6, judges_=judges(1, prefix="panel"))
+
+    assert services.form_conversion_build(form=form).cut == pytest.approx(1.8)
+
+
 def test_a_long_list_of_missing_items_is_shortened():
     form = draft_form({1: 12})
     with pytest.raises(ValidationError) as caught:
