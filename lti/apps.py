@@ -12,3 +12,6 @@ class LtiConfig(AppConfig):
         signals.attempt_scored.connect(
             receivers.grade_posts_when_scored, dispatch_uid="lti.grade_posts_when_scored"
         )
+        signals.attempt_rescored.connect(
+            receivers.grade_posts_when_rescored, dispatch_uid="lti.grade_posts_when_rescored"
+        )

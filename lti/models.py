@@ -269,6 +269,9 @@ class GradePost(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The result version the platform holds (AttemptResult.version): a rescoring past it
+    # makes the post owed again, so the gradebook follows the current result.
+    sent_result_version = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = GradePostQuerySet.as_manager()
 

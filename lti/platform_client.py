@@ -12,30 +12,41 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
-from exams.models import Attempt
 from lti.models import Context, GradePost, ResourceLink
-from lti.services import SCORE_MAXIMUM, lineitem_tag
 from lti.tool_conf import lib_registration
+from scoring.models import AttemptResult
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+# The line item's maximum: the top of the CCS scaled-score range.
+SCORE_MAXIMUM = 400
+
+
+def lineitem_tag(link: ResourceLink) -> str:
+    """The tag of the line item the tool creates for a link, to find it again by."""
+    return f"ccs-sim:{link.resource_link_id}"[:255]
 
 
 class PlatformRefused(Exception):
     pass
 
 
-def score_post(*, post: GradePost) -> dict:
-    """POST the attempt's scaled score to the line item; raises unless accepted.
+def score_post(*, post: GradePost) -> int:
+    """PUT the attempt's current scaled score on the line item; raises unless accepted.
+    Returns the version of the result it sent.
 
-    The score's timestamp is the scoring time, so a post repeated after a lost answer is
-    the same score to the platform, not a new one.
+    The score's timestamp is when that result was computed, so a post repeated after a
+    lost answer is the same score to the platform, and a rescored result (a later
+    timestamp) replaces the one posted before it.
     """
-    attempt = Attempt.objects.only("result", "scored_at").get(pk=post.attempt_id)
-    summary = attempt.result or {}
-    scaled = summary.get("scaled_score")
-    if scaled is None:
+    result = (
+        AttemptResult.objects.only("scaled_score", "passed", "scored_at", "version")
+        .filter(attempt_id=post.attempt_id)
+        .first()
+    )
+    if result is None or result.scaled_score is None:
         raise PlatformRefused(f"attempt {post.attempt_id} has no scaled score")
-    passed = summary.get("passed")
+    scaled = result.scaled_score
+    passed = result.passed
     registration = post.link.context.registration
     connector = ServiceConnector(lib_registration(registration))
     endpoint = dict(post.link.ags_endpoint or {})
@@ -48,7 +59,7 @@ def score_post(*, post: GradePost) -> dict:
         Grade()
         .set_score_given(scaled)
         .set_score_maximum(SCORE_MAXIMUM)
-        .set_timestamp(attempt.scored_at.isoformat())
+        .set_timestamp(result.scored_at.isoformat())
         .set_activity_progress("Completed")
         .set_grading_progress("FullyGraded")
         .set_user_id(post.lti_user.sub)
@@ -58,8 +69,8 @@ def score_post(*, post: GradePost) -> dict:
         )
     )
     lineitem = LineItem({"id": post.line_item, "scoreMaximum": SCORE_MAXIMUM})
-    response = ags.put_grade(grade, lineitem)
-    return response.get("body") if isinstance(response, dict) else {}
+    ags.put_grade(grade, lineitem)
+    return result.version
 
 
 def _with_query(url: str, **params: str) -> str:

@@ -18,6 +18,12 @@ def grade_posts_when_scored(sender, *, attempt_id: int, result, **kwargs) -> Non
         transaction.on_commit(lambda pk=post.pk: hint_posting(pk))
 
 
+def grade_posts_when_rescored(sender, *, attempt_id: int, result, **kwargs) -> None:
+    # Inside the rescoring transaction, like the first post: the platform is owed the new score.
+    for pk in services.grade_posts_reopen(attempt_id=attempt_id, result=result):
+        transaction.on_commit(lambda pk=pk: hint_posting(pk))
+
+
 def hint_posting(post_id: int) -> None:
     """Ask a worker to post now. Only a hint: the GradePost row is the record, and
     lti.tasks.post_pending_grades (beat) posts whatever is still pending."""

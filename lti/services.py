@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cohorts.models import Assignment, Cohort, Membership, MembershipSource
@@ -28,6 +29,7 @@ from lti.models import (
     origin_of,
 )
 from lti.models import LtiUser as LtiUserRow
+from lti.platform_client import lineitem_find_or_create, members_fetch, score_post
 from tenancy.models import Program, ProgramStaff, StaffRole
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ logger = logging.getLogger(__name__)
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-SCORE_MAXIMUM = 400
 
 
 class LaunchRefused(ApplicationError):
@@ -363,6 +364,28 @@ def grade_posts_record(*, attempt_id: int, result) -> list[GradePost]:
     return posts
 
 
+def grade_posts_reopen(*, attempt_id: int, result) -> list[int]:
+    """In the rescoring transaction: a score the platform holds that is older than the
+    rescored result is owed again (once per new result version); a post still pending
+    sends the current result anyway. Returns the reopened posts' ids."""
+    # No version: sent before versions were recorded, or marked sent because another link's
+    # post owns the line item (reopened, it finds that again and sends nothing).
+    stale = GradePost.objects.select_for_update().filter(
+        Q(sent_result_version__lt=result.version) | Q(sent_result_version__isnull=True),
+        attempt_id=attempt_id,
+        status=GradePostStatus.SENT,
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    if ids:
+        GradePost.objects.filter(pk__in=ids).update(
+            status=GradePostStatus.PENDING, tries=0, next_try_at=timezone.now(), last_error=""
+        )
+        log_event(
+            "lti.grade_reopened", attempt_id=attempt_id, version=result.version, posts=len(ids)
+        )
+    return ids
+
+
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
 
@@ -370,11 +393,6 @@ def _may_find_lineitem(link: ResourceLink) -> bool:
     """The launch named the line item container and granted the scope to manage it."""
     scopes = (link.ags_endpoint or {}).get("scope") or []
     return bool(link.lineitems_url) and LINEITEM_SCOPE in scopes
-
-
-def lineitem_tag(link: ResourceLink) -> str:
-    """The tag of the line item the tool creates for a link, to find it again by."""
-    return f"ccs-sim:{link.resource_link_id}"[:255]
 
 
 # Waits between tries: 1, 2, 4, … minutes, at most 6 hours.
@@ -389,8 +407,6 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
     success, so two workers never both send it; a failure records the error and the time
     of the next try.
     """
-    from lti.platform_client import score_post  # the HTTP side, kept apart for reading
-
     now = now or timezone.now()
     with transaction.atomic():
         post = (
@@ -414,7 +430,7 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
                         post.save(update_fields=["status", "last_error"])
                         return False
                     post.line_item = url
-                score_post(post=post)
+                sent_version = score_post(post=post)
         except Exception as exc:  # any failure: recorded, retried later with backoff
             post.tries += 1
             post.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -425,8 +441,18 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
         post.tries += 1
         post.status = GradePostStatus.SENT
         post.sent_at = timezone.now()
+        post.sent_result_version = sent_version
         post.last_error = ""
-        post.save(update_fields=["tries", "status", "sent_at", "last_error", "line_item"])
+        post.save(
+            update_fields=[
+                "tries",
+                "status",
+                "sent_at",
+                "sent_result_version",
+                "last_error",
+                "line_item",
+            ]
+        )
     log_event("lti.grade_posted", attempt_id=post.attempt_id, grade_post_id=post.pk)
     return True
 
@@ -437,8 +463,6 @@ def _lineitem_resolve(*, post: GradePost) -> str:
     The link's row is locked while the platform is asked, so two learners' posts for one
     link create one line item, not two; the URL is kept on the link for every later post.
     """
-    from lti.platform_client import lineitem_find_or_create
-
     link = (
         ResourceLink.objects.select_for_update(of=("self",))
         .select_related("form", "context__registration")
@@ -471,8 +495,6 @@ def grade_posts_send_due(*, limit: int = 200, now: dt.datetime | None = None) ->
 def roster_sync(*, context: Context) -> int:
     """Fill the course's cohort from the platform's membership service; returns how many
     learners it now has from the platform."""
-    from lti.platform_client import members_fetch
-
     if not context.memberships_url:
         raise ApplicationError(
             f"{context} has no membership service URL yet: launch it once from the course."

@@ -22,6 +22,7 @@ from common.roles import Role
 from exams.models import ExamForm, ReviewPolicy
 from lti import embedding, keys, services
 from lti.models import Registration, ResourceLink, origin_of
+from lti.platform_client import SCORE_MAXIMUM
 from lti.tool_conf import DatabaseToolConf
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def deep_link(request):
                 .set_lineitem(
                     LineItem()
                     .set_label(form.name)
-                    .set_score_maximum(services.SCORE_MAXIMUM)
+                    .set_score_maximum(SCORE_MAXIMUM)
                     .set_resource_id(f"form-{form.pk}")
                 )
             )

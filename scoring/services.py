@@ -845,6 +845,7 @@ def _result_rescore(*, result_id: int, specs: list[results.ItemSpec]) -> int:
             answered=answered,
         )
     )
+    signals.attempt_rescored.send(sender=AttemptResult, attempt_id=result.attempt_id, result=result)
     log_event(
         "attempt.rescored",
         attempt_id=result.attempt_id,

@@ -9,3 +9,7 @@ from django.dispatch import Signal
 
 # An attempt's result was stored, once: kwargs attempt_id, result (the AttemptResult).
 attempt_scored = Signal()
+
+# A stored result was replaced by a rescoring (a new conversion table version): kwargs
+# attempt_id, result (the AttemptResult, its version raised).
+attempt_rescored = Signal()

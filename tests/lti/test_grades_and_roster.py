@@ -18,7 +18,8 @@ from lti import services
 from lti.keys import active_key
 from lti.models import Context, GradePost, LtiUser, Registration, ResourceLink, ToolKey
 from lti.tool_conf import lib_registration
-from scoring.services import attempt_score
+from scoring.models import AttemptResult
+from scoring.services import attempt_score, form_cut_override
 from tenancy.models import Program
 from tests.factories import finished_attempt, published_form
 from tests.lti.platform import AGS_SCOPES, LEARNER, launch
@@ -63,6 +64,44 @@ def test_scoring_records_a_grade_post_in_its_transaction_and_the_sweep_posts_it_
     [grade] = ags.get_grades(LineItem({"id": lms.lineitem}))
     assert grade["resultScore"] == result.scaled_score
     assert grade["userId"] == "learner-1"
+
+
+def test_a_rescored_result_is_posted_again_once_with_a_later_timestamp(
+    client, platform, registration, lms, django_user_model, django_capture_on_commit_callbacks
+):
+    form = published_form({1: 4}, available_to_all=False)
+    launch(client, platform, server=lms, custom={"form_id": str(form.pk)})
+    user = LtiUser.objects.get(sub="learner-1").user
+    # Three of four right: 3 ≥ the cut of 2.4 (four items rated 0.6) passes.
+    learner_attempt = finished_attempt(form, user, correct=lambda item: item.position != 4)
+    first = attempt_score(attempt_id=learner_attempt.pk)
+    assert first.passed
+    assert services.grade_posts_send_due() == 1
+    post = GradePost.objects.get()
+    assert post.sent_result_version == first.version == 1
+
+    # The operator raises the shared form's cut above the raw score: a new table version
+    # rescores the attempt (after commit), and the platform is owed the new score.
+    operator = django_user_model.objects.create_superuser("operator", "op@example.org", "x")
+    with django_capture_on_commit_callbacks(execute=True):
+        form_cut_override(
+            form=learner_attempt.form, cut=3.99, reason="Standard setting repeated", by=operator
+        )
+    rescored = AttemptResult.objects.get(attempt=learner_attempt)
+    assert rescored.version == 2 and not rescored.passed  # 3 is now below the cut
+    post.refresh_from_db()
+    assert post.status == "sent" and post.sent_result_version == 2  # the hint posted it
+
+    before, after = lms.platform_scores()
+    assert (before["scoreGiven"], after["scoreGiven"]) == (
+        first.scaled_score,
+        rescored.scaled_score,
+    )
+    assert after["timestamp"] > before["timestamp"]  # the platform keeps the later one
+    assert lms.score_requests == 2
+    # Once per result version: nothing more is owed, and scoring it again changes nothing.
+    assert services.grade_posts_send_due() == 0
+    assert services.grade_posts_reopen(attempt_id=learner_attempt.pk, result=rescored) == []
 
 
 def test_a_refused_post_is_retried_with_backoff_until_accepted(learner_attempt, lms):
