@@ -470,16 +470,18 @@ def result(request, pk: int):
     attempt = selectors.own_attempt(user=request.user, pk=pk)
     if attempt.is_in_progress:
         return redirect("exams:item", pk, attempt.current_position)
-    review_items = None
+    review = None
     if attempt_review_allowed(attempt=attempt):
-        review_items = selectors.attempt_answer_review(attempt=attempt)
+        review = selectors.answer_review(
+            items=selectors.attempt_answer_review(attempt=attempt), params=request.GET
+        )
     return render(
         request,
         "exams/result.html",
         {
             "attempt": attempt,
             "expired": attempt.state == AttemptState.EXPIRED,
-            "review_items": review_items,
+            "review": review,
             # Changes the page still held when the server had closed the attempt (sent by
             # exam.js): never dropped silently, the candidate is told which they were.
             "unsaved": selectors.unsaved_positions(
