@@ -56,9 +56,9 @@ class AssignmentTerms:
         """Why a new attempt may not start now, or None if it may."""
         local = timezone.localtime
         if self.opens_at is not None and now < self.opens_at:
-            return f"This exam opens on {local(self.opens_at):%d %b %Y at %H:%M}."
+            return f"This exam opens on {local(self.opens_at):%d %b %Y at %H:%M %Z}."
         if self.closes_at is not None and now >= self.closes_at:
-            return f"This exam closed on {local(self.closes_at):%d %b %Y at %H:%M}."
+            return f"This exam closed on {local(self.closes_at):%d %b %Y at %H:%M %Z}."
         if self.attempts_left == 0:
             plural = "attempt" if self.max_attempts == 1 else "attempts"
             return f"You have used your {self.max_attempts} {plural} at this exam."
