@@ -360,6 +360,12 @@ class Attempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
     )
     form = models.ForeignKey(ExamForm, on_delete=models.PROTECT, related_name="attempts")
+    # A retake sat on another form than the one assigned (exams/retakes.py): the assigned
+    # form, whose terms (window, attempts, review) the attempt counts under. Null when the
+    # attempt is on the assigned form itself.
+    assigned_form = models.ForeignKey(
+        ExamForm, null=True, blank=True, on_delete=models.PROTECT, related_name="retake_attempts"
+    )
     mode = models.CharField(max_length=10, choices=AttemptMode.choices, default=AttemptMode.EXAM)
     state = models.CharField(
         max_length=12, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS
@@ -399,6 +405,12 @@ class Attempt(models.Model):
                 fields=["candidate", "form"],
                 condition=Q(state="in_progress"),
                 name="attempt_one_in_progress_per_form",
+            ),
+            # Nor two retakes of one assignment at once (each would build its own form).
+            models.UniqueConstraint(
+                fields=["candidate", "assigned_form"],
+                condition=Q(state="in_progress"),
+                name="attempt_one_retake_in_progress",
             ),
         ]
         indexes = [
