@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from ccs_sim.models import Profile
@@ -68,12 +68,25 @@ def session_time_zone(session) -> SessionZone | None:
     stored = session.get(SESSION_ZONE)
     if isinstance(stored, list) and len(stored) == 3 and stored[0] == str(user_id):
         return SessionZone(stored[1], bool(stored[2]))
-    row = Profile.objects.filter(user_id=user_id).values_list("time_zone", "time_zone_source")
-    name, source = row.first() or ("", "")
+    try:
+        row = Profile.objects.filter(user_id=user_id).values_list("time_zone", "time_zone_source")
+        name, source = row.first() or ("", "")
+    except DatabaseError:
+        # The database is down: this request shows the site's zone (the page that needs
+        # the database says so itself); nothing is remembered, the next request reads again.
+        return SessionZone("", True)
     if name and name not in zone_names():
         name = ""  # a zone the IANA database dropped: the site's zone, never an error
     session[SESSION_ZONE] = [str(user_id), name, bool(source)]
     return SessionZone(name, bool(source))
+
+
+def remember_zone_on_login(sender, request, user, **kwargs) -> None:
+    """user_logged_in: read the person's zone into the new session (ccs_sim.apps)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.pop(SESSION_ZONE, None)
+        session_time_zone(session)
 
 
 def _remember(session, user, name: str) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -141,3 +142,13 @@ def test_a_window_refusal_names_the_zone():
     with timezone.override(time_zones.zone("America/New_York")):
         refusal = terms.refusal(dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
     assert refusal == "This exam opens on 01 Jul 2026 at 08:00 EDT."
+
+
+def test_a_database_error_reading_the_zone_shows_the_site_zone(candidate, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(Profile.objects, "filter", down)
+    session = {SESSION_KEY: str(candidate.pk)}
+    assert time_zones.session_time_zone(session) == time_zones.SessionZone("", True)
+    assert time_zones.SESSION_ZONE not in session
