@@ -141,3 +141,26 @@ def test_a_calibrated_form_shows_its_range_and_probability(client, candidate, fo
     assert 'id="score-range"' in html
     assert 'id="pass-probability"' in html
     assert 'id="precision-missing"' not in html
+
+
+def test_the_result_page_shows_the_scaled_score_from_the_attempt(client, candidate, attempt):
+    client.force_login(candidate)
+    html = client.get(f"/exams/attempts/{attempt.pk}/result/").content.decode()
+    attempt.refresh_from_db()
+    scaled = attempt.result["scaled_score"]
+    assert scaled is not None
+    assert f"Scaled score: <strong>{scaled}</strong>" in html
+
+
+def test_the_result_page_says_why_it_has_no_range_or_shows_it(client, candidate, attempt, form):
+    client.force_login(candidate)
+    html = client.get(f"/exams/attempts/{attempt.pk}/result/").content.decode()
+    assert 'id="precision-missing"' in html and 'id="score-range"' not in html
+    versions = operational_versions(form)
+    calibrate(versions, [0.2 * i - 0.5 for i in range(len(versions))])
+    second = finished_attempt(form, candidate, correct=lambda fi: fi.position % 2 == 1)
+    services.attempt_score(attempt_id=second.pk)
+    html = client.get(f"/exams/attempts/{second.pk}/result/").content.decode()
+    result = second.score
+    assert f"Score range: <strong>{result.scaled_low}–{result.scaled_high}</strong>" in html
+    assert "probability of passing: <strong>" in html
