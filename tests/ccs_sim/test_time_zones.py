@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from ccs_sim import time_zones
 from ccs_sim.models import Profile
+from exams import services as exams_services
 from exams.eligibility import AssignmentTerms
-from tests.factories import finished_attempt, scored_form
+from tests.factories import finished_attempt, published_form, scored_form
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,12 @@ def test_a_database_error_reading_the_zone_shows_the_site_zone(candidate, monkey
     session = {SESSION_KEY: str(candidate.pk)}
     assert time_zones.session_time_zone(session) == time_zones.SessionZone("", True)
     assert time_zones.SESSION_ZONE not in session
+
+
+def test_an_attempts_pages_never_ask_so_their_offline_copy_needs_no_other_script(client, candidate):
+    form = published_form({1: 2}, name="Offline zone form")
+    attempt = exams_services.attempt_start(form=form, candidate=candidate)
+    client.force_login(candidate)
+    page = client.get(f"/exams/attempts/{attempt.pk}/items/1/").content.decode()
+    assert "data-tz-report" not in page and "timezone.js" not in page
+    assert "data-tz-report" in client.get("/exams/").content.decode()
