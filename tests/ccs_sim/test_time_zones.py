@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ccs_sim import time_zones
 from ccs_sim.models import Profile
+from cohorts.forms import AssignmentForm
 from exams import services as exams_services
 from exams.eligibility import AssignmentTerms
 from tests.factories import finished_attempt, published_form, scored_form
@@ -162,3 +163,14 @@ def test_an_attempts_pages_never_ask_so_their_offline_copy_needs_no_other_script
     page = client.get(f"/exams/attempts/{attempt.pk}/items/1/").content.decode()
     assert "data-tz-report" not in page and "timezone.js" not in page
     assert "data-tz-report" in client.get("/exams/").content.decode()
+
+
+def test_an_assignment_window_is_entered_in_the_staff_members_zone():
+    with timezone.override(time_zones.zone("Europe/Berlin")):
+        form = AssignmentForm(
+            data={"opens_at": "2026-07-01T09:00", "max_attempts": 1, "review_policy": "none"}
+        )
+        assert form.fields["opens_at"].label == "Opens (Europe/Berlin)"
+        form.is_valid()
+        # 09:00 in Berlin in summer (CEST, UTC+2) is 07:00 UTC.
+        assert form.cleaned_data["opens_at"] == dt.datetime(2026, 7, 1, 7, 0, tzinfo=dt.UTC)
