@@ -507,11 +507,14 @@ def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) 
             )
     except IntegrityError:
         # Another request of the same candidate started it a moment ago: resume that one.
-        return (
+        started = (
             Attempt.objects.in_progress()
             .filter(Q(form=form) | Q(assigned_form=form), candidate=candidate)
-            .get()
+            .first()
         )
+        if started is None:
+            raise
+        return started
 
 
 def retake_plan(*, candidate, form: ExamForm) -> retakes.RetakePlan:

@@ -274,8 +274,10 @@ def grade_posts_record(*, attempt_id: int, result) -> list[GradePost]:
     attempt = result.attempt
     if attempt.mode != AttemptMode.EXAM:
         return []
+    # A retake sat on another form (exams.retakes) answers the link of the assigned form.
     links = ResourceLink.objects.filter(
-        form_id=attempt.form_id, learners__user_id=attempt.candidate_id
+        form_id=attempt.assigned_form_id or attempt.form_id,
+        learners__user_id=attempt.candidate_id,
     ).select_related("context")
     posts = []
     for link in links.distinct():
