@@ -156,6 +156,10 @@ class ExamFormQuerySet(OwnedQuerySet):
     def published(self):
         return self.filter(status=FormStatus.PUBLISHED)
 
+    def offerable(self):
+        """Forms staff may assign or link: not the personal forms of retakes."""
+        return self.filter(retake_of__isnull=True)
+
     def delete(self):
         if self.filter(status=FormStatus.PUBLISHED).exists():
             raise FrozenFormError("A published form cannot be deleted.")
@@ -199,6 +203,16 @@ class ExamForm(models.Model):
     )
     # Null: a shared form (the demo forms of the sample bank) every program may assign.
     owner_program = owner_program_field()
+    # Set on a form built for one candidate's retake of this form (exams.retakes): it is
+    # never offered, assigned or linked to anyone else.
+    retake_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="retake_forms",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ExamFormQuerySet.as_manager()

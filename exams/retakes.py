@@ -160,6 +160,7 @@ def unseen_form(*, form: ExamForm, seen: Seen) -> tuple[ExamForm | None, int]:
     candidates = (
         ExamForm.objects.exams()
         .published()
+        .offerable()  # never another candidate's personal retake form
         .filter(blueprint_id=form.blueprint_id)
         .filter(Q(owner_program__isnull=True) | Q(owner_program_id=form.owner_program_id))
         .exclude(pk__in=seen.form_ids | {form.pk})

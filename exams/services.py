@@ -552,7 +552,9 @@ def retake_form(*, candidate, form: ExamForm) -> ExamForm:
                 shuffle_items=form.shuffle_items,
                 shuffle_options=form.shuffle_options,
                 allow_review=form.allow_review,
+                codebook_panel=form.codebook_panel,
                 available_to_all=False,
+                retake_of=form,
             )
             built = form_publish(form=built, by=None)
     except ValidationError as exc:

@@ -173,7 +173,7 @@ def _custom_form(custom: dict) -> tuple[ExamForm | None, str | None]:
     form_id = str(custom.get("form_id") or "")
     if not form_id.isdigit():
         return None, None
-    form = ExamForm.objects.exams().published().filter(pk=int(form_id)).first()
+    form = ExamForm.objects.exams().published().offerable().filter(pk=int(form_id)).first()
     return form, custom.get("review_policy") or None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cohorts.selectors import assignable_forms
 from exams import services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.models import AttemptState, ExamForm, FormItem
@@ -66,6 +67,10 @@ def test_a_retake_gets_a_new_form_without_any_item_seen_and_is_scored(client, ca
     assert second.assigned_form_id == form.pk
     new = second.form
     assert new.is_published and not new.available_to_all
+    # Personal: never offered to staff to assign or link.
+    assert new.retake_of_id == form.pk
+    assert new not in assignable_forms(program_id=None)
+    assert form in assignable_forms(program_id=None)
     assert new.time_limit_minutes == form.time_limit_minutes
     assert new.items.count() == form.items.count()
     assert new.items.filter(is_pretest=True).count() == form.items.filter(is_pretest=True).count()
