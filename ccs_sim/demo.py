@@ -9,10 +9,15 @@ probability logistic(ability + domain offset - b_i), b_i the item's calibrated d
 or, uncalibrated, -logit(its mean Angoff rating) (the rating is the chance that a
 borderline candidate, ability 0, gets it right); a wrong answer picks a distractor. Those
 attempts are then scored by scoring's own service, so item analysis, DIF and the reports
-see a realistic picture. Without ``answers`` (bulk load data for the dashboards'
-benchmark) scores come from the same ability model per domain, without answers, and are
-stored in bulk; raw scores map to the 100–400 scale with the form's conversion table when
-it has one, else linearly through a cut of 64 of 97.
+see a realistic picture (seed_demo leaves them unscored here, calibrates the items from
+their answers, then scores them, so that every result has its ability estimate). The demo
+plants one drifting anchor (DEMO_DRIFT) and one item harder for the second cohort
+(DEMO_DIF), for the linking report and the DIF page to find.
+
+Without ``answers`` (bulk load data for the dashboards' benchmark) scores come from the
+same ability model per domain, without answers, and are stored in bulk; raw scores map to
+the 100–400 scale with the form's conversion table when it has one, else linearly through
+a cut of 64 of 97.
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ MAX_RAW = sum(DOMAIN_ITEMS.values())
 # Generated candidates answer every question: the 97 scored and the 10 pretest items.
 ITEMS_ANSWERED = MAX_RAW + 10
 DEFAULT_CUT = 64.0
+# The answers' ability in logits is the candidate's ability (mean 0, the borderline
+# candidate's ability being 0 on the Angoff difficulties) plus ANSWER_SHIFT, plus
+# RETAKE_GAIN per earlier attempt: about 60% of demo attempts pass, a realistic share for
+# candidates still preparing (the real exam's first-time rate, ~84%, is of those who sit it).
+ANSWER_SHIFT = 0.05
+RETAKE_GAIN = 0.2
 BATCH = 5000
 FIRST_NAMES = [
     "Ava",
@@ -166,7 +177,10 @@ class _FormItems:
     rows: list
 
 
-def _form_items(form: ExamForm) -> _FormItems | None:
+def _form_items(form: ExamForm, drift: dict[int, float] | None = None) -> _FormItems | None:
+    """`drift`: item version id -> logits added to its difficulty on this form only (an
+    anchor that behaves differently here, e.g. because it was exposed)."""
+    drift = drift or {}
     items = list(
         FormItem.objects.filter(form=form)
         .order_by("position")
@@ -199,7 +213,7 @@ def _form_items(form: ExamForm) -> _FormItems | None:
 
     return _FormItems(
         form_item_ids=[pk for pk, _, _ in items],
-        b=np.array([difficulty(v) for _, v, _ in items]),
+        b=np.array([difficulty(v) + drift.get(v, 0.0) for _, v, _ in items]),
         offsets=np.array([DOMAIN_OFFSET.get(d, 0.0) for _, _, d in items]),
         keys=[keys[v] for _, v, _ in items],
         others=[others[v] for _, v, _ in items],
@@ -207,9 +221,13 @@ def _form_items(form: ExamForm) -> _FormItems | None:
     )
 
 
-def _answers(rng, items: _FormItems, ability: float) -> list[list[int]]:
-    """One selection per item, right with the Rasch probability (see the module docstring)."""
-    right = rng.random(items.b.size) < 1 / (1 + np.exp(-(ability + items.offsets - items.b)))
+def _answers(
+    rng, items: _FormItems, ability: float, harder: np.ndarray | None = None
+) -> list[list[int]]:
+    """One selection per item, right with the Rasch probability (see the module docstring);
+    `harder`: logits added to each item's difficulty for this candidate's group."""
+    b = items.b if harder is None else items.b + harder
+    right = rng.random(b.size) < 1 / (1 + np.exp(-(ability + items.offsets - b)))
     selections = []
     for j, ok in enumerate(right):
         keys, others = items.keys[j], items.others[j]
@@ -320,6 +338,9 @@ def generate(
     assign: bool = True,
     tag: str | None = None,
     answers: bool = False,
+    score: bool = True,
+    drift: dict[int, dict[int, float]] | None = None,
+    dif: dict[int, dict[int, float]] | None = None,
     program: Program | None = None,
     stdout=None,
 ) -> Generated:
@@ -327,7 +348,12 @@ def generate(
     `candidates` new candidates and `attempts` exam attempts (each with a score), in bulk;
     the managers and instructors get their roles in the program. With `answers`, attempts
     on forms with items carry their answers and are scored from them (see the module
-    docstring). Returns what was made."""
+    docstring); with `score` False those are left submitted and unscored, for the caller
+    to calibrate the items first and score them after (seed_demo), as the scoring sweep
+    would. `drift`: form id -> {item version id: logits added to its difficulty on that
+    form}, to plant an anchor that drifts; `dif`: cohort index -> {item version id: logits
+    added to its difficulty for that cohort's candidates}, to plant an item that functions
+    differently for one cohort. Returns what was made."""
     rng = np.random.default_rng(seed)
     now = now or timezone.now()
     tag = tag or secrets.token_hex(3)
@@ -336,7 +362,21 @@ def generate(
     out = Generated(forms=demo_forms())
     conversion = _conversions(out.forms)
     versions = _conversion_versions(out.forms)
-    form_items = {f.pk: _form_items(f) for f in out.forms} if answers else {}
+    drift = drift or {}
+    form_items = {f.pk: _form_items(f, drift.get(f.pk)) for f in out.forms} if answers else {}
+    # Per form and cohort: the planted DIF as an array over the form's items.
+    harder = {
+        (form_id, cohort): np.array(
+            [
+                shifts.get(v, 0.0)
+                for v in FormItem.objects.filter(form_id=form_id)
+                .order_by("position")
+                .values_list("item_version_id", flat=True)
+            ]
+        )
+        for form_id in form_items
+        for cohort, shifts in (dif or {}).items()
+    }
 
     if not managers:
         manager, _ = user_model.objects.get_or_create(
@@ -411,7 +451,6 @@ def generate(
                 for f in offered
             ]
         )
-    say(f"{len(out.cohorts)} cohorts")
 
     # Cohort sizes vary (a gamma draw), as real programs do.
     weights = rng.gamma(2.0, 1.0, cohorts)
@@ -447,7 +486,6 @@ def generate(
             )
         )
     _bulk(Membership, memberships)
-    say(f"{len(users)} candidates")
 
     # About one candidate in seven never sits an exam; the others sit in proportion to an
     # engagement draw, so some retake several times.
@@ -471,14 +509,16 @@ def generate(
             in_progress = last and rng.random() < 0.01 and (now - started).days < 1
             items = form_items.get(form.pk)
             # The same ability in logits for the answers: 0 is the borderline candidate.
-            theta = float(ability[i]) + 0.25 * j + 0.75
+            theta = float(ability[i]) + RETAKE_GAIN * j + ANSWER_SHIFT
             answer_sets.append(
-                None if in_progress or items is None else _answers(rng, items, theta)
+                None
+                if in_progress or items is None
+                else _answers(rng, items, theta, harder.get((form.pk, c)))
             )
             result = (
                 None
                 if in_progress
-                else _attempt_result(rng, float(ability[i]) + 0.25 * j, conversion[form.pk])
+                else _attempt_result(rng, float(ability[i]) + RETAKE_GAIN * j, conversion[form.pk])
             )
             if result is not None:
                 result[0]["conversion_version"] = versions.get(form.pk)
@@ -486,7 +526,7 @@ def generate(
                 None if in_progress else started + dt.timedelta(minutes=int(rng.integers(110, 240)))
             )
             summary = {}
-            if result is not None:
+            if result is not None and (score or items is None):
                 # As scoring leaves a scored attempt: its copy of the result on the row.
                 fields = result[0]
                 summary = {
@@ -547,8 +587,9 @@ def generate(
     with_answers = {a.pk for a, _ in answered}
     # Results are written by scoring's own service, as for a live attempt: scored from
     # their answers where they have them, else stored as the ability model gave them.
-    for attempt_id in sorted(with_answers):
-        attempt_score(attempt_id=attempt_id)
+    if score:
+        for attempt_id in sorted(with_answers):
+            attempt_score(attempt_id=attempt_id)
     scored = [
         (a, r)
         for a, r in zip(created, results, strict=True)
@@ -558,8 +599,10 @@ def generate(
         rows=[(a.pk, fields, domains) for a, (fields, domains) in scored], batch_size=BATCH
     )
     say(
-        f"{len(created)} exam attempts with scores"
-        + (f" ({len(with_answers)} with their answers)" if with_answers else "")
+        f"{program.name}: {len(out.cohorts)} cohort(s), {len(users)} candidates, "
+        f"{len(created)} exam attempts"
+        + (f", {len(with_answers)} with their answers" if with_answers else "")
+        + ("" if score or not with_answers else " (those left to be scored)")
     )
     return out
 
@@ -580,12 +623,68 @@ def demo_programs() -> tuple[Program, Program]:
     return made[0], made[1]
 
 
-def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
+# Enough attempts per form (about 400 on each of the three demo forms) for a Rasch
+# calibration of every operational item: with the ~50 per form of earlier demos, an easy
+# item that every candidate answered right (or a hard one nobody did) has no conditional
+# ML estimate, so its form could not be equated, and the difficulties of the common items
+# moved so much between forms (SE ~0.35 logit each) that half the anchors looked drifting.
+DEMO_CANDIDATES = 320
+DEMO_ATTEMPTS = 1150
+# One anchor is planted as drifting on the last demo form (it became easier there, as an
+# exposed item does), so the linking report has a real drift to show.
+DEMO_DRIFT = -1.2
+
+
+def demo_drift(forms: list[ExamForm]) -> dict[int, dict[int, float]]:
+    """The planted drift: the first common item of the demo forms (by id) made easier by
+    DEMO_DRIFT logits on the last of them."""
+    if len(forms) < 2:
+        return {}
+    common = None
+    for form in forms:
+        versions = set(
+            FormItem.objects.filter(form=form, is_pretest=False).values_list(
+                "item_version_id", flat=True
+            )
+        )
+        common = versions if common is None else common & versions
+    if not common:
+        return {}
+    return {forms[-1].pk: {min(common): DEMO_DRIFT}}
+
+
+# And one item of the base form is planted as harder (by DEMO_DIF logits) for the second
+# demo cohort's candidates than for the first's of the same ability (a setting the second
+# cohort's training never covered), so the DIF page has a C item to flag for review.
+DEMO_DIF = 1.6
+
+
+def demo_dif(forms: list[ExamForm]) -> dict[int, dict[int, float]]:
+    """The planted DIF: the first operational item (by position) of the first demo form
+    that no other demo form has, harder for the second cohort (index 1)."""
+    if not forms:
+        return {}
+    others = set(
+        FormItem.objects.filter(form__in=forms[1:]).values_list("item_version_id", flat=True)
+    )
+    first = (
+        FormItem.objects.filter(form=forms[0], is_pretest=False)
+        .exclude(item_version_id__in=others)
+        .order_by("position")
+        .values_list("item_version_id", flat=True)
+        .first()
+    )
+    return {} if first is None else {1: {first: DEMO_DIF}}
+
+
+def generate_demo(*, stdout=None, seed: int = 2026, score: bool = True) -> Generated | None:
     """Two cohorts with results for demo-manager, and one that belongs to someone else.
 
     demo-instructor teaches the two (read-only dashboards) and demo-candidate and
     demo-candidate2 are members of the first without results of their own, so that
-    they can sit its assigned forms. Does nothing if the demo cohorts exist.
+    they can sit its assigned forms. Does nothing if the demo cohorts exist. With
+    `score` False the attempts with answers are left for the caller to score (seed_demo
+    calibrates the items first).
     """
     user_model = get_user_model()
     say = (lambda msg: stdout.write(f"{msg}\n")) if stdout else (lambda *_: None)
@@ -597,11 +696,13 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
         raise LookupError("demo-manager does not exist: run seed_demo first")
     instructors = list(user_model.objects.filter(username="demo-instructor"))
     ours_program, other_program = demo_programs()
+    offered = [f for f in demo_forms() if f.items.exists()]
+    drift = demo_drift(offered)
     ours = generate(
         program=ours_program,
         cohorts=2,
-        candidates=40,
-        attempts=110,
+        candidates=DEMO_CANDIDATES,
+        attempts=DEMO_ATTEMPTS,
         managers=[manager],
         instructors=instructors,
         cohort_names=DEMO_COHORTS,
@@ -609,6 +710,9 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
         months=4,
         tag="demo",
         answers=True,
+        score=score,
+        drift=drift,
+        dif=demo_dif(offered),
         stdout=stdout,
     )
     other_manager, _ = user_model.objects.get_or_create(
@@ -628,6 +732,8 @@ def generate_demo(*, stdout=None, seed: int = 2026) -> Generated | None:
         months=4,
         tag="demo-other",
         answers=True,
+        score=score,
+        drift=drift,
         stdout=stdout,
     )
     first = ours.cohorts[0]

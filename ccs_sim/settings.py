@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ccs_sim.env import (
     database_from_url,
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -69,6 +70,9 @@ MIDDLEWARE = [
     "ccs_sim.middleware.RequestBodyLimitMiddleware",
     "ccs_sim.middleware.MalformedRequestMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside sessions, CSRF and X-Frame-Options: sees the cookies they set and the header
+    # it sets, and lets the LMS frame the pages of a launch (lti/embedding.py).
+    "lti.embedding.LtiEmbeddingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -195,6 +199,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "lti.tasks.post_pending_grades",
         "schedule": env_float("CCS_LTI_GRADE_SWEEP_SECONDS", 60.0, minimum=1.0),
     },
+    # Forgets the nonces of launches whose tokens are past CCS_LTI_ID_TOKEN_MAX_AGE (a
+    # replay of such a token is refused for its age).
+    "lti-forget-used-nonces": {
+        "task": "lti.tasks.forget_used_nonces",
+        "schedule": env_float("CCS_LTI_NONCE_SWEEP_SECONDS", 900.0, minimum=1.0),
+    },
     # Lets /healthz tell that a worker is taking tasks.
     "health-heartbeat": {
         "task": "ccs_sim.tasks.heartbeat",
@@ -292,6 +302,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- LTI 1.3 (lti/) ---------------------------------------------------------------------------
+# An id_token issued longer ago than this is refused; the nonces of accepted launches are
+# kept this long (plus a minute of clock skew) and then forgotten by the beat, so a replay
+# is refused either as a used nonce or for its age.
+CCS_LTI_ID_TOKEN_MAX_AGE = env_int("CCS_LTI_ID_TOKEN_MAX_AGE", 3600, minimum=60)
+# LMSs open the tool in an iframe, where the browser sends only SameSite=None cookies.
+# "https" (default): the cookies of the launch flow and of sessions begun by a launch go
+# SameSite=None; Secure on requests that came over HTTPS (directly or through
+# SECURE_PROXY_SSL_HEADER); plain HTTP keeps Lax, which browsers require without Secure.
+# "always": also on plain HTTP (development on localhost, where browsers accept Secure).
+# "off": the session and CSRF cookies stay Lax; a launch then works only from an LMS on
+# the same site (the id_token is posted across sites, which sends no Lax cookie).
+# Ordinary sign-ins keep Lax either way.
+CCS_LTI_CROSS_SITE_COOKIES = env_choice(
+    "CCS_LTI_CROSS_SITE_COOKIES", "https", ("https", "always", "off")
+)
+
 # --- i18n, static -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE") or "UTC"
@@ -334,6 +361,12 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- The product ----------------------------------------------------------------------------
+# When a new calibration changes a form's equated conversion table (a new version): True
+# rescores every scored attempt on the form with it (each earlier result kept in its
+# history, a note on the candidate's report); False lets the new table score only attempts
+# scored from then on, the earlier results standing as they were issued. A cut set by hand
+# always rescores: it is a decision about the standard itself.
+CCS_RESCORE_AFTER_CALIBRATION = env_bool("CCS_RESCORE_AFTER_CALIBRATION", default=True)
 # Seconds after the deadline during which a save already in flight is still accepted.
 CCS_SAVE_GRACE_SECONDS = env_float("CCS_SAVE_GRACE_SECONDS", 5.0, minimum=0)
 # When item analysis flags an item for review (psychometrics/flags.py says each rule in

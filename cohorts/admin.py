@@ -9,7 +9,8 @@ from cohorts.forms import AccommodationAdminForm
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from common.admin_display import person_field
 from tenancy.admin_scoping import ProgramScopedAdmin
-from tenancy.models import Program
+from tenancy.forms import program_choice
+from tenancy.models import Program, StaffRole
 
 
 class MembershipInline(admin.TabularInline):
@@ -57,6 +58,23 @@ class CohortAdmin(ProgramScopedAdmin):
                 .distinct()
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "program" in form.base_fields:
+            user = request.user
+
+            class WithProgram(form):
+                def __init__(self, *args, **kw):
+                    super().__init__(*args, **kw)
+                    # A new cohort: one of the programs the user manages, chosen only by
+                    # managers of several (tenancy.forms.program_choice).
+                    program_choice(
+                        self.fields["program"], user, roles=[StaffRole.MANAGER], what="the cohort"
+                    )
+
+            return WithProgram
+        return form
 
     def save_model(self, request, obj, form, change):
         obj._history_user = request.user

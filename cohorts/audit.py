@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from exams.models import ExamForm
+from itemanalysis.models import ItemReviewFlag
 from questionbank.models import AngoffRating, Item, ItemVersion
-from scoring.models import AttemptResult, ScaleConversion
+from scoring.models import AttemptResult, CutProposal, ScaleConversion
 from tenancy.models import Program, ProgramStaff
 from tenancy.scoping import program_ids
 
@@ -25,7 +26,9 @@ AUDITED = [
     (AngoffRating, "Angoff rating"),
     (ExamForm, "Exam form (publication, availability)"),
     (ScaleConversion, "Conversion table and cut"),
+    (CutProposal, "Cut proposal (proposed, confirmed, rejected)"),
     (AttemptResult, "Attempt result"),
+    (ItemReviewFlag, "Item review flag (DIF)"),
     (Accommodation, "Accommodation"),
     (Membership, "Cohort membership"),
     (Cohort, "Cohort"),

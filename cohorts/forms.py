@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from cohorts.selectors import Filters, assignable_forms
+from tenancy.forms import program_choice
 from tenancy.models import Program, StaffRole
 
 
@@ -70,10 +71,12 @@ class CohortForm(forms.ModelForm):
             programs = Program.objects.filter(pk=self.instance.program_id)
             self.fields["program"].disabled = True
         else:
-            programs = Program.objects.managed_by(user)
+            # Managers of several programs choose; of one, they never see the choice.
+            program_choice(
+                self.fields["program"], user, roles=[StaffRole.MANAGER], what="the cohort"
+            )
+            programs = self.fields["program"].queryset
         self.fields["program"].queryset = programs
-        if not self.instance.pk and len(programs) == 1:
-            self.fields["program"].initial = programs[0]
         # Querysets are evaluated per form, so new people appear without a restart.
         self.fields["instructors"].queryset = _people(StaffRole.INSTRUCTOR, programs)
         self.fields["managers"].queryset = _people(StaffRole.MANAGER, programs)
@@ -227,3 +230,30 @@ class AccommodationAdminForm(forms.ModelForm):
         ):
             self.add_error("user", "This candidate is not in a cohort of that program.")
         return data
+
+
+class StaffAddForm(forms.Form):
+    """A role for a person in a program, by their e-mail address."""
+
+    email = forms.EmailField(label="E-mail", max_length=254)
+    name = forms.CharField(
+        label="Name",
+        max_length=150,
+        required=False,
+        help_text="Used if the address has no account yet.",
+    )
+    role = forms.ChoiceField(label="Role", choices=StaffRole.choices, initial=StaffRole.INSTRUCTOR)
+
+
+class CutDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("confirm", "Confirm and apply"), ("reject", "Reject or withdraw")],
+        error_messages={"required": "Choose to confirm or to reject the proposed cut."},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required to reject; kept on record with your name and the time.",
+    )

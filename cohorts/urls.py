@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cohorts import views
+from cohorts import cut_views, staff_views, views
 
 app_name = "cohorts"
 
@@ -9,6 +9,15 @@ urlpatterns = [
     path("export.csv", views.dashboard_export, name="dashboard_export"),
     path("audit/", views.audit_trail, name="audit"),
     path("new/", views.cohort_create, name="create"),
+    path("cut-changes/", cut_views.cut_proposals, name="cut_proposals"),
+    path("cut-changes/<int:pk>/", cut_views.cut_proposal, name="cut_proposal"),
+    path("programs/<int:pk>/staff/", staff_views.program_staff, name="program_staff"),
+    path("programs/<int:pk>/staff/add/", staff_views.program_staff_add, name="program_staff_add"),
+    path(
+        "programs/<int:pk>/staff/<int:role_id>/remove/",
+        staff_views.program_staff_remove,
+        name="program_staff_remove",
+    ),
     path("join/", views.join, name="join"),
     path("welcome/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
     path("welcome/done/", views.SetPasswordDoneView.as_view(), name="set_password_done"),

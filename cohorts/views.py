@@ -34,6 +34,7 @@ from cohorts.models import Cohort
 from common.roles import Role, has_role
 from exams.models import Attempt
 from psychometrics import charts
+from scoring.cut_proposals import cut_proposals_decidable
 from scoring.report_pdf import attempt_report_pdf_response
 from tenancy.models import Program
 
@@ -77,7 +78,15 @@ def dashboard(request):
     return render(
         request,
         "cohorts/dashboard.html",
-        {"rows": rows, "is_manager": has_role(request.user, Role.MANAGER)},
+        {
+            "rows": rows,
+            "is_manager": has_role(request.user, Role.MANAGER),
+            # The programs whose staff page the user may open (managers; the operator: all).
+            "managed_programs": Program.objects.managed_by(request.user),
+            "waiting_cuts": cut_proposals_decidable(user=request.user)
+            .filter(status="pending")
+            .count(),
+        },
     )
 
 

@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("exams", "view_*"),
         ("tenancy", "view_*"),
         ("scoring", "view_*"),
+        # The second person of a cut change (scoring.cut_proposals): managers may confirm.
+        ("scoring", "change_scaleconversion"),
         ("itemanalysis", "view_*"),
     ],
 }

@@ -21,6 +21,7 @@ from exams.models import (
     FormItem,
 )
 from tenancy.admin_scoping import ProgramScopedAdmin
+from tenancy.scoping import is_operator
 
 
 class BlueprintDomainInline(admin.TabularInline):
@@ -29,9 +30,23 @@ class BlueprintDomainInline(admin.TabularInline):
     extra = 0
     min_num = 1
 
+    # The domain counts are part of the shared blueprint: the operator's, like it.
+    def has_add_permission(self, request, obj=None):
+        return is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_operator(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_operator(request.user)
+
 
 @admin.register(Blueprint)
 class BlueprintAdmin(admin.ModelAdmin):
+    """Blueprints belong to no program: every program assembles forms from them and a
+    blueprint's base form anchors the equating of all their forms, so they are shared
+    content, read by staff and changed by the platform operator alone."""
+
     list_display = ["name", "total_items", "pretest_count", "time_limit_minutes", "warning_minutes"]
     inlines = [BlueprintDomainInline]
     fields = [
@@ -44,6 +59,15 @@ class BlueprintAdmin(admin.ModelAdmin):
         "shuffle_items",
         "shuffle_options",
     ]
+
+    def has_add_permission(self, request):
+        return is_operator(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_operator(request.user) and super().has_delete_permission(request, obj)
 
 
 class FormItemInline(admin.TabularInline):

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from exams.models import Blueprint, ExamForm, blueprint_totals_error
 from exams.services import PRACTICE_MAX_ITEMS
 from questionbank.models import Domain
+from tenancy.forms import program_choice
 from tenancy.models import Program
 
 
@@ -76,16 +77,12 @@ class AssembleForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        programs = Program.objects.visible_to(user)
-        self.fields["program"].queryset = programs
         self.fields["exclude_forms"].queryset = ExamForm.objects.exams().visible_to(user)
+        # Staff always author for one of their programs (choosing when they hold roles in
+        # several); shared forms are the operator's.
+        program_choice(self.fields["program"], user, what="the form", shared_label="Shared")
         if user.is_superuser:
             self.fields["program"].help_text += " Leave empty for a shared form."
-        else:
-            # Staff always author for one of their programs; shared forms are the operator's.
-            self.fields["program"].required = True
-            self.fields["program"].empty_label = None
-            self.fields["program"].initial = programs.first()
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -66,7 +66,8 @@ def warning_minutes_error(warnings, time_limit: int | None) -> str | None:
 class Blueprint(models.Model):
     """How a form is built: items per domain, pretest items, time and warnings.
 
-    Data that instructors edit in the admin, never constants in code (docs/architecture.md).
+    Data edited in the admin (by the platform operator: blueprints are shared by every
+    program), never constants in code (docs/architecture.md).
     """
 
     name = models.CharField(max_length=60, unique=True)

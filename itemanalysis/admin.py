@@ -18,15 +18,18 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
 from exams.models import ExamForm
-from itemanalysis import run_requests, selectors, services, splits
+from itemanalysis import review, run_requests, selectors, services, splits
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
+    DifRun,
     FormStatistic,
+    ItemReviewFlag,
     ItemStatistic,
     PretestPromotion,
 )
@@ -336,19 +339,34 @@ class FormStatisticAdmin(ProgramScopedAdmin):
 
     def dif_view(self, request):
         """Mantel-Haenszel DIF of a form's items between two groups; instructors only (the
-        item-level comparison of groups is for the people who maintain the bank)."""
+        item-level comparison of groups is for the people who maintain the bank). A POST
+        records the run and flags its C items for review on the items themselves."""
         if not request.user.has_perm("itemanalysis.add_analysisrun"):
             raise PermissionDenied
-        form = DifForm(request.GET or None, user=request.user)
-        report = None
-        if request.GET and form.is_valid():
+        posted = request.method == "POST"
+        source = request.POST if posted else (request.GET or None)
+        form = DifForm(source, user=request.user)
+        report, flag_states = None, {}
+        if source and form.is_valid():
             data = form.cleaned_data
             split = form.provider.split(
                 user=request.user, reference=data["reference"], focal=data["focal"]
             )
             if split is None:
                 raise Http404("No such group.")
+            if posted:
+                self._dif_record(request, data, split)
+                query = urlencode(
+                    {k: request.POST.get(k, "") for k in ("form", "split", "reference", "focal")}
+                )
+                return redirect(f"{reverse('admin:itemanalysis_formstatistic_dif')}?{query}")
             report = selectors.form_dif(form=data["form"], split=split)
+            flag_states = review.comparison_flags(
+                user=request.user,
+                split_key=data["split"],
+                comparison=review.comparison_label(report.reference, report.focal),
+                version_ids=[r.version_id for r in report.flagged],
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -356,8 +374,31 @@ class FormStatisticAdmin(ProgramScopedAdmin):
             "form": form,
             "needs_groups": form.provider is not None and form.provider.needs_groups,
             "report": report,
+            "rows": [(r, flag_states.get(r.version_id)) for r in report.rows] if report else [],
+            "can_record": bool(report and report.flagged),
         }
         return TemplateResponse(request, "admin/itemanalysis/formstatistic/dif.html", context)
+
+    def _dif_record(self, request, data, split) -> None:
+        try:
+            run = review.dif_run_record(
+                form=data["form"],
+                split_key=data["split"],
+                split=split,
+                reference_key=data["reference"] or "",
+                focal_key=data["focal"] or "",
+                by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
+        summary = run.summary
+        messages.success(
+            request,
+            f"DIF run #{run.pk} recorded: {len(summary['flagged'])} item(s) newly flagged for "
+            f"review, {len(summary['updated'])} open flag(s) updated, "
+            f"{len(summary['cleared_before'])} already reviewed on this comparison.",
+        )
 
     def report_view(self, request, form_id):
         if not self.has_view_permission(request):
@@ -515,3 +556,202 @@ __all__ = [
     "stat_item_rest",
     "stat_p",
 ]
+
+
+# --- Review flags (a DIF run's C items) -------------------------------------------------------
+class ReviewFlagStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open (awaiting review)"), ("cleared", "Cleared")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(cleared_at__isnull=True)
+        if self.value() == "cleared":
+            return queryset.filter(cleared_at__isnull=False)
+        return queryset
+
+
+class ClearFlagForm(forms.Form):
+    note = forms.CharField(
+        label="What did the review conclude?",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="Kept on record with the flag (e.g. the content was checked and kept, or "
+        "the item was revised as a new version).",
+    )
+
+
+@admin.register(DifRun)
+class DifRunAdmin(ProgramScopedAdmin):
+    """Recorded DIF runs, read-only: a program's staff see their program's runs."""
+
+    list_display = ["__str__", "split", "n_reference", "n_focal", "flagged", "created_at"]
+    list_select_related = ["form"]
+    readonly_fields = ["requested_by_name"]
+    exclude = ["requested_by"]
+    requested_by_name = person_field("requested_by")
+
+    @admin.display(description="C items")
+    def flagged(self, obj):
+        return (obj.summary or {}).get("C", 0)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ItemReviewFlag)
+class ItemReviewFlagAdmin(ProgramScopedAdmin):
+    """Items flagged for review by a DIF run; a reviewer clears each with a note (the
+    "Clear" page). Read-only otherwise: flags are raised by runs only."""
+
+    list_display = [
+        "item_link",
+        "category",
+        "delta_display",
+        "comparison",
+        "run_link",
+        "raised_at",
+        "state",
+        "note",
+    ]
+    list_filter = [ReviewFlagStateFilter]
+    list_select_related = ["item_version__item", "run__form", "cleared_by"]
+    search_fields = ["item_version__item__key", "comparison", "note"]
+    exclude = ["cleared_by"]
+    readonly_fields = ["cleared_by_name", "clear_link"]
+    cleared_by_name = person_field("cleared_by")
+
+    @admin.display(description="item", ordering="item_version__item__key")
+    def item_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:questionbank_itemversion_change", args=[obj.item_version_id]),
+            obj.item_version.item.key,
+        )
+
+    @admin.display(description="MH D-DIF", ordering="delta")
+    def delta_display(self, obj):
+        return _fmt(obj.delta)
+
+    @admin.display(description="raised by")
+    def run_link(self, obj):
+        return f"DIF run #{obj.run_id} on {obj.run.form}"
+
+    @admin.display(description="state", ordering="cleared_at")
+    def state(self, obj):
+        if obj.is_open:
+            return format_html(
+                '<a href="{}">Open — clear after review</a>',
+                reverse("admin:itemanalysis_itemreviewflag_clear", args=[obj.pk]),
+            )
+        return f"Cleared {obj.cleared_at:%Y-%m-%d} by {obj.cleared_by or '—'}"
+
+    @admin.display(description="review")
+    def clear_link(self, obj):
+        return self.state(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:flag_id>/clear/",
+                view(self.clear_view),
+                name="itemanalysis_itemreviewflag_clear",
+            ),
+        ] + super().get_urls()
+
+    def clear_view(self, request, flag_id):
+        if not request.user.has_perm("itemanalysis.change_itemreviewflag"):
+            raise PermissionDenied
+        flag = get_object_or_404(
+            ItemReviewFlag.objects.visible_to(request.user).select_related(
+                "item_version__item", "run__form", "cleared_by"
+            ),
+            pk=flag_id,
+        )
+        form = ClearFlagForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                review.review_flag_clear(
+                    flag_id=flag.pk, note=form.cleaned_data["note"], by=request.user
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, f"The review flag on {flag.item_version.item.key} is cleared."
+                )
+                return redirect("admin:questionbank_itemversion_change", flag.item_version_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Clear the review flag on {flag.item_version.item.key}",
+            "flag": flag,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/itemanalysis/itemreviewflag/clear.html", context)
+
+
+def review_flags_section(version, *, user) -> str:
+    """The item page's review flags (those the user's programs raised), with a link to
+    clear each open one."""
+    if not version or not version.pk:
+        return ""
+    flags_ = list(
+        ItemReviewFlag.objects.visible_to(user)
+        .filter(item_version=version)
+        .select_related("run__form", "cleared_by")
+    )
+    can_clear = user is not None and user.has_perm("itemanalysis.change_itemreviewflag")
+    return mark_safe(
+        render_to_string(
+            "admin/itemanalysis/itemreviewflag/_section.html",
+            {"flags": flags_, "can_clear": can_clear},
+        )
+    )
+
+
+class ReviewFlagFilter(admin.SimpleListFilter):
+    """Item versions with an open review flag (needs the annotation the bank admin's
+    get_queryset adds: `_review_open`)."""
+
+    title = "review flag"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Flagged for review (DIF C)"), ("none", "No open review flag")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(_review_open__gt=0)
+        if self.value() == "none":
+            return queryset.filter(_review_open=0)
+        return queryset
+
+
+@admin.display(description="review", ordering="_review_open")
+def review_flag_column(obj):
+    count = getattr(obj, "_review_open", 0) or 0
+    if not count:
+        return ""
+    return format_html(
+        '<strong class="review-flag">DIF C — review</strong>{}',
+        f" ({count})" if count > 1 else "",
+    )

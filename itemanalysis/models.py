@@ -14,6 +14,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from tenancy.audit_base import AuditRecord
+from tenancy.scoping import program_q
 
 
 class AnalysisKind(models.TextChoices):
@@ -205,3 +209,104 @@ class PretestPromotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_version} promoted at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DifRun(models.Model):
+    """A differential item functioning analysis someone recorded from the DIF page: the
+    form, the split and its two groups, what it found, and who asked. Its C items were
+    flagged for review (ItemReviewFlag)."""
+
+    form = models.ForeignKey("exams.ExamForm", on_delete=models.CASCADE, related_name="+")
+    split = models.CharField(max_length=40, help_text="The split provider's key.")
+    reference = models.CharField(max_length=200, help_text="The reference group's label.")
+    focal = models.CharField(max_length=200, help_text="The focal group's label.")
+    # The group keys the split was built from (empty for splits without a choice).
+    reference_key = models.CharField(max_length=100, blank=True)
+    focal_key = models.CharField(max_length=100, blank=True)
+    n_reference = models.PositiveIntegerField()
+    n_focal = models.PositiveIntegerField()
+    # {"A": n, "B": n, "C": n, "flagged": [version ids]}
+    summary = models.JSONField(default=dict, blank=True)
+    # The program it was run for (its staff see its flags); null: the platform operator's.
+    program = models.ForeignKey(
+        "tenancy.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "DIF run"
+
+    def __str__(self) -> str:
+        return f"DIF run #{self.pk}: {self.reference} vs {self.focal} on {self.form}"
+
+
+class ReviewFlagSource(models.TextChoices):
+    DIF = "dif", "DIF category C"
+
+
+class ItemReviewFlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(cleared_at__isnull=True)
+
+    def visible_to(self, user):
+        """Flags of the user's programs' runs (they name the program's groups)."""
+        return self.filter(program_q(user, "program"))
+
+
+class ItemReviewFlag(models.Model):
+    """An item version flagged for a reviewer's attention, here by a DIF run that put it in
+    ETS category C: the split and run that raised it, and its clearing by a reviewer with
+    a note. One flag per item version, split and groups: a later run of the same
+    comparison updates an open flag and does not raise again one a reviewer cleared."""
+
+    item_version = models.ForeignKey(
+        "questionbank.ItemVersion", on_delete=models.CASCADE, related_name="review_flags"
+    )
+    source = models.CharField(
+        max_length=10, choices=ReviewFlagSource.choices, default=ReviewFlagSource.DIF
+    )
+    run = models.ForeignKey(DifRun, on_delete=models.CASCADE, related_name="flags")
+    program = models.ForeignKey(
+        "tenancy.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The comparison, so that a later run of it finds this flag.
+    split = models.CharField(max_length=40)
+    comparison = models.CharField(max_length=420, help_text="reference vs focal")
+    category = models.CharField(max_length=1)
+    delta = models.FloatField(null=True, blank=True, help_text="MH D-DIF")
+    # The counts behind it: n and right answers per group.
+    details = models.JSONField(default=dict, blank=True)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True, help_text="The reviewer's conclusion.")
+
+    objects = ItemReviewFlagQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = "item review flag"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item_version", "source", "split", "comparison", "program"],
+                name="review_flag_once_per_comparison",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "cleared" if self.cleared_at else "open"
+        return f"{self.get_source_display()} on {self.item_version} ({self.comparison}, {state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+    def audit_program(self) -> int | None:
+        return self.program_id

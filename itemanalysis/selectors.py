@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from exams.models import Attempt, ExamForm, FormItem, Response
 from itemanalysis.models import (
     AnalysisKind,
     AnalysisRun,
     FormStatistic,
+    ItemReviewFlag,
     ItemStatistic,
     RunStatus,
 )
@@ -310,6 +312,21 @@ def item_versions_with_statistics(queryset):
         _stat_n=Subquery(latest.values("n_responses")[:1]),
         _difficulty=F("calibration__difficulty"),
     )
+
+
+def item_versions_with_review_flags(queryset, *, user):
+    """Annotate item versions with `_review_open`: how many open review flags the user's
+    programs raised on each (0 for none), in the same query."""
+    open_flags = (
+        ItemReviewFlag.objects.visible_to(user)
+        .open()
+        .filter(item_version=OuterRef("pk"))
+        .order_by()
+        .values("item_version")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return queryset.annotate(_review_open=Coalesce(Subquery(open_flags), 0))
 
 
 def item_statistics_history(*, version: ItemVersion) -> list[ItemStatistic]:

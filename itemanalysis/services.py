@@ -631,12 +631,14 @@ def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None =
     unlinked = [
         {"form_id": key, "form": names[key], "anchors": anchors} for key, anchors in linked.unlinked
     ]
+    rescore = settings.CCS_RESCORE_AFTER_CALIBRATION
     reequated = [
         c.form.name
         for c in forms_reequate(
             reason=f"New calibration (analysis run #{run.pk})",
             by=run.requested_by,
             form_ids=[f.form_id for f in forms],
+            rescore=rescore,
         )
     ]
     skipped = len(versions) - len(calibrated)
@@ -649,6 +651,7 @@ def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None =
             unlinked=unlinked,
             failed=failed,
             reequated=reequated,
+            rescored=rescore,
         ),
         "items": len(versions),
         "calibrated": len(calibrated),
@@ -660,12 +663,15 @@ def _run_rasch(run: AnalysisRun, progress: Progress, shared: SharedBank | None =
         "unlinked": unlinked,
         "failed": failed,
         "reequated": reequated,
+        "rescored": rescore and bool(reequated),
         "drift_threshold": DRIFT_THRESHOLD,
         "replaced": replaced,
     }
 
 
-def _rasch_message(*, calibrated, attempts, origin, links, unlinked, failed, reequated) -> str:
+def _rasch_message(
+    *, calibrated, attempts, origin, links, unlinked, failed, reequated, rescored=True
+) -> str:
     parts = [f"Calibrated {calibrated} operational items from {attempts} exam attempts"]
     if origin:
         parts.append(f"the scale set by {origin}")
@@ -683,8 +689,13 @@ def _rasch_message(*, calibrated, attempts, origin, links, unlinked, failed, ree
         )
     for form in failed:
         parts.append(f"{form['form']} could not be calibrated: {form['reason']}")
-    if reequated:
+    if reequated and rescored:
         parts.append("re-equated (their attempts are rescored): " + ", ".join(reequated))
+    elif reequated:
+        parts.append(
+            "re-equated (the new tables score attempts from now on; results already issued "
+            "stand, as CCS_RESCORE_AFTER_CALIBRATION is off): " + ", ".join(reequated)
+        )
     return "; ".join(parts) + "."
 
 

@@ -6,8 +6,12 @@ their cohort, resource links with their form, and the grades still owed to a pla
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -66,6 +70,15 @@ class Registration(models.Model):
     auth_login_url = models.URLField(max_length=500, help_text="The platform's OIDC auth URL.")
     access_token_url = models.URLField(max_length=500)
     keyset_url = models.URLField(max_length=500, help_text="The platform's JWKS URL.")
+    frame_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "The web origins (scheme://host[:port]) of the LMS pages that open the tool in an "
+            'iframe, e.g. ["https://school.instructure.com"]. The issuer\'s origin is always '
+            "allowed; add the course pages' origin when it differs (Canvas, Brightspace)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,6 +89,47 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.issuer} ({self.client_id})"
+
+    def clean(self):
+        origins = self.frame_origins
+        if not isinstance(origins, list) or not all(
+            isinstance(o, str) and origin_of(o) for o in origins
+        ):
+            raise ValidationError(
+                {
+                    "frame_origins": "A JSON list of web origins, each scheme and host "
+                    '(and port), e.g. ["https://school.instructure.com"].'
+                }
+            )
+
+    def embedding_origins(self) -> list[str]:
+        """Origins allowed to frame the pages this platform's launches reach."""
+        found = [origin_of(self.issuer)] + [origin_of(o) for o in self.frame_origins or []]
+        return list(dict.fromkeys(o for o in found if o))
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased; "" for anything that is not http(s).
+
+    Origins go into a Content-Security-Policy header, so nothing but a plain host name or
+    an IP address passes (a space or a semicolon would add a source or a directive).
+    """
+    parts = urlsplit(str(url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname.lower()
+    if ":" in host:
+        try:
+            host = f"[{ipaddress.IPv6Address(host)}]"
+        except ValueError:
+            return ""
+    elif not re.fullmatch(r"[a-z0-9.-]+", host):
+        return ""
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 class LtiUser(models.Model):
@@ -136,6 +190,9 @@ class ResourceLink(models.Model):
     # The Assignment and Grade Services claim of the last launch (scopes, lineitem URLs).
     ags_endpoint = models.JSONField(default=dict, blank=True)
     learners = models.ManyToManyField(LtiUser, related_name="links", blank=True)
+    # The line item the tool found or created for this link (when the platform's launches
+    # name only the line item container): one per link, reused by every learner's post.
+    found_lineitem_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
@@ -149,7 +206,20 @@ class ResourceLink(models.Model):
 
     @property
     def lineitem_url(self) -> str:
-        return self.ags_endpoint.get("lineitem", "") if self.ags_endpoint else ""
+        """The line item named by the last launch, or the one found or created for it."""
+        named = self.ags_endpoint.get("lineitem", "") if self.ags_endpoint else ""
+        return named or self.found_lineitem_url
+
+    @property
+    def lineitems_url(self) -> str:
+        return self.ags_endpoint.get("lineitems", "") if self.ags_endpoint else ""
+
+
+class UsedNonceQuerySet(models.QuerySet):
+    def expired(self, now: dt.datetime, lifetime: dt.timedelta):
+        """Nonces whose tokens can no longer be accepted anyway (issued before
+        now - lifetime, which the launch refuses), so forgetting them reopens nothing."""
+        return self.filter(used_at__lt=now - lifetime)
 
 
 class UsedNonce(models.Model):
@@ -159,10 +229,13 @@ class UsedNonce(models.Model):
     nonce = models.CharField(max_length=255)
     used_at = models.DateTimeField(default=timezone.now)
 
+    objects = UsedNonceQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["registration", "nonce"], name="lti_nonce_once")
         ]
+        indexes = [models.Index(fields=["used_at"])]
 
     def __str__(self) -> str:
         return self.nonce
@@ -185,7 +258,9 @@ class GradePost(models.Model):
     attempt = models.ForeignKey("exams.Attempt", on_delete=models.CASCADE, related_name="+")
     link = models.ForeignKey(ResourceLink, on_delete=models.CASCADE, related_name="grade_posts")
     lti_user = models.ForeignKey(LtiUser, on_delete=models.CASCADE, related_name="+")
-    line_item = models.URLField(max_length=500)
+    # Blank until found or created on the platform (a link whose launches name only the
+    # line item container); filled in the same transaction as the first successful post.
+    line_item = models.URLField(max_length=500, blank=True)
     status = models.CharField(
         max_length=10, choices=GradePostStatus.choices, default=GradePostStatus.PENDING
     )
@@ -200,7 +275,14 @@ class GradePost(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["attempt", "line_item"], name="grade_post_once")
+            # One score per attempt and line item, whichever links lead to it …
+            models.UniqueConstraint(
+                fields=["attempt", "line_item"],
+                condition=~Q(line_item=""),
+                name="grade_post_once",
+            ),
+            # … and one per attempt and link while the line item is still to be found.
+            models.UniqueConstraint(fields=["attempt", "link"], name="grade_post_once_per_link"),
         ]
         indexes = [models.Index(fields=["status", "next_try_at"])]
 

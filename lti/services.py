@@ -7,6 +7,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from lti.models import (
     Registration,
     ResourceLink,
     UsedNonce,
+    origin_of,
 )
 from lti.models import LtiUser as LtiUserRow
 from tenancy.models import Program, ProgramStaff, StaffRole
@@ -54,8 +56,13 @@ def registration_save(
     token_url: str,
     jwks_url: str,
     name: str = "",
+    frame_origins: list[str] | None = None,
 ) -> Registration:
-    """Register a platform, or update it and add a deployment id (the command reruns)."""
+    """Register a platform, or update it and add a deployment id (the command reruns).
+
+    `frame_origins` (when given) replaces the origins allowed to frame the tool besides
+    the issuer's; each must be an http(s) origin.
+    """
     program = Program.objects.filter(slug=program_slug).first()
     if program is None:
         raise ApplicationError(f"There is no program with the slug {program_slug!r}.")
@@ -71,9 +78,25 @@ def registration_save(
     registration.keyset_url = jwks_url
     if deployment_id not in registration.deployment_ids:
         registration.deployment_ids = [*registration.deployment_ids, deployment_id]
+    if frame_origins is not None:
+        registration.frame_origins = frame_origins_clean(frame_origins)
     registration.full_clean()
     registration.save()
     return registration
+
+
+def frame_origins_clean(values: list[str]) -> list[str]:
+    """The origins as the CSP header will carry them; a value that is not one is refused."""
+    cleaned = []
+    for value in values:
+        origin = origin_of(value)
+        if not origin:
+            raise ApplicationError(
+                f"{value!r} is not a web origin: give scheme and host, e.g. "
+                "https://school.instructure.com"
+            )
+        cleaned.append(origin)
+    return list(dict.fromkeys(cleaned))
 
 
 # --- Roles ----------------------------------------------------------------------------
@@ -96,6 +119,43 @@ class LaunchOutcome:
     role: Role
     link: ResourceLink | None
     context: Context | None
+
+
+# Clocks differ between the LMS and the tool: an id_token may say it was issued this much
+# in the future, and a nonce is kept this much longer than the oldest token accepted.
+CLOCK_SKEW = dt.timedelta(seconds=60)
+
+
+def token_max_age() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.CCS_LTI_ID_TOKEN_MAX_AGE)
+
+
+def token_age_check(*, claims: dict, now: dt.datetime | None = None) -> None:
+    """Refuse an id_token issued too long ago (or in the future).
+
+    Used nonces are forgotten after the same lifetime (`used_nonces_forget`); without this
+    check a token with a far-off `exp` could be replayed once its nonce was forgotten.
+    """
+    now = now or timezone.now()
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise LaunchRefused("The launch token does not say when it was issued (no iat claim).")
+    issued = dt.datetime.fromtimestamp(iat, tz=dt.UTC)
+    if issued > now + CLOCK_SKEW:
+        raise LaunchRefused("The launch token was issued in the future: check the LMS clock.")
+    if issued < now - token_max_age():
+        raise LaunchRefused(
+            "The launch token was issued too long ago. Open the activity again from your course."
+        )
+
+
+def used_nonces_forget(*, now: dt.datetime | None = None) -> int:
+    """Delete nonces older than any token a launch still accepts; returns how many."""
+    now = now or timezone.now()
+    deleted, _ = UsedNonce.objects.expired(now, token_max_age() + CLOCK_SKEW).delete()
+    if deleted:
+        log_event("lti.nonces_forgotten", count=deleted)
+    return deleted
 
 
 def nonce_use(*, registration: Registration, nonce: str) -> None:
@@ -221,6 +281,7 @@ def launch_accept(*, registration: Registration, claims: dict) -> LaunchOutcome:
             "Your role in this course is not one the exam simulator knows (learner, "
             "instructor, content developer or administrator)."
         )
+    token_age_check(claims=claims)
     nonce_use(registration=registration, nonce=claims["nonce"])
     deployment_id = claims.get(CLAIM + "deployment_id", "")
     lti_user = lti_user_link(registration=registration, sub=claims["sub"], claims=claims, role=role)
@@ -281,18 +342,41 @@ def grade_posts_record(*, attempt_id: int, result) -> list[GradePost]:
     ).select_related("context")
     posts = []
     for link in links.distinct():
-        if not link.lineitem_url:
-            continue
+        if not (link.lineitem_url or _may_find_lineitem(link)):
+            continue  # the platform offered no grade service for this link
+        if GradePost.objects.filter(attempt_id=attempt_id, link=link).exists():
+            continue  # scored again (a rescore): this link's post is already owed or sent
         lti_user = LtiUserRow.objects.get(
             registration_id=link.context.registration_id, user_id=attempt.candidate_id
         )
-        post, _ = GradePost.objects.get_or_create(
-            attempt_id=attempt_id,
-            line_item=link.lineitem_url,
-            defaults={"link": link, "lti_user": lti_user},
-        )
+        if link.lineitem_url:
+            post, _ = GradePost.objects.get_or_create(
+                attempt_id=attempt_id,
+                line_item=link.lineitem_url,
+                defaults={"link": link, "lti_user": lti_user},
+            )
+        else:
+            # Found or created on the platform when it is posted (a call that may fail
+            # and is retried like the post itself).
+            post = GradePost.objects.create(
+                attempt_id=attempt_id, line_item="", link=link, lti_user=lti_user
+            )
         posts.append(post)
     return posts
+
+
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+
+
+def _may_find_lineitem(link: ResourceLink) -> bool:
+    """The launch named the line item container and granted the scope to manage it."""
+    scopes = (link.ags_endpoint or {}).get("scope") or []
+    return bool(link.lineitems_url) and LINEITEM_SCOPE in scopes
+
+
+def lineitem_tag(link: ResourceLink) -> str:
+    """The tag of the line item the tool creates for a link, to find it again by."""
+    return f"ccs-sim:{link.resource_link_id}"[:255]
 
 
 # Waits between tries: 1, 2, 4, … minutes, at most 6 hours.
@@ -320,7 +404,19 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
         if post is None:
             return False
         try:
-            score_post(post=post)
+            # A savepoint: whatever fails in here (the platform, or a query), the failure
+            # is still recorded on the post below.
+            with transaction.atomic():
+                if not post.line_item:
+                    url = _lineitem_resolve(post=post)
+                    if _another_post_owns(post, url):
+                        # Never twice: the attempt's score goes to that line item once.
+                        post.status = GradePostStatus.SENT
+                        post.last_error = f"Posted through another link of the attempt: {url}"
+                        post.save(update_fields=["status", "last_error"])
+                        return False
+                    post.line_item = url
+                score_post(post=post)
         except Exception as exc:  # any failure: recorded, retried later with backoff
             post.tries += 1
             post.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -332,9 +428,39 @@ def grade_post_send(*, post_id: int, now: dt.datetime | None = None) -> bool:
         post.status = GradePostStatus.SENT
         post.sent_at = timezone.now()
         post.last_error = ""
-        post.save(update_fields=["tries", "status", "sent_at", "last_error"])
+        post.save(update_fields=["tries", "status", "sent_at", "last_error", "line_item"])
     log_event("lti.grade_posted", attempt_id=post.attempt_id, grade_post_id=post.pk)
     return True
+
+
+def _lineitem_resolve(*, post: GradePost) -> str:
+    """The line item of the post's link: known already, or found or created on the platform.
+
+    The link's row is locked while the platform is asked, so two learners' posts for one
+    link create one line item, not two; the URL is kept on the link for every later post.
+    """
+    from lti.platform_client import lineitem_find_or_create
+
+    link = (
+        ResourceLink.objects.select_for_update(of=("self",))
+        .select_related("form", "context__registration")
+        .get(pk=post.link_id)
+    )
+    if link.lineitem_url:
+        return link.lineitem_url
+    url = lineitem_find_or_create(link=link)
+    link.found_lineitem_url = url
+    link.save(update_fields=["found_lineitem_url"])
+    log_event("lti.lineitem_found", link_id=link.pk, line_item=url)
+    return url
+
+
+def _another_post_owns(post: GradePost, url: str) -> bool:
+    return (
+        GradePost.objects.filter(attempt_id=post.attempt_id, line_item=url)
+        .exclude(pk=post.pk)
+        .exists()
+    )
 
 
 def grade_posts_send_due(*, limit: int = 200, now: dt.datetime | None = None) -> int:

@@ -17,3 +17,9 @@ def post_grade(post_id: int) -> bool:
 def post_pending_grades() -> int:
     """Beat, every minute: post every pending grade whose next try is due."""
     return services.grade_posts_send_due()
+
+
+@shared_task(name="lti.tasks.forget_used_nonces")
+def forget_used_nonces() -> int:
+    """Beat: delete the nonces of launches too old to be accepted again anyway."""
+    return services.used_nonces_forget()

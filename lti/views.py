@@ -20,13 +20,14 @@ from pylti1p3.lineitem import LineItem
 
 from common.roles import Role
 from exams.models import ExamForm, ReviewPolicy
-from lti import keys, services
-from lti.models import Registration, ResourceLink
+from lti import embedding, keys, services
+from lti.models import Registration, ResourceLink, origin_of
 from lti.tool_conf import DatabaseToolConf
 
 logger = logging.getLogger(__name__)
 
 LAUNCH_SESSION_KEY = "lti_deep_link_launch"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -95,6 +96,8 @@ def launch(request):
     except services.LaunchRefused as exc:
         return _refused(request, exc.user_message, status=exc.status_code)
     login(request, outcome.user, backend=BACKEND)
+    # After login(), which starts a new session: from now on the LMS may frame it.
+    embedding.session_mark(request, registration)
     if message.is_deep_link_launch():
         request.session[LAUNCH_SESSION_KEY] = message.get_launch_id()
         return redirect("lti:deep_link")
@@ -186,9 +189,22 @@ def deep_link(request):
                     .set_resource_id(f"form-{form.pk}")
                 )
             )
-            html = message.get_deep_link().output_response_form([resource])
+            return_url = (message.get_launch_data().get(DL_SETTINGS) or {}).get(
+                "deep_link_return_url", ""
+            )
+            return_origin = origin_of(return_url)
+            if not return_origin:
+                return _refused(request, "The LMS gave no address to return to.", status=400)
+            jwt_value = message.get_deep_link().get_response_jwt([resource])
             del request.session[LAUNCH_SESSION_KEY]
-            return HttpResponse(html)
+            response = render(
+                request,
+                "lti/deep_link_return.html",
+                {"return_url": return_url, "jwt": jwt_value, "form_name": form.name},
+            )
+            # The page's form posts to the LMS: the one origin besides ours it may post to.
+            response._csp_update = {"form-action": [return_origin]}
+            return response
     return render(
         request,
         "lti/deep_link.html",

@@ -25,6 +25,7 @@ from questionbank.forms import (
     ItemVersionAdminForm,
     OptionInlineFormSet,
     loaded_cm_years,
+    program_setup,
 )
 from questionbank.models import (
     AngoffRating,
@@ -37,8 +38,9 @@ from questionbank.models import (
 )
 from questionbank.validation import MAX_OPTIONS, MIN_OPTIONS
 from tenancy.admin_scoping import ProgramScopedAdmin
+from tenancy.forms import chooses_program
 from tenancy.models import ProgramStaff
-from tenancy.scoping import default_program_id, is_operator, program_ids
+from tenancy.scoping import AUTHORS_PROGRAM, is_operator, may_change, owner_for, program_ids
 
 
 def _ratings_visible_to(queryset, user):
@@ -52,6 +54,32 @@ def _ratings_visible_to(queryset, user):
     return queryset.filter(
         Q(item_version__item__owner_program__isnull=False) | Q(judge__in=colleagues) | Q(judge=user)
     )
+
+
+def _with_program_choice(form_class, request, obj, *, what: str):
+    """The admin form with the program choice for a new row of someone who chooses; the
+    field is dropped otherwise (a single program's staff author for it without asking)."""
+    user = request.user
+    choose = obj is None and chooses_program(user)
+
+    class WithProgram(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if choose:
+                program_setup(self, user, what=what)
+            else:
+                self.fields.pop("program", None)
+
+    return WithProgram
+
+
+def _chosen_program(form):
+    """The owner of a new row: the chosen program (None: shared, the operator's choice), or
+    the author's one program when there was no choice."""
+    if "program" not in form.fields:
+        return AUTHORS_PROGRAM
+    chosen = form.cleaned_data.get("program")
+    return chosen.pk if chosen else None
 
 
 @admin.register(Domain)
@@ -97,6 +125,17 @@ class CaseAdmin(ProgramScopedAdmin):
         ),
         ("Items on this case", {"fields": ["case_items"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None and chooses_program(request.user):
+            (title, options), *rest = fieldsets
+            fieldsets = [(title, {**options, "fields": ["program", *options["fields"]]}), *rest]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return _with_program_choice(form, request, obj, what="the case")
 
     def get_queryset(self, request):
         return (
@@ -164,8 +203,11 @@ class CaseAdmin(ProgramScopedAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-            # A staff member's case belongs to their program; the operator's is shared.
-            obj.owner_program_id = default_program_id(request.user)
+            # The chosen program (staff of several, the operator: None is shared), or the
+            # author's one program.
+            obj.owner_program_id = owner_for(_chosen_program(form), request.user)
+            if not may_change(request.user, obj.owner_program_id):
+                raise PermissionDenied  # not reachable through the form's choices
         super().save_model(request, obj, form, change)
 
 
@@ -319,6 +361,8 @@ class ItemVersionAdmin(ProgramScopedAdmin):
             "enemies",
         ]
         info = ["status", "version_info", "links"] if obj else []
+        if obj is None and chooses_program(request.user):
+            info = ["program"]
         fieldsets = [
             (None, {"fields": info + main}),
             ("Answer explanation", {"fields": ["rationale", "references", "code_set_year"]}),
@@ -326,6 +370,10 @@ class ItemVersionAdmin(ProgramScopedAdmin):
         if obj:
             fieldsets += [(title, {"fields": [name]}) for title, name in self.detail_sections]
         return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return _with_program_choice(form, request, obj, what="the item")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(_angoff=Avg("angoff_ratings__rating"))
@@ -414,6 +462,7 @@ class ItemVersionAdmin(ProgramScopedAdmin):
                 key=form.cleaned_data["item_key"],
                 options=options,
                 author=request.user,
+                owner_program_id=_chosen_program(form),
                 **content,
             )
         services.item_enemies_set(item=version.item, enemies=form.cleaned_data["enemies"])

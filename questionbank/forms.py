@@ -12,6 +12,7 @@ from codebook.models import CodeSystem
 from codebook.selectors import codesets_of
 from questionbank.models import Case, Item, ItemVersion, case_sections_errors, coding_errors
 from questionbank.validation import MAX_CHOOSE, MIN_CHOOSE, OptionData, content_errors
+from tenancy.forms import program_choice
 from tenancy.models import Program
 
 _HEADING = re.compile(r"^##\s*(.+?)\s*$")
@@ -41,6 +42,14 @@ class CaseAdminForm(forms.ModelForm):
     documentation = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField"}),
         help_text="Each section starts with a line '## Heading' (e.g. '## Operative report').",
+    )
+
+    # Only on the add page of staff who hold roles in several programs (and the operator's);
+    # set up by the admin (program_setup).
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        help_text="The program the case belongs to: only its staff see it.",
     )
 
     class Meta:
@@ -77,9 +86,24 @@ def loaded_cm_years() -> list[int]:
     return [s.year for s in codesets_of(system=CodeSystem.ICD10CM)]
 
 
+def program_setup(form: forms.Form, user, *, what: str) -> None:
+    """The program choice of a new row's admin form (tenancy.forms.program_choice); the
+    admin lists the field only for people who choose (several programs, the operator)."""
+    if "program" in form.fields:
+        program_choice(form.fields["program"], user, what=what, shared_label="Shared")
+        if user.is_superuser:
+            form.fields["program"].help_text += " Leave it shared for every program to use."
+
+
 class ItemVersionAdminForm(forms.ModelForm):
     item_key = forms.SlugField(
         max_length=40, label="Item key", help_text="Stable identifier, e.g. D1-0101."
+    )
+    # Only on the add page of staff who hold roles in several programs (and the operator's).
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        help_text="The program the item belongs to: only its staff see it.",
     )
     # Held by the item, not the version: changing them makes no new version.
     enemies = forms.ModelMultipleChoiceField(
@@ -219,14 +243,9 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        programs = Program.objects.visible_to(user)
-        self.fields["program"].queryset = programs
+        program_choice(self.fields["program"], user, what="the items", shared_label="Shared")
         if user.is_superuser:
             self.fields["program"].help_text += " Leave empty for shared content."
-        else:
-            self.fields["program"].required = True
-            self.fields["program"].empty_label = None
-            self.fields["program"].initial = programs.first()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

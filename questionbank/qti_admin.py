@@ -13,15 +13,29 @@ from django.utils import timezone
 
 from questionbank import qti
 from questionbank.exchange import BankImportError
-from tenancy.scoping import AUTHORS_PROGRAM, owner_for
+from tenancy.forms import program_choice
+from tenancy.models import Program
 
 
 class QtiImportForm(forms.Form):
     file = forms.FileField(help_text="An IMS QTI 3.0 content package (.zip).")
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        help_text="The program the items belong to: only its staff see them.",
+    )
     create_missing_judges = forms.BooleanField(
         required=False,
         help_text="Create sign-in-less accounts for Angoff judges named in the package.",
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff of several programs choose, as on the JSON import page; staff of one never
+        # see the choice; the operator may leave the items shared.
+        program_choice(self.fields["program"], user, what="the items", shared_label="Shared")
+        if user.is_superuser:
+            self.fields["program"].help_text += " Leave empty for shared content."
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -58,15 +72,14 @@ def export_view(model_admin, request):
 def import_view(model_admin, request):
     if not request.user.has_perm("questionbank.add_itemversion"):
         raise PermissionDenied
-    form = QtiImportForm(request.POST or None, request.FILES or None)
+    form = QtiImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = qti.qti_import(
                 content=upload.read(),
                 by=request.user,
-                # Into the importer's own program, as the JSON import page does by default.
-                program=owner_for(AUTHORS_PROGRAM, request.user),
+                program=form.cleaned_data["program"],
                 create_missing_judges=form.cleaned_data["create_missing_judges"],
             )
         except BankImportError as exc:

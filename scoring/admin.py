@@ -1,6 +1,7 @@
-"""Instructors' view of scoring: conversion tables (with the cut override), base forms,
-item calibrations and stored attempt results. Everything computed is read-only here;
-the only write is the override, through scoring.services.form_cut_override."""
+"""Instructors' view of scoring: conversion tables, proposed cuts, base forms, item
+calibrations and stored attempt results. Everything computed is read-only here; a cut
+changes only when a second person confirms a proposal (scoring.cut_proposals), which
+applies it through scoring.services.form_cut_override."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from django.utils.safestring import mark_safe
 
 from common.admin_display import person_field
 from exams.models import ExamForm, FormKind
-from scoring import services
+from scoring import cut_proposals, services
+from scoring.cut_proposals import may_decide_cut
 from scoring.models import (
     AttemptResult,
     BaseForm,
     ConversionMethod,
     ConversionVersion,
+    CutProposal,
+    CutProposalStatus,
     ItemCalibration,
     ResultHistory,
     ScaleConversion,
@@ -28,15 +32,16 @@ from scoring.models import (
 from tenancy.admin_scoping import ProgramScopedAdmin
 
 
-class OverrideForm(forms.Form):
+class ProposeCutForm(forms.Form):
     cut = forms.FloatField(
-        label="New raw cut",
+        label="Proposed raw cut",
         help_text="The raw score a minimally competent candidate is expected to reach; may "
         "be fractional. The first whole raw score at or above it scores 300.",
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the panel's cut is replaced (kept on record with your name and the time).",
+        help_text="Why the cut should change (kept on record with your name and the time, and "
+        "shown to the colleague who confirms or rejects it).",
     )
 
 
@@ -214,34 +219,36 @@ class ScaleConversionAdmin(ProgramScopedAdmin):
         view = self.admin_site.admin_view
         custom = [
             path(
-                "<int:pk>/override/",
-                view(self.override_view),
-                name="scoring_scaleconversion_override",
+                "<int:pk>/propose-cut/",
+                view(self.propose_view),
+                name="scoring_scaleconversion_propose",
             ),
         ]
         return custom + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Offered to whoever may change this program's tables; a scored form is rescored.
+        # Offered to the staff of the form's program (shared forms: the operator); the
+        # cut changes only when a second person confirms the proposal.
         conversion = self.get_object(request, object_id)
+        pending = None
+        if conversion is not None:
+            pending = CutProposal.objects.pending().filter(form_id=conversion.form_id).first()
         extra_context = {
             **(extra_context or {}),
-            "can_override": request.user.has_perm("scoring.change_scaleconversion")
-            and conversion is not None
-            and self.may_change_object(request, conversion),
+            "can_propose": conversion is not None and may_decide_cut(request.user, conversion.form),
+            "pending_proposal": pending,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def override_view(self, request, pk):
-        if not request.user.has_perm("scoring.change_scaleconversion"):
-            raise PermissionDenied
+    def propose_view(self, request, pk):
         conversion = get_object_or_404(self.get_queryset(request).select_related("form"), pk=pk)
-        if not self.may_change_object(request, conversion):
+        if not may_decide_cut(request.user, conversion.form):
             raise PermissionDenied  # a shared form's cut is the operator's
-        form = OverrideForm(request.POST or None, initial={"cut": round(conversion.cut, 2)})
+        form = ProposeCutForm(request.POST or None, initial={"cut": round(conversion.cut, 2)})
+        pending = CutProposal.objects.pending().filter(form_id=conversion.form_id).first()
         if request.method == "POST" and form.is_valid():
             try:
-                services.form_cut_override(
+                proposal = cut_proposals.cut_proposal_create(
                     form=conversion.form,
                     cut=form.cleaned_data["cut"],
                     reason=form.cleaned_data["reason"],
@@ -249,26 +256,158 @@ class ScaleConversionAdmin(ProgramScopedAdmin):
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
             else:
                 self.message_user(
                     request,
-                    f"The cut of {conversion.form} is overridden; its scored attempts are "
-                    "being rescored (earlier results stay in the result history).",
+                    f"The new cut of {conversion.form} is proposed. Nothing changes until "
+                    "another member of the program confirms it.",
                     messages.SUCCESS,
                 )
-                return redirect("admin:scoring_scaleconversion_change", pk)
+                return redirect("admin:scoring_cutproposal_decide", proposal.pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Override the cut of {conversion.form}",
+            "title": f"Propose a new cut for {conversion.form}",
             "conversion": conversion,
+            "pending": pending,
             "scored": AttemptResult.objects.filter(
                 attempt__form_id=conversion.form_id, attempt__mode="exam"
             ).count(),
             "form": form,
             "change_url": reverse("admin:scoring_scaleconversion_change", args=[pk]),
         }
-        return TemplateResponse(request, "scoring/admin/override.html", context)
+        return TemplateResponse(
+            request,
+            "scoring/admin/propose_cut.html",
+            context,
+            status=400 if form.errors else 200,
+        )
+
+
+class DecideCutForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note",
+        help_text="Required to reject; kept on record with your name and the time.",
+    )
+
+
+@admin.register(CutProposal)
+class CutProposalAdmin(ProgramScopedAdmin):
+    """Proposed cuts and what became of them: read-only here; a second person confirms or
+    rejects on the decision page (scoring.cut_proposals)."""
+
+    program_path = "form__owner_program"
+    shared_when_null = True
+    list_display = [
+        "form",
+        "previous_cut",
+        "cut",
+        "status",
+        "proposed_by_name",
+        "proposed_at",
+        "decided_by_name",
+        "decided_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["form__name", "reason"]
+    list_select_related = ["form", "proposed_by", "decided_by"]
+    fields = [
+        "form",
+        "previous_cut",
+        "cut",
+        "reason",
+        "based_on_version",
+        "status",
+        "proposed_by_name",
+        "proposed_at",
+        "decided_by_name",
+        "decided_at",
+        "decision_note",
+    ]
+    readonly_fields = fields
+    change_form_template = "scoring/admin/cutproposal_change_form.html"
+
+    proposed_by_name = person_field("proposed_by")
+    decided_by_name = person_field("decided_by")
+
+    def has_add_permission(self, request):
+        return False  # proposed from the conversion table's page
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided on the decision page, through the service
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # part of the record
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        custom = [
+            path("<int:pk>/decide/", view(self.decide_view), name="scoring_cutproposal_decide"),
+        ]
+        return custom + super().get_urls()
+
+    def decide_view(self, request, pk):
+        proposal = get_object_or_404(
+            self.get_queryset(request).select_related("form", "proposed_by", "decided_by"),
+            pk=pk,
+        )
+        if not self.has_view_permission(request, proposal):
+            raise PermissionDenied
+        may_decide = may_decide_cut(request.user, proposal.form)
+        form = DecideCutForm(request.POST or None)
+        if request.method == "POST":
+            if not may_decide:
+                raise PermissionDenied
+            decision = request.POST.get("decision")
+            if decision not in ("confirm", "reject"):
+                form.add_error(None, "Choose to confirm or to reject the proposed cut.")
+            elif form.is_valid():
+                note = form.cleaned_data["note"]
+                try:
+                    if decision == "confirm":
+                        cut_proposals.cut_proposal_confirm(
+                            proposal=proposal, by=request.user, note=note
+                        )
+                        text = (
+                            f"The cut of {proposal.form} is now {proposal.cut:g}; its scored "
+                            "attempts are being rescored (earlier results stay in the result "
+                            "history)."
+                        )
+                    else:
+                        done = cut_proposals.cut_proposal_reject(
+                            proposal=proposal, by=request.user, note=note
+                        )
+                        text = f"The proposed cut is {done.get_status_display().lower()}."
+                except (ValidationError, PermissionDenied) as exc:
+                    form.add_error(None, exc if isinstance(exc, ValidationError) else str(exc))
+                else:
+                    self.message_user(request, text, messages.SUCCESS)
+                    return redirect("admin:scoring_cutproposal_change", pk)
+        conversion = ScaleConversion.objects.filter(form_id=proposal.form_id).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Proposed cut for {proposal.form}",
+            "proposal": proposal,
+            "conversion": conversion,
+            "stale": conversion is not None and conversion.version != proposal.based_on_version,
+            "own": proposal.proposed_by_id == request.user.pk,
+            "may_decide": may_decide and proposal.status == CutProposalStatus.PENDING,
+            "form": form,
+            "scored": AttemptResult.objects.filter(
+                attempt__form_id=proposal.form_id, attempt__mode="exam"
+            ).count(),
+        }
+        return TemplateResponse(
+            request,
+            "scoring/admin/decide_cut.html",
+            context,
+            status=400 if form.errors else 200,
+        )
 
 
 class BaseFormAdminForm(forms.ModelForm):
@@ -278,9 +417,10 @@ class BaseFormAdminForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["form"].queryset = ExamForm.objects.visible_to(user).filter(
-            kind=FormKind.EXAM, conversion__isnull=False
-        )
+        if "form" in self.fields:  # absent on the read-only page of those who may not change
+            self.fields["form"].queryset = ExamForm.objects.visible_to(user).filter(
+                kind=FormKind.EXAM, conversion__isnull=False
+            )
 
     def clean(self):
         data = super().clean()
@@ -312,6 +452,14 @@ class BaseFormAdmin(ProgramScopedAdmin):
 
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)
+
+    # Changing or removing a base form moves the standard of every form of the (shared)
+    # blueprint, in every program: the operator's alone, like setting it.
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         base = services.base_form_set(blueprint=obj.blueprint, form=obj.form, by=request.user)

@@ -49,6 +49,10 @@ class ScaleConversion(models.Model):
     # Raised by every change of a published form's table (a cut override, a re-equating
     # after a new calibration); ConversionVersion keeps each version, results name theirs.
     version = models.PositiveIntegerField(default=1)
+    # Results scored with a version below this one are rescored (scoring.services
+    # stale_results): each version that rescores raises it to itself; a new calibration's
+    # version leaves it when CCS_RESCORE_AFTER_CALIBRATION is off.
+    rescore_from = models.PositiveIntegerField(default=1)
 
     objects = ScaleConversionQuerySet.as_manager()
     history = HistoricalRecords(bases=[AuditRecord])
@@ -92,6 +96,9 @@ class ConversionVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    # False: this version scored only attempts scored after it; the results issued before
+    # stand (a new calibration with CCS_RESCORE_AFTER_CALIBRATION off).
+    rescored = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["form", "-version"]
@@ -256,3 +263,70 @@ class BaseForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blueprint}: {self.form}"
+
+
+class CutProposalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a second person"
+    CONFIRMED = "confirmed", "Confirmed and applied"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn by the proposer"
+
+
+class CutProposalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(program_q(user, "form__owner_program", shared=True))
+
+    def pending(self):
+        return self.filter(status=CutProposalStatus.PENDING)
+
+
+class CutProposal(models.Model):
+    """A new cut for a published form, proposed by one person and applied only when a
+    different member of the form's program (or, for a shared form, another operator)
+    confirms it: no one alone changes the standard candidates are scored against.
+
+    `based_on_version` is the conversion table's version the proposal was made against:
+    if the table changes meanwhile (another override, a re-equating) the proposal is
+    stale and refused on confirmation, because the second person would be confirming a
+    change to a table the proposer never saw.
+    """
+
+    form = models.ForeignKey(
+        "exams.ExamForm", on_delete=models.CASCADE, related_name="cut_proposals"
+    )
+    cut = models.FloatField(help_text="The proposed raw cut (may be fractional).")
+    reason = models.TextField()
+    based_on_version = models.PositiveIntegerField()
+    previous_cut = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=CutProposalStatus.choices, default=CutProposalStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    objects = CutProposalQuerySet.as_manager()
+    history = HistoricalRecords(bases=[AuditRecord])
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            # One open proposal per form: a second would race the first for the table.
+            models.UniqueConstraint(
+                fields=["form"],
+                condition=models.Q(status="pending"),
+                name="cutproposal_one_pending_per_form",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cut {self.cut:g} for {self.form} ({self.get_status_display().lower()})"
+
+    def audit_program(self) -> int | None:
+        return ExamForm.objects.filter(pk=self.form_id).values_list("owner_program", flat=True)[0]

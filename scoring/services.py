@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, F
+from django.db.models import Avg, F, Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
@@ -47,7 +48,7 @@ from scoring.models import (
 )
 from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
 from tenancy.audit import with_actor
-from tenancy.scoping import may_change
+from tenancy.scoping import is_operator, may_change
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,12 @@ def _equated_fields(equating: dict, n: int) -> dict:
 
 
 def _version_record(
-    conversion: ScaleConversion, *, reason: str, by=None, now: dt.datetime | None = None
+    conversion: ScaleConversion,
+    *,
+    reason: str,
+    by=None,
+    now: dt.datetime | None = None,
+    rescored: bool = True,
 ) -> ConversionVersion:
     """Keep the conversion's current state as its version row (replacing a draft's row)."""
     fields = {
@@ -197,6 +203,7 @@ def _version_record(
         "reason": reason,
         "created_by": by,
         "created_at": now or timezone.now(),
+        "rescored": rescored,
     }
     record, _ = ConversionVersion.objects.update_or_create(
         form_id=conversion.form_id, version=conversion.version, defaults=fields
@@ -284,12 +291,18 @@ def _rescore_after_commit(form_id: int) -> None:
 
 
 def _new_version(
-    conversion: ScaleConversion, *, reason: str, by, now: dt.datetime
+    conversion: ScaleConversion, *, reason: str, by, now: dt.datetime, rescore: bool = True
 ) -> ConversionVersion:
+    """Make the conversion's current state its next version. With `rescore`, every result
+    scored with an earlier version is owed a rescoring (rescore_from), done after commit;
+    without, the results issued so far stand and only attempts scored later use it."""
     conversion.version += 1
+    if rescore:
+        conversion.rescore_from = conversion.version
     conversion.save()
-    record = _version_record(conversion, reason=reason, by=by, now=now)
-    _rescore_after_commit(conversion.form_id)
+    record = _version_record(conversion, reason=reason, by=by, now=now, rescored=rescore)
+    if rescore:
+        _rescore_after_commit(conversion.form_id)
     return record
 
 
@@ -297,7 +310,8 @@ def _new_version(
 def form_cut_override(
     *, form: ExamForm, cut: float, reason: str, by, now: dt.datetime | None = None
 ) -> ScaleConversion:
-    """An instructor sets the form's cut by hand; the table is rebuilt from it.
+    """A cut set by hand; the table is rebuilt from it. Applied only when a second person
+    confirms a proposal (scoring.cut_proposals), never by one person's request.
 
     Who, when and why are recorded, and every earlier cut stays listed in the derivation
     and as a ConversionVersion. The table gets a new version and every scored attempt on
@@ -362,15 +376,22 @@ def form_cut_override(
 
 @transaction.atomic
 def form_conversion_reequate(
-    *, form: ExamForm, reason: str, by=None, now: dt.datetime | None = None
+    *,
+    form: ExamForm,
+    reason: str,
+    by=None,
+    now: dt.datetime | None = None,
+    rescore: bool = True,
 ) -> ScaleConversion | None:
     """Re-equate a published form to its base form from the current calibrations.
 
     After a new calibration (or a change of the base form's cut) the equated table of a
-    form can change: when it does, it becomes a new version and the form's scored attempts
-    are rescored. Returns the conversion when it changed, None when the table is the same
-    or the form cannot be equated (not every operational item calibrated, no base form,
-    the base form itself). A cut set by hand is left alone: an instructor decided it.
+    form can change: when it does, it becomes a new version and, with `rescore`, the
+    form's scored attempts are rescored (without, their results stand and the new table
+    scores the attempts scored from now on). Returns the conversion when it changed, None
+    when the table is the same or the form cannot be equated (not every operational item
+    calibrated, no base form, the base form itself). A cut set by hand is left alone: an
+    instructor decided it.
     """
     conversion = ScaleConversion.objects.select_for_update().filter(form=form).first()
     if conversion is None or conversion.method == ConversionMethod.OVERRIDE:
@@ -394,19 +415,25 @@ def form_conversion_reequate(
     }
     for name, value in fields.items():
         setattr(conversion, name, value)
-    _new_version(conversion, reason=reason, by=by, now=now)
+    with_actor(conversion, by, reason)
+    _new_version(conversion, reason=reason, by=by, now=now, rescore=rescore)
     return conversion
 
 
-def forms_reequate(*, reason: str, by=None, form_ids=None) -> list[ScaleConversion]:
-    """Re-equate every published exam form that can be (e.g. after a calibration run);
-    the conversions that changed."""
+def forms_reequate(
+    *, reason: str, by=None, form_ids=None, rescore: bool | None = None
+) -> list[ScaleConversion]:
+    """Re-equate every published exam form that can be after a new calibration; the
+    conversions that changed. Their scored attempts are rescored when `rescore` says so,
+    by default when settings.CCS_RESCORE_AFTER_CALIBRATION does."""
+    if rescore is None:
+        rescore = settings.CCS_RESCORE_AFTER_CALIBRATION
     forms = ExamForm.objects.exams().published().filter(conversion__isnull=False)
     if form_ids is not None:
         forms = forms.filter(pk__in=list(form_ids))
     changed = []
     for form in forms.order_by("pk"):
-        conversion = form_conversion_reequate(form=form, reason=reason, by=by)
+        conversion = form_conversion_reequate(form=form, reason=reason, by=by, rescore=rescore)
         if conversion is not None:
             changed.append(conversion)
     return changed
@@ -422,8 +449,12 @@ def base_form_set(*, blueprint: Blueprint, form: ExamForm, by=None) -> BaseForm:
             f"{form} has no conversion table yet: the base form's cut is the standard the "
             "other forms are equated to, so publish it (with its Angoff cut) first."
         )
-    if by is not None and not may_change(by, form.owner_program_id):
-        raise PermissionDenied("Only the staff of the form's program may make it a base form.")
+    if by is not None and not is_operator(by):
+        # Blueprints are shared: their base form anchors every program's forms of it.
+        raise PermissionDenied(
+            "A blueprint's base form is the standard of every program's forms of it: "
+            "only the platform operator sets it."
+        )
     base, _ = BaseForm.objects.update_or_create(
         blueprint=blueprint, defaults={"form": form, "set_by": by}
     )
@@ -698,10 +729,14 @@ _HISTORY_FIELDS = (
 
 
 def stale_results(*, form_id: int | None = None):
-    """Exam results scored with an earlier version of their form's table."""
+    """Exam results owed a rescoring: scored with a version of their form's table older
+    than the latest version that rescores (ScaleConversion.rescore_from), or with none."""
     rows = AttemptResult.objects.filter(
-        attempt__mode=AttemptMode.EXAM, attempt__form__kind=FormKind.EXAM
-    ).exclude(conversion_version=F("attempt__form__conversion__version"))
+        Q(conversion_version__lt=F("attempt__form__conversion__rescore_from"))
+        | Q(conversion_version__isnull=True),
+        attempt__mode=AttemptMode.EXAM,
+        attempt__form__kind=FormKind.EXAM,
+    )
     rows = rows.filter(attempt__form__conversion__isnull=False)
     return rows if form_id is None else rows.filter(attempt__form_id=form_id)
 
@@ -741,7 +776,9 @@ def _result_rescore(*, result_id: int, specs: list[results.ItemSpec]) -> int:
     Attempt.objects.select_for_update().filter(pk=result.attempt_id).first()
     result = AttemptResult.objects.select_for_update().get(pk=result_id)
     conversion = ScaleConversion.objects.get(form__attempts__pk=result.attempt_id)
-    if result.conversion_version == conversion.version:
+    if result.conversion_version is not None and (
+        result.conversion_version >= conversion.rescore_from
+    ):
         return 0
     record = ConversionVersion.objects.filter(
         form_id=conversion.form_id, version=conversion.version
@@ -777,6 +814,13 @@ def _result_rescore(*, result_id: int, specs: list[results.ItemSpec]) -> int:
     result.conversion_version = conversion.version
     result.change_reason = "" if record is None else record.reason
     result.scored_at = now
+    # The audit trail's record of the change names the table version's author and reason.
+    with_actor(
+        result,
+        None if record is None else record.created_by,
+        f"Rescored with conversion table version {conversion.version}"
+        + ("" if record is None or not record.reason else f": {record.reason}"),
+    )
     result.save()
     if domains is not None:
         DomainScore.objects.filter(result=result).delete()

@@ -165,6 +165,7 @@ def everyone_signed_in(status=200, anon=LOGIN, post=None):
 
 
 FORM = {"form_id": "form"}
+PROGRAM = {"pk": "program"}
 STAFF_RELATIONS = ("instr_in", "mgr_in", "instr_out", "mgr_out")
 
 APP_RULES: dict[str, Rule] = {
@@ -261,6 +262,14 @@ APP_RULES: dict[str, Rule] = {
     "cohorts:assignment_add": cohort_manage_post_only(COHORT),
     "cohorts:assignment_edit": cohort_manage_get(ASSIGNMENT),
     "cohorts:assignment_delete": cohort_manage_post_only(ASSIGNMENT),
+    # Cut changes: each member of a program sees its proposals (the list: their own
+    # programs' only) and confirms or rejects another's; other programs' are 404.
+    "cohorts:cut_proposals": rule(own=404, cand=404, instr_out=200, mgr_out=200),
+    "cohorts:cut_proposal": rule(own=404, cand=404, kwargs={"pk": "cutproposal"}),
+    # A program's staff page: its managers only (another program's managers: 404).
+    "cohorts:program_staff": rule(own=404, cand=404, instr_in=404, kwargs=PROGRAM),
+    "cohorts:program_staff_add": cohort_manage_post_only(PROGRAM),
+    "cohorts:program_staff_remove": cohort_manage_get({"pk": "program", "role_id": "staffrole"}),
     # The code book is shared reference data (no code sets are loaded here: 404 pages).
     "codebook:search": everyone_signed_in(200),
     "codebook:panel": everyone_signed_in(200),
@@ -313,11 +322,19 @@ ADMIN_CUSTOM = {
     "admin:questionbank_itemversion_export": (None, "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_preview": ("pk", "questionbank.view_itemversion"),
     "admin:questionbank_itemversion_angoff": ("pk", "questionbank.add_angoffrating"),
-    "admin:scoring_scaleconversion_override": ("pk", "scoring.change_scaleconversion"),
+    # A cut is proposed by one member of the form's program and confirmed or rejected by
+    # another (scoring.cut_proposals); the pages refuse other programs' objects with 404.
+    "admin:scoring_scaleconversion_propose": ("pk", "scoring.view_scaleconversion"),
+    "admin:scoring_cutproposal_decide": ("pk", "scoring.view_cutproposal"),
     "admin:itemanalysis_analysisrun_request": (None, "itemanalysis.add_analysisrun"),
     "admin:itemanalysis_analysisrun_progress": ("pk", "itemanalysis.view_analysisrun"),
     "admin:itemanalysis_formstatistic_report": ("form_id", "itemanalysis.view_formstatistic"),
     "admin:itemanalysis_formstatistic_dif": (None, "itemanalysis.add_analysisrun"),
+    # A reviewer clears a DIF review flag of their program's with a note.
+    "admin:itemanalysis_itemreviewflag_clear": (
+        "flag_id",
+        "itemanalysis.change_itemreviewflag",
+    ),
     "admin:questionbank_itemversion_import_qti": (None, "questionbank.add_itemversion"),
     "admin:questionbank_itemversion_export_qti": (None, "questionbank.view_itemversion"),
 }
@@ -339,6 +356,7 @@ ADMIN_OBJECTS = {
     "questionbank.angoffrating": "rating",
     "scoring.scaleconversion": "conversion",
     "scoring.baseform": "baseform",
+    "scoring.cutproposal": "cutproposal",
     "scoring.itemcalibration": "calibration",
     "scoring.attemptresult": "result",
     "scoring.resulthistory": "resulthistory",
@@ -353,6 +371,8 @@ ADMIN_OBJECTS = {
     "itemanalysis.itemstatistic": "itemstat",
     "itemanalysis.formstatistic": "formstat",
     "itemanalysis.pretestpromotion": "promotion",
+    "itemanalysis.difrun": "difrun",
+    "itemanalysis.itemreviewflag": "reviewflag",
     "codebook.codeset": "shared:codeset",
     "codebook.code": "shared:code",
     "codebook.drgweight": "shared:drg",
@@ -363,9 +383,11 @@ ADMIN_CUSTOM_OBJECTS = {
     "admin:exams_examform_publish": "form",
     "admin:questionbank_itemversion_preview": "item",
     "admin:questionbank_itemversion_angoff": "item",
-    "admin:scoring_scaleconversion_override": "conversion",
+    "admin:scoring_scaleconversion_propose": "conversion",
+    "admin:scoring_cutproposal_decide": "cutproposal",
     "admin:itemanalysis_analysisrun_progress": "run",
     "admin:itemanalysis_formstatistic_report": "form",
+    "admin:itemanalysis_itemreviewflag_clear": "reviewflag",
     "admin:auth_user_password_change": "user",
 }
 GET_REDIRECTS = {"admin:exams_examform_publish"}
@@ -437,12 +459,19 @@ def _build_world() -> dict:
 
     from cohorts.models import Accommodation, Assignment, Cohort, Membership
     from exams import services as exams_services
-    from itemanalysis.models import AnalysisRun, FormStatistic, ItemStatistic, PretestPromotion
+    from itemanalysis.models import (
+        AnalysisRun,
+        DifRun,
+        FormStatistic,
+        ItemReviewFlag,
+        ItemStatistic,
+        PretestPromotion,
+    )
     from lti.keys import active_key
     from lti.models import Registration
     from questionbank.models import AngoffRating, Domain, ItemStatus
     from scoring import services as scoring_services
-    from scoring.models import BaseForm, ResultHistory
+    from scoring.models import BaseForm, CutProposal, ResultHistory
     from tenancy.models import ProgramStaff
     from tests.conftest import give_role, program
     from tests.factories import (
@@ -513,6 +542,14 @@ def _build_world() -> dict:
         promotion = PretestPromotion.objects.create(
             item_version=item, by=instr, difficulty=0.2, n_responses=1
         )
+        difrun = DifRun.objects.create(
+            form=form, split="cohorts", reference="R", focal="F", n_reference=1, n_focal=1,
+            program=prog, requested_by=instr,
+        )  # fmt: skip
+        reviewflag = ItemReviewFlag.objects.create(
+            item_version=item, run=difrun, program=prog, split="cohorts",
+            comparison="R vs F", category="C", raised_at=now,
+        )  # fmt: skip
         history = ResultHistory.objects.create(
             attempt=attempt, version=1, raw_score=1, max_raw=3, scored_at=now,
             superseded_at=now, reason="matrix",
@@ -524,6 +561,10 @@ def _build_world() -> dict:
         )  # fmt: skip
         other_blueprint = blueprint_with({1: 3})
         base = BaseForm.objects.create(blueprint=other_blueprint, form=form, set_by=instr)
+        proposal = CutProposal.objects.create(
+            form=form, cut=form.conversion.cut / 2, reason="matrix", previous_cut=form.conversion.cut,
+            based_on_version=form.conversion.version, proposed_by=instr, proposed_at=now,
+        )  # fmt: skip
         w[slug].update(
             user=cand.pk,
             candidate=cand.pk,
@@ -541,6 +582,7 @@ def _build_world() -> dict:
             rating=rating.pk,
             conversion=form.conversion.pk,
             baseform=base.pk,
+            cutproposal=proposal.pk,
             calibration=item.calibration.pk,
             result=attempt.score.pk,
             resulthistory=history.pk,
@@ -549,6 +591,8 @@ def _build_world() -> dict:
             itemstat=itemstat.pk,
             formstat=formstat.pk,
             promotion=promotion.pk,
+            difrun=difrun.pk,
+            reviewflag=reviewflag.pk,
             one=1,
         )
     return w

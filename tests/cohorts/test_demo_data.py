@@ -186,3 +186,126 @@ def test_the_demo_candidates_first_form_shows_its_review_on_submission(settings,
     exams_services.attempt_finalise(attempt_id=attempt.pk, state=AttemptState.SUBMITTED)
     attempt.refresh_from_db()
     assert attempt_review_allowed(attempt=attempt)
+
+
+# --- The whole demo, as `make run` builds it (issue 16's "Done when") ------------------------
+def test_seed_demo_builds_three_linked_forms_with_precise_results_and_every_page(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """One run of seed_demo on an empty database (about 25 s of CPU), then each promise."""
+    import numpy as np
+    from django.contrib.auth import get_user_model
+
+    from ccs_sim.demo import DEMO_DRIFT, demo_dif
+    from ccs_sim.management.commands.seed_demo import DEMO_FORMS
+    from exams.models import AttemptMode, ExamForm, FormItem
+    from itemanalysis.models import AnalysisKind, AnalysisRun, ItemReviewFlag
+    from scoring import services as scoring_services
+    from scoring.models import BaseForm, ItemCalibration, ResultHistory
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    users = get_user_model().objects
+    a, b, c = (ExamForm.objects.get(name=name) for name in DEMO_FORMS)
+
+    # Every operational item of the three forms is calibrated on one scale.
+    operational = set(
+        FormItem.objects.filter(form__in=[a, b, c], is_pretest=False).values_list(
+            "item_version_id", flat=True
+        )
+    )
+    assert operational <= set(ItemCalibration.objects.values_list("item_version_id", flat=True))
+    # B and C are linked to A and equated to its cut; A is the base form.
+    assert BaseForm.objects.get().form == a
+    a.conversion.refresh_from_db()
+    assert a.conversion.method == "angoff"
+    for form in (b, c):
+        form.conversion.refresh_from_db()
+        assert (form.conversion.method, form.conversion.base_form) == ("equated", a)
+    rasch = AnalysisRun.objects.filter(kind=AnalysisKind.RASCH).latest("created_at")
+    summary = rasch.summary
+    assert summary["not_calibrated"] == 0 and not summary["unlinked"] and not summary["failed"]
+    links = {link["form"]: link for link in summary["links"]}
+    assert set(links) == {b.name, c.name}
+    for link in links.values():
+        assert link["kept"] >= 0.7 * link["anchors"] >= 15  # noise drops only a few
+    # The planted drifting anchor is found on C, about as far as it was moved.
+    worst = min(links[c.name]["drifting"], key=lambda d: d["displacement"])
+    assert worst["displacement"] == pytest.approx(DEMO_DRIFT, abs=0.4)
+
+    # Every scored exam result carries its ability, error band and pass probability, and
+    # was scored with its form's current table.
+    results = AttemptResult.objects.filter(attempt__mode=AttemptMode.EXAM)
+    assert results.count() >= 1100
+    assert not results.filter(theta__isnull=True).exists()
+    assert not results.filter(theta_se__isnull=True).exists()
+    assert not results.filter(pass_probability__isnull=True).exists()
+    assert not results.filter(scaled_low__isnull=True).exists()
+    assert scoring_services.stale_results().count() == 0
+    # A realistic share passes (the demo's abilities): between 55% and 70%.
+    share = results.filter(passed=True).count() / results.count()
+    assert 0.55 <= share <= 0.70, share
+    # And the probabilities agree with the outcomes on the whole.
+    p = np.array(results.values_list("pass_probability", flat=True))
+    assert abs(p.mean() - share) < 0.08
+
+    # Readiness: probabilities on the manager's cohort page and a candidate's history.
+    manager = users.get(username="demo-manager")
+    cohort = Cohort.objects.get(name=DEMO_COHORTS[0])
+    client.force_login(manager)
+    page = client.get(reverse("cohorts:detail", args=[cohort.pk]))
+    readiness = page.context["page"].readiness
+    with_chance = [r for r in readiness if r.new_form_probability is not None]
+    assert len(with_chance) >= 0.8 * sum(1 for r in readiness if r.attempts)
+    members = Membership.objects.filter(cohort=cohort).values("user_id")
+    sat = results.filter(attempt__candidate__in=members).first()
+    client.force_login(sat.attempt.candidate)
+    assert 'id="pass-chance"' in client.get(reverse("scoring:history")).content.decode()
+
+    # The form report of each form: classification indices and the information chart.
+    client.force_login(users.get(username="demo-instructor"))
+    for form in (a, b, c):
+        html = client.get(
+            reverse("admin:itemanalysis_formstatistic_report", args=[form.pk])
+        ).content.decode()
+        assert 'id="classification"' in html and 'id="information-table"' in html
+        assert "<svg" in html
+    # The DIF page compares the two demo cohorts.
+    other = Cohort.objects.get(name=DEMO_COHORTS[1])
+    dif = client.get(
+        "/admin/itemanalysis/formstatistic/dif/",
+        {"form": a.pk, "split": "cohorts", "reference": cohort.pk, "focal": other.pk},
+    )
+    assert dif.status_code == 200 and 'id="dif-table"' in dif.content.decode()
+    assert dif.context["report"].n_reference + dif.context["report"].n_focal >= 300
+    # The demo's recorded DIF run flagged the planted item for review, on the item itself.
+    (planted,) = demo_dif([a, b, c])[1]
+    flag = ItemReviewFlag.objects.get(item_version_id=planted)
+    assert flag.is_open and flag.category == "C" and flag.run.form == a
+    assert flag.comparison == f"{DEMO_COHORTS[0]} vs {DEMO_COHORTS[1]}"
+    listing = client.get("/admin/questionbank/itemversion/", {"review": "open"})
+    assert planted in [v.pk for v in listing.context["cl"].result_list]
+
+    # Adaptive practice is offered to the demo candidate and runs.
+    candidate = users.get(username="demo-candidate")
+    client.force_login(candidate)
+    assert "Adaptive" in client.get(reverse("exams:practice")).content.decode()
+    response = client.post(
+        reverse("exams:practice"), {"domains": ["1"], "count": "10", "adaptive": "on"}
+    )
+    assert response.status_code == 302
+    attempt = candidate.attempts.get()
+    assert attempt.practice_settings.get("adaptive")
+
+    # A cut change on the base form rescores every attempt on the three forms (B and C are
+    # re-equated to the new standard), each earlier result kept in its history.
+    operator = users.create_superuser("demo-operator", "op@example.org", "pw-operator-1")
+    scored_on_a = results.filter(attempt__form=a).count()
+    with django_capture_on_commit_callbacks(execute=True):
+        scoring_services.form_cut_override(
+            form=a, cut=a.conversion.cut + 3, reason="Second standard-setting panel", by=operator
+        )
+    assert ResultHistory.objects.filter(attempt__form=a).count() == scored_on_a
+    assert ResultHistory.objects.count() == results.count()
+    assert not results.filter(version=1).exists()
+    assert results.filter(passed=True).count() / results.count() < share

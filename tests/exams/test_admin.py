@@ -54,7 +54,11 @@ def blueprint_post(blueprint: Blueprint, counts: dict[int, int], **fields) -> di
     return data
 
 
-def test_blueprint_totals_are_validated_in_the_admin(admin_client):
+def test_blueprint_totals_are_validated_in_the_admin(client, admin_user):
+    # Blueprints are shared content: the platform operator edits them (instructors read
+    # them; tests/tenancy/test_shared_content.py).
+    admin_client = client
+    admin_client.force_login(admin_user)
     ccs = Blueprint.objects.get(name="CCS")
     url = reverse("admin:exams_blueprint_change", args=[ccs.pk])
     assert admin_client.get(url).status_code == 200

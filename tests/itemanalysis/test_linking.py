@@ -140,3 +140,104 @@ def test_form_report_says_when_a_form_is_not_connected(client, instructor):
     client.force_login(instructor)
     page = client.get(reverse("admin:itemanalysis_formstatistic_report", args=[form_b.pk]))
     assert "Not connected" in page.content.decode()
+
+
+# --- Rescoring after a recalibration (settings.CCS_RESCORE_AFTER_CALIBRATION) -----------------
+SCORED_BEFORE = 25
+
+
+def _scored_on_b(form_b) -> list:
+    """B's first attempts, scored with its Angoff table before any calibration."""
+    from exams.models import Attempt
+
+    attempts = list(Attempt.objects.filter(form=form_b).order_by("pk")[:SCORED_BEFORE])
+    for attempt in attempts:
+        scoring_services.attempt_score(attempt_id=attempt.pk)
+    return attempts
+
+
+def test_a_recalibration_rescores_the_forms_scored_attempts_by_default(
+    anchored_forms, client, settings, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from common.roles import Role
+    from scoring.models import AttemptResult, ResultHistory
+
+    assert settings.CCS_RESCORE_AFTER_CALIBRATION is True  # the shipped default
+    form_a, form_b, *_ = anchored_forms
+    attempts = _scored_on_b(form_b)
+    before = {r.attempt_id: r for r in AttemptResult.objects.filter(attempt__in=attempts)}
+    assert all(r.theta is None and r.conversion_version == 1 for r in before.values())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run(AnalysisKind.RASCH)
+
+    assert result.summary["reequated"] == ["B"] and result.summary["rescored"] is True
+    assert "re-equated (their attempts are rescored): B" in result.message
+    assert ConversionVersion.objects.get(form=form_b, version=2).rescored is True
+    now = {r.attempt_id: r for r in AttemptResult.objects.filter(attempt__in=attempts)}
+    reason = f"New calibration (analysis run #{result.pk})"
+    for attempt in attempts:
+        current, old = now[attempt.pk], before[attempt.pk]
+        assert (current.version, current.conversion_version) == (2, 2)
+        assert current.change_reason == reason
+        # Rescored from its answers with the calibrated items: an ability and its error.
+        assert current.theta is not None and current.pass_probability is not None
+        (kept,) = ResultHistory.objects.filter(attempt=attempt)
+        assert (kept.version, kept.conversion_version) == (1, 1)
+        assert (kept.scaled_score, kept.passed) == (old.scaled_score, old.passed)
+        assert kept.reason == reason
+    # The audit trail has the change of each result, with its cause.
+    record = AttemptResult.history.filter(id=now[attempts[0].pk].pk).order_by("-history_id")[0]
+    assert record.history_type == "~"
+    assert record.history_change_reason.startswith("Rescored with conversion table version 2")
+    assert reason in record.history_change_reason
+    # The candidate's report notes the change.
+    candidate = attempts[0].candidate
+    candidate.groups.add(Group.objects.get(name=Role.CANDIDATE.value))
+    client.force_login(candidate)
+    html = client.get(reverse("scoring:report", args=[attempts[0].pk])).content.decode()
+    assert 'id="result-change"' in html and reason in html
+    # Nothing is left owed.
+    assert scoring_services.stale_results(form_id=form_b.pk).count() == 0
+
+
+def test_with_rescoring_after_calibration_off_issued_results_stand(
+    anchored_forms, settings, django_capture_on_commit_callbacks
+):
+    from exams.models import Attempt
+    from scoring.models import AttemptResult, ResultHistory
+
+    settings.CCS_RESCORE_AFTER_CALIBRATION = False
+    form_a, form_b, *_ = anchored_forms
+    attempts = _scored_on_b(form_b)
+    before = {
+        r.attempt_id: (r.scaled_score, r.passed, r.version, r.conversion_version)
+        for r in AttemptResult.objects.filter(attempt__in=attempts)
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run(AnalysisKind.RASCH)
+
+    # The form is still re-equated: a new table version, marked as not rescoring.
+    assert result.summary["reequated"] == ["B"] and result.summary["rescored"] is False
+    assert "CCS_RESCORE_AFTER_CALIBRATION is off" in result.message
+    form_b.conversion.refresh_from_db()
+    assert (form_b.conversion.version, form_b.conversion.method) == (2, "equated")
+    assert form_b.conversion.rescore_from == 1
+    assert ConversionVersion.objects.get(form=form_b, version=2).rescored is False
+    after = {
+        r.attempt_id: (r.scaled_score, r.passed, r.version, r.conversion_version)
+        for r in AttemptResult.objects.filter(attempt__in=attempts)
+    }
+    assert after == before
+    assert not ResultHistory.objects.filter(attempt__in=attempts).exists()
+    # The sweep finds nothing owed either, so the results stand for good.
+    assert scoring_services.stale_results().count() == 0
+    assert scoring_services.results_rescore_stale() == 0
+    # An attempt scored from now on uses the new table.
+    later = Attempt.objects.filter(form=form_b, score__isnull=True).order_by("pk").first()
+    fresh = scoring_services.attempt_score(attempt_id=later.pk)
+    assert fresh.conversion_version == 2 and fresh.theta is not None

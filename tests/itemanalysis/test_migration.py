@@ -51,7 +51,10 @@ def test_an_analysed_database_migrates_forward_without_losing_a_row():
     old = executor.loader.project_state(BEFORE[0]).apps
     assert old.get_model("scoring", "AnalysisRun").objects.count() == len(before[TABLES[0]])
     assert ContentType.objects.filter(app_label="scoring", model="analysisrun").exists()
-    assert not ContentType.objects.filter(app_label="itemanalysis").exists()
+    # None of the moved models is item analysis's any more (content types of models added
+    # to the app later, e.g. the DIF runs, stay: Django never deletes content types).
+    moved_models = ["analysisrun", "itemstatistic", "formstatistic"]
+    assert not ContentType.objects.filter(app_label="itemanalysis", model__in=moved_models).exists()
 
     # Forward again, as a deployment of this layout does.
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -34,7 +34,7 @@ def registration(db, lms, client):
         issuer=ISSUER,
         client_id=CLIENT_ID,
         deployment_id=DEPLOYMENT_ID,
-        auth_url="https://lms.example.edu/auth",
+        auth_url=f"{lms.url}/auth",
         token_url=f"{lms.url}/token",
         jwks_url=f"{lms.url}/jwks",
     )

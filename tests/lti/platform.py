@@ -4,6 +4,7 @@ line item (scores and results) and an NRPS roster over HTTP on a free local port
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import urllib.parse
@@ -53,11 +54,18 @@ class Platform(LTI1P3PlatformConfAbstract):
             .set_iss(ISSUER)
             .set_client_id(kw.get("client_id", CLIENT_ID))
             .set_deployment_id(deployment_id)
-            .set_oidc_login_url("http://testserver/lti/login/")
-            .set_launch_url("http://testserver/lti/launch/")
-            .set_deeplink_launch_url("http://testserver/lti/launch/")
             .set_platform_private_key(private_key)
             .set_platform_public_key(public_key)
+        )
+        self.set_tool_url(kw.get("tool_url", "http://testserver"))
+
+    def set_tool_url(self, tool_url: str) -> None:
+        """Where the tool is: the test client's host, or a live server for the browser."""
+        self.tool_url = tool_url.rstrip("/")
+        (
+            self._registration.set_oidc_login_url(f"{self.tool_url}/lti/login/")
+            .set_launch_url(f"{self.tool_url}/lti/launch/")
+            .set_deeplink_launch_url(f"{self.tool_url}/lti/launch/")
         )
 
     def get_registration_by_params(self, **kwargs):
@@ -100,14 +108,14 @@ class WsgiRequest(Request):
 
 
 class LineItems(AssignmentsGradesService):
-    """The platform's gradebook: one line item whose scores are kept in memory."""
+    """The platform's gradebook: line items and their scores, kept by the server."""
 
-    scores: list = []
+    server: PlatformServer
 
     def update_score(self, line_item_id, score):
         from lti1p3platform.score import UpdateScoreStatus
 
-        LineItems.scores.append(score)
+        self.server.scores.setdefault(line_item_id, []).append(score)
         return UpdateScoreStatus.SUCCESS
 
     def get_results(self, line_item_id, page=1, limit=None, user_id=None):
@@ -117,20 +125,31 @@ class LineItems(AssignmentsGradesService):
                 "resultScore": s["scoreGiven"],
                 "resultMaximum": s["scoreMaximum"],
                 "comment": s.get("comment"),
-                "scoreOf": self.ags.lineitem_url,
+                "scoreOf": self.server.lineitem_url(line_item_id),
             }
-            for s in LineItems.scores
+            for s in self.server.scores.get(line_item_id, [])
+            if user_id is None or s["userId"] == user_id
         ]
         return {"content": content, "has_next": False, "next": None}
 
-    def find_lineitems(self, *a, **k):
-        return {"content": [], "has_next": False}
+    def find_lineitems(self, page=1, limit=None, line_item_id=None, resource_link_id=None,
+                       resource_id=None, tag=None):  # fmt: skip
+        wanted = {"resourceLinkId": resource_link_id, "resourceId": resource_id, "tag": tag}
+        content = [
+            item
+            for item in self.server.lineitems.values()
+            if all(v is None or item.get(k) == v for k, v in wanted.items())
+        ]
+        return {"content": content, "has_next": False}
 
     def find_lineitem(self, line_item_id):
-        return {"id": self.ags.lineitem_url, "scoreMaximum": 400, "label": "Exam"}
+        return self.server.lineitems[line_item_id]
 
     def create_lineitem(self, creation_data):
-        return creation_data
+        number = str(len(self.server.lineitems) + 1)
+        item = {**creation_data, "id": self.server.lineitem_url(number)}
+        self.server.lineitems[number] = item
+        return item
 
     def update_lineitem(self, update_data):
         return update_data
@@ -145,52 +164,101 @@ class _Quiet(WSGIRequestHandler):
 
 
 class PlatformServer:
-    """The platform's HTTP side. `fail_next` answers that many score posts with a 503."""
+    """The platform's HTTP side. `fail_next` answers that many score posts with a 503.
+
+    Besides its services it plays the LMS for a browser: `/course/launch` starts the
+    login (a link in a course), `/auth` is its OIDC authorization endpoint and answers
+    with the self-posting id_token form, and `/course` is a course page that opens the
+    tool in an iframe. `launch_as` says who is launching and how (the `launch` keywords).
+    """
 
     def __init__(self, platform: Platform):
         self.platform = platform
         self.members: list[dict] = []
         self.fail_next = 0
         self.score_requests = 0
-        LineItems.scores = []
+        self.created_lineitems = 0
+        self.launch_as: dict = {}
+        self.deep_links: list[dict] = []
         self.server = make_server("127.0.0.1", 0, self.app, WSGIServer, _Quiet)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # Line item "1" is the one the launches name; others are created by the tool.
+        self.lineitems: dict[str, dict] = {
+            "1": {"id": self.lineitem_url("1"), "scoreMaximum": 400, "label": "Exam"}
+        }
+        self.scores: dict[str, list[dict]] = {}
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def platform_scores(self) -> list[dict]:
-        return list(LineItems.scores)
+    def lineitem_url(self, number: str) -> str:
+        return f"{self.url}/lineitems/{number}"
+
+    def platform_scores(self, number: str = "1") -> list[dict]:
+        return list(self.scores.get(number, []))
 
     @property
     def lineitem(self) -> str:
-        return f"{self.url}/lineitems/1"
+        return self.lineitem_url("1")
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def _ags(self, request, number: str | None = None) -> LineItems:
+        service = LineItems(
+            request, self.platform, f"{self.url}/lineitems", self.lineitem_url(number or "1")
+        )
+        service.server = self
+        return service
 
     def app(self, environ, start_response):
         path = environ["PATH_INFO"]
         request = WsgiRequest(environ)
         status, body = 404, {"error": "not found"}
         try:
+            if path == "/course/launch":
+                return self._redirect(start_response, self._login_url())
+            if path == "/course":
+                return self._html(start_response, 200, self._course_page())
+            if path == "/auth":
+                return self._auth(start_response, request)
+            if path == "/deep-link-return":
+                items = self.platform.validate_deeplinking_resp(request.form_data)
+                self.deep_links.extend(items)
+                titles = ", ".join(html.escape(i.get("title", "")) for i in items)
+                return self._html(start_response, 200, f"<h1>Added: {titles}</h1>")
             if path == "/jwks":
                 status, body = 200, self.platform.get_jwks()
             elif path == "/token":
                 status, body = 200, dict(self.platform.get_access_token(request.form_data))
-            elif path.startswith("/lineitems/1"):
-                service = LineItems(request, self.platform, f"{self.url}/lineitems", self.lineitem)
+            elif path == "/lineitems":
+                service = self._ags(request)
+                if request.method == "POST":
+                    resp = service.handle_create_lineitem()
+                    self.created_lineitems += resp.code == 201
+                    status, body = resp.code, resp.result
+                else:
+                    resp = service.handle_get_lineitems()
+                    status, body = resp.code, (resp.result or {}).get("content", [])
+            elif path.startswith("/lineitems/"):
+                number = path.split("/")[2]
+                if number not in self.lineitems:
+                    raise LookupError(f"no line item {number}")
+                service = self._ags(request, number)
                 if path.endswith("/scores"):
                     self.score_requests += 1
                     if self.fail_next:
                         self.fail_next -= 1
                         status, body = 503, {"error": "gradebook busy"}
                     else:
-                        resp = service.handle_update_score("1")
+                        resp = service.handle_update_score(number)
                         status, body = resp.code, {"status": resp.message}
                 elif path.endswith("/results"):
-                    resp = service.handle_get_results("1")
+                    resp = service.handle_get_results(number)
                     status, body = resp.code, (resp.result or {}).get("content", [])
+                else:
+                    resp = service.handle_get_lineitem(number)
+                    status, body = resp.code, resp.result
             elif path == "/memberships":
                 scope = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
                 token = request.headers.get("Authorization", "").split()[-1]
@@ -199,6 +267,8 @@ class PlatformServer:
                 else:
                     status = 200
                     body = {"id": f"{self.url}/memberships", "members": self.members}
+        except LookupError as exc:
+            status, body = 404, {"error": str(exc)}
         except Exception as exc:  # a refusal by the platform library: 401, like an LMS
             status, body = 401, {"error": str(exc)}
         data = json.dumps(body).encode()
@@ -208,33 +278,70 @@ class PlatformServer:
         )
         return [data]
 
+    # --- The LMS a browser sees ------------------------------------------------------------
+    def _login_url(self) -> str:
+        login = Login(None, self.platform)
+        login.set_lti_message_hint(hint=self.launch_as.get("link_id") or "dl")
+        return login.prepare_preflight_url(self.launch_as.get("sub", "learner-1"))
 
-def launch(
-    client,
+    def _auth(self, start_response, request):
+        params = dict(request.get_data)
+        if params.get("redirect_uri") != f"{self.platform.tool_url}/lti/launch/":
+            return self._html(start_response, 400, "<p>Unregistered redirect_uri</p>")
+        options = {k: v for k, v in self.launch_as.items() if k != "sub"}
+        data = auth_answer(
+            self.platform, params, sub=self.launch_as.get("sub", "learner-1"), server=self,
+            **options,
+        )  # fmt: skip
+        fields = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in data.items()
+        )
+        page = (
+            "<!doctype html><title>Launching…</title>"
+            f'<form id="launch" method="post" action="{html.escape(params["redirect_uri"])}">'
+            f"{fields}</form><script>document.getElementById('launch').submit()</script>"
+        )
+        return self._html(start_response, 200, page)
+
+    def _course_page(self) -> str:
+        return (
+            "<!doctype html><title>HIM 101</title><h1>HIM 101</h1>"
+            '<iframe id="tool" title="CCS mock exam" src="/course/launch" '
+            'width="1200" height="800" allow="fullscreen"></iframe>'
+        )
+
+    @staticmethod
+    def _html(start_response, status: int, page: str):
+        data = page.encode()
+        start_response(
+            f"{status} X",
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    @staticmethod
+    def _redirect(start_response, location: str):
+        start_response("302 Found", [("Location", location), ("Content-Length", "0")])
+        return [b""]
+
+
+def auth_answer(
     platform: Platform,
+    params: dict,
     *,
     sub: str = "learner-1",
     roles=LEARNER,
     context_id: str = "course-101",
     link_id: str | None = "link-1",
     server: PlatformServer | None = None,
+    lineitem: bool = True,
     custom: dict | None = None,
     deep_link: bool = False,
     expiration: int | None = None,
     extra_claims: dict | None = None,
-    post=True,
-):
-    """The OIDC dance: platform → tool's login → platform auth (here) → tool's launch.
-
-    Returns the launch response, or the form data when `post` is False.
-    """
-    login = Login(None, platform)
-    login.set_lti_message_hint(hint=link_id or "dl")
-    preflight = login.prepare_preflight_url(sub)
-    response = client.get(preflight)
-    assert response.status_code == 302, response.content
-    auth = urllib.parse.urlsplit(response["Location"])
-    params = dict(urllib.parse.parse_qsl(auth.query))
+) -> dict:
+    """The platform's OIDC authorization endpoint: the id_token form for these parameters."""
     auth_request = DjangoRequest(RequestFactory().get("/auth", params))
     message = MessageLaunch(auth_request, platform)
     message._registration = platform.get_registration()
@@ -245,10 +352,11 @@ def launch(
     if link_id:
         message.set_resource_link_claim(link_id, title="CCS mock exam")
     if server is not None:
-        message.set_ags(f"{server.url}/lineitems", server.lineitem)
-        message.extra_claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]["scope"] = (
-            list(AGS_SCOPES)
-        )
+        message.set_ags(f"{server.url}/lineitems", server.lineitem if lineitem else None)
+        ags = message.extra_claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]
+        ags["scope"] = list(AGS_SCOPES)
+        if not lineitem:
+            ags.pop("lineitem", None)
         message.set_nrps(f"{server.url}/memberships")
     if custom:
         message.set_custom_parameters_claim(custom)
@@ -258,7 +366,24 @@ def launch(
         message.set_id_token_expiration(expiration)
     if extra_claims:
         message.set_extra_claims(extra_claims)
-    data = dict(message.generate_launch_request())
+    return dict(message.generate_launch_request())
+
+
+def launch(client, platform: Platform, *, sub: str = "learner-1", link_id: str | None = "link-1",
+           post=True, **options):  # fmt: skip
+    """The OIDC dance: platform → tool's login → platform auth (here) → tool's launch.
+
+    Returns the launch response, or the form data when `post` is False. `options` are
+    those of `auth_answer` (roles, server, lineitem, custom, deep_link, …).
+    """
+    login = Login(None, platform)
+    login.set_lti_message_hint(hint=link_id or "dl")
+    preflight = login.prepare_preflight_url(sub)
+    response = client.get(preflight)
+    assert response.status_code == 302, response.content
+    auth = urllib.parse.urlsplit(response["Location"])
+    params = dict(urllib.parse.parse_qsl(auth.query))
+    data = auth_answer(platform, params, sub=sub, link_id=link_id, **options)
     assert params["redirect_uri"] == "http://testserver/lti/launch/"
     if not post:
         return data

@@ -568,3 +568,20 @@ def test_a_new_cut_on_the_base_form_re_equates_the_forms_equated_to_it(two_forms
     assert other.conversion.table == equated_conversion(other_b, base_b, 7.5)
     record = ConversionVersion.objects.get(form=other, version=2)
     assert "cut changed: New standard." in record.reason and record.created_by == instructor
+
+
+def test_a_cut_override_rescores_even_with_rescoring_after_calibration_off(
+    instructor, candidate, settings, django_capture_on_commit_callbacks
+):
+    """The setting is about new calibrations; a cut set by hand changes the standard."""
+    settings.CCS_RESCORE_AFTER_CALIBRATION = False
+    form = scored_form({1: 4}, rating=0.5, program="a")
+    attempt = finished_attempt(form, candidate, correct=True)
+    services.attempt_score(attempt_id=attempt.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversion = services.form_cut_override(
+            form=form, cut=3.5, reason="Stricter.", by=instructor
+        )
+    assert conversion.rescore_from == conversion.version == 2
+    assert AttemptResult.objects.get(attempt=attempt).conversion_version == 2
+    assert ResultHistory.objects.filter(attempt=attempt).count() == 1

@@ -174,7 +174,7 @@ def test_report_and_history_queries_do_not_grow_with_items(
         client.get(report_url(attempt))
 
 
-# --- Admin: instructors see the table and may override the cut ------------------------------
+# --- Admin: instructors see the table; two of them change the cut ----------------------------
 def test_instructor_sees_the_table_the_cut_and_its_derivation(client, instructor, form):
     conversion = form.conversion
     url = reverse("admin:scoring_scaleconversion_change", args=[conversion.pk])
@@ -182,41 +182,69 @@ def test_instructor_sees_the_table_the_cut_and_its_derivation(client, instructor
     assert "Modified Angoff" in html
     assert "2 judges, 20 ratings on 10 operational items" in html
     assert "6.00" in html  # the cut
-    assert "<b>300</b>" in html and "Override the cut" in html
+    assert "<b>300</b>" in html and "Propose a new cut" in html
 
 
-def test_instructor_overrides_the_cut_in_the_admin(client, instructor, form):
+def _propose_and_confirm(client, proposer, confirmer, conversion, cut, reason, capture=None):
+    url = reverse("admin:scoring_scaleconversion_propose", args=[conversion.pk])
+    client_for(client, proposer)
+    response = client.post(url, {"cut": cut, "reason": reason})
+    assert response.status_code == 302
+    client.logout()
+    client_for(client, confirmer)
+    decide = response["Location"]
+    if capture is None:
+        return client.post(decide, {"decision": "confirm"})
+    with capture(execute=True):
+        return client.post(decide, {"decision": "confirm"})
+
+
+def test_instructors_change_the_cut_in_the_admin_two_people(client, instructor, reviewer, form):
     conversion = form.conversion
-    url = reverse("admin:scoring_scaleconversion_override", args=[conversion.pk])
+    url = reverse("admin:scoring_scaleconversion_propose", args=[conversion.pk])
     client_for(client, instructor)
     assert client.get(url).status_code == 200
     response = client.post(url, {"cut": "7", "reason": ""})
-    assert response.status_code == 200 and "This field is required" in response.content.decode()
-    response = client.post(url, {"cut": "7", "reason": "Second panel review"})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    client.logout()
+    response = _propose_and_confirm(
+        client, instructor, reviewer, conversion, "7", "Second panel review"
+    )
     assert response.status_code == 302
     conversion.refresh_from_db()
     assert (conversion.cut, conversion.raw_passing_score) == (7.0, 7)
-    assert conversion.overridden_by == instructor
+    assert conversion.overridden_by == reviewer
     html = client.get(reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]))
-    assert "Reason: Second panel review" in html.content.decode()
+    assert "Reason: Second panel review (proposed by Instr, confirmed by Reviewer)" in (
+        html.content.decode()
+    )
     assert "6.00 (Modified Angoff cut) → 7.00" in html.content.decode()
 
 
 def test_an_override_after_scoring_rescores_and_the_report_notes_the_change(
-    client, instructor, candidate, attempt, django_capture_on_commit_callbacks
+    client, instructor, reviewer, candidate, attempt, django_capture_on_commit_callbacks
 ):
     before = attempt.score
     assert before.passed and before.raw_score < 10
     conversion = attempt.form.conversion
     client_for(client, instructor)
     change = client.get(reverse("admin:scoring_scaleconversion_change", args=[conversion.pk]))
-    assert "Override the cut" in change.content.decode()
-    url = reverse("admin:scoring_scaleconversion_override", args=[conversion.pk])
-    assert "1 scored attempt on this form will be rescored" in client.get(url).content.decode()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"cut": "9.5", "reason": "Second panel review"})
+    assert "Propose a new cut" in change.content.decode()
+    url = reverse("admin:scoring_scaleconversion_propose", args=[conversion.pk])
+    assert "1 scored attempt on this form would be rescored" in client.get(url).content.decode()
+    client.logout()
+    response = _propose_and_confirm(
+        client,
+        instructor,
+        reviewer,
+        conversion,
+        "9.5",
+        "Second panel review",
+        capture=django_capture_on_commit_callbacks,
+    )
     assert response.status_code == 302
 
+    client.logout()
     client_for(client, candidate)
     html = client.get(report_url(attempt)).content.decode()
     assert 'id="result-change"' in html
@@ -232,8 +260,10 @@ def test_an_unchanged_result_has_no_change_note(client, candidate, attempt):
     assert "result-change" not in html
 
 
-def test_candidates_and_managers_cannot_override(client, candidate, manager, form):
-    url = reverse("admin:scoring_scaleconversion_override", args=[form.conversion.pk])
+def test_candidates_cannot_propose_and_a_managers_proposal_waits_for_a_second_person(
+    client, candidate, manager, form
+):
+    url = reverse("admin:scoring_scaleconversion_propose", args=[form.conversion.pk])
     assert client_for(client, candidate).get(url).status_code == 302  # not staff: admin login
     client.logout()
     response = client_for(client, manager).post(url, {"cut": "7", "reason": "x"})

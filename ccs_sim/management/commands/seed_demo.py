@@ -1,3 +1,7 @@
+import logging
+import time
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -6,12 +10,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ccs_sim.demo import demo_programs
+from ccs_sim.demo import DEMO_COHORTS, demo_programs, generate_demo
+from cohorts.models import Cohort
 from common.roles import Role
 from exams import services
-from exams.models import Blueprint, ExamForm
+from exams.models import AttemptMode, Blueprint, ExamForm
+from itemanalysis import review, splits
+from itemanalysis.models import DifRun
 from itemanalysis.services import analysis_nightly
-from scoring.services import base_form_set
+from questionbank.models import ItemVersion
+from scoring.models import AttemptResult
+from scoring.services import attempts_score_pending, base_form_set
 from tenancy.models import ProgramStaff, StaffRole
 
 DEMO_PASSWORD = "ccs-demo-2026"
@@ -35,6 +44,27 @@ STAFF_ROLE = {Role.INSTRUCTOR: StaffRole.INSTRUCTOR, Role.MANAGER: StaffRole.MAN
 DEMO_FORMS = ["CCS mock exam A", "CCS mock exam B", "CCS mock exam C"]
 DEMO_SEED = 1
 ANCHOR_ITEMS = 24
+
+
+# Loggers that speak per attempt or per task, and the level they keep while seeding.
+QUIET = {
+    "ccs.lifecycle": logging.WARNING,
+    "celery.app.trace": logging.WARNING,
+    "kombu": logging.ERROR,
+}
+
+
+@contextmanager
+def _quiet():
+    logs = {name: logging.getLogger(name) for name in QUIET}
+    levels = {name: log.level for name, log in logs.items()}
+    for name, log in logs.items():
+        log.setLevel(QUIET[name])
+    try:
+        yield
+    finally:
+        for name, log in logs.items():
+            log.setLevel(levels[name])
 
 
 class Command(BaseCommand):
@@ -66,10 +96,20 @@ class Command(BaseCommand):
                         program=programs[program], user=user, role=STAFF_ROLE[role]
                     )
         if not no_bank:
-            call_command("load_sample_bank", stdout=self.stdout)
-            self._demo_forms()
-            call_command("generate_demo_data", "--demo", stdout=self.stdout)
-            self._calibrate()
+            started = time.perf_counter()
+            # Lifecycle events (one per attempt scored, per run) belong in a server's log;
+            # here each stage says what it did in one line.
+            with _quiet():
+                call_command("load_sample_bank", stdout=self.stdout)
+                self._demo_forms()
+                try:
+                    generate_demo(stdout=self.stdout, score=False)
+                except LookupError as exc:
+                    raise CommandError(str(exc)) from exc
+                self._calibrate()
+                self._score()
+                self._dif()
+            self.stdout.write(f"demo data ready in {time.perf_counter() - started:.0f}s")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, role, _, program in DEMO_ACCOUNTS:
@@ -85,7 +125,59 @@ class Command(BaseCommand):
             return
         base_form_set(blueprint=first.blueprint, form=first)
         for run in analysis_nightly():
-            self.stdout.write(f"item analysis ({run.kind}): {run.status}: {run.message[:200]}")
+            self.stdout.write(f"item analysis ({run.kind}): {run.status}: {run.message}")
+
+    def _score(self) -> None:
+        """Score the generated attempts now that their items are calibrated, as the
+        scoring sweep would: each result carries its ability estimate, band and
+        probability of passing."""
+        scored = 0
+        while done := attempts_score_pending(limit=1000):
+            scored += done
+        results = AttemptResult.objects.filter(attempt__mode=AttemptMode.EXAM)
+        passed = results.filter(passed=True).count()
+        total = results.count()
+        self.stdout.write(
+            f"scored {scored} demo attempts; {passed} of {total} exam results pass"
+            + (f" ({100 * passed / total:.0f}%)" if total else "")
+        )
+
+    def _dif(self) -> None:
+        """demo-instructor records a DIF run comparing the two demo cohorts on form A, as
+        an instructor would from the DIF page: its C items (the planted one among them)
+        are flagged for review in the bank."""
+        instructor = get_user_model().objects.filter(username="demo-instructor").first()
+        form = ExamForm.objects.filter(name=DEMO_FORMS[0]).first()
+        cohorts = list(Cohort.objects.filter(name__in=DEMO_COHORTS))
+        if instructor is None or form is None or len(cohorts) != 2:
+            return
+        if DifRun.objects.filter(form=form).exists():
+            return  # a database seeded before keeps its runs and reviews
+        by_name = {c.name: c for c in cohorts}
+        reference, focal = (str(by_name[name].pk) for name in DEMO_COHORTS)
+        split = splits.provider("cohorts").split(user=instructor, reference=reference, focal=focal)
+        try:
+            run = review.dif_run_record(
+                form=form,
+                split_key="cohorts",
+                split=split,
+                reference_key=reference,
+                focal_key=focal,
+                by=instructor,
+            )
+        except ValidationError as exc:
+            self.stdout.write(f"DIF run not recorded: {' '.join(exc.messages)}")
+            return
+        keys = list(
+            ItemVersion.objects.filter(pk__in=run.summary["flagged"])
+            .order_by("item__key")
+            .values_list("item__key", flat=True)
+        )
+        self.stdout.write(
+            f"DIF run #{run.pk} on {form.name} ({run.reference} vs {run.focal}): "
+            f"{run.summary['C']} item(s) in category C flagged for review"
+            + (f" ({', '.join(keys)})" if keys else "")
+        )
 
     def _demo_forms(self) -> None:
         existing = set(ExamForm.objects.filter(name__in=DEMO_FORMS).values_list("name", flat=True))

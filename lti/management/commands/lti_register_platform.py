@@ -17,6 +17,15 @@ class Command(BaseCommand):
         parser.add_argument("--token-url", required=True, help="the platform's access token URL")
         parser.add_argument("--jwks-url", required=True, help="the platform's public key set URL")
         parser.add_argument("--name", default="")
+        parser.add_argument(
+            "--frame-origin",
+            action="append",
+            dest="frame_origins",
+            help=(
+                "an origin (https://host) whose pages open the tool in an iframe, besides "
+                "the issuer's; repeat for several. Given, it replaces the registered list."
+            ),
+        )
 
     def handle(self, *args, **o):
         try:
@@ -29,6 +38,7 @@ class Command(BaseCommand):
                 token_url=o["token_url"],
                 jwks_url=o["jwks_url"],
                 name=o["name"],
+                frame_origins=o["frame_origins"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
@@ -36,5 +46,6 @@ class Command(BaseCommand):
             raise CommandError(exc.user_message) from exc
         self.stdout.write(
             f"Registered {registration} for program {registration.program.slug} "
-            f"(deployments: {', '.join(registration.deployment_ids)})."
+            f"(deployments: {', '.join(registration.deployment_ids)}; may frame the tool: "
+            f"{', '.join(registration.embedding_origins())})."
         )
