@@ -21,3 +21,8 @@ class CcsSimConfig(AppConfig):
         from ccs_sim.security import reset_failures_on_login
 
         user_logged_in.connect(reset_failures_on_login, dispatch_uid="ccs_sim.reset_failures")
+        # The person's time zone goes into the session with the sign-in's own session
+        # write, so no later request (an autosave, a heartbeat) reads or writes it.
+        from ccs_sim.time_zones import remember_zone_on_login
+
+        user_logged_in.connect(remember_zone_on_login, dispatch_uid="ccs_sim.time_zone")

@@ -48,6 +48,7 @@ from exams.models import (
     FormKind,
     FormStatus,
     Response,
+    ReviewPolicy,
 )
 from exams.services import form_delivery_rows
 from psychometrics import results as scoring_results
@@ -736,6 +737,20 @@ def generate_demo(*, stdout=None, seed: int = 2026, score: bool = True) -> Gener
         stdout=stdout,
     )
     first = ours.cohorts[0]
+    # The demo candidates' first assigned form shows its answer review as soon as an
+    # attempt is submitted ("scored items at once"), so the review can be seen after
+    # `make run`; whatever the assignment default becomes, this one keeps it.
+    review_form = (
+        Assignment.objects.filter(cohort=first, form__items__isnull=False)
+        .order_by("form__created_at", "form_id")
+        .values_list("form_id", flat=True)
+        .first()
+    )
+    if review_form is not None:
+        Assignment.objects.filter(cohort=first, form_id=review_form).update(
+            review_policy=ReviewPolicy.AFTER_SUBMISSION
+        )
+        say("the demo cohort's first form shows its answer review on submission")
     for username in ("demo-candidate", "demo-candidate2"):
         user = user_model.objects.filter(username=username).first()
         if user is not None:

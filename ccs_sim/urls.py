@@ -13,6 +13,8 @@ admin.site.index_title = "Question bank and exams"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/time-zone/", views.time_zone_report, name="time_zone_report"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

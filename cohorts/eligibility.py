@@ -108,7 +108,12 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
         .select_related("cohort")
         .order_by("pk")
     )
-    used = Attempt.objects.exams().filter(candidate_id=user.pk, form_id=form.pk).count()
+    # Retakes sat on another form count under the assigned one (exams.retakes).
+    used = (
+        Attempt.objects.exams()
+        .filter(Q(form_id=form.pk) | Q(assigned_form_id=form.pk), candidate_id=user.pk)
+        .count()
+    )
     if assignments:
         best = max(assignments, key=lambda a: _preference(a, now))
         return AssignmentTerms(

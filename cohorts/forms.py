@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from cohorts.selectors import Filters, assignable_forms
@@ -125,6 +126,10 @@ class AssignmentForm(forms.ModelForm):
 
     def __init__(self, *args, program_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Times are read and shown in the staff member's own zone (their profile); say which.
+        zone = timezone.get_current_timezone_name()
+        self.fields["opens_at"].label = f"Opens ({zone})"
+        self.fields["closes_at"].label = f"Closes ({zone})"
         if self.instance.pk:
             del self.fields["form"]
         else:

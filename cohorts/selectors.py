@@ -774,4 +774,6 @@ def cohort_assignments(*, cohort: Cohort):
 def assignable_forms(*, program_id: int | None = None):
     """Published exam forms a cohort of `program_id` may be assigned: shared forms and the
     program's own."""
-    return ExamForm.objects.exams().published().shared_or_of(program_id).order_by("name")
+    return (
+        ExamForm.objects.exams().published().offerable().shared_or_of(program_id).order_by("name")
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, ReviewPolicy
@@ -56,9 +56,9 @@ class AssignmentTerms:
         """Why a new attempt may not start now, or None if it may."""
         local = timezone.localtime
         if self.opens_at is not None and now < self.opens_at:
-            return f"This exam opens on {local(self.opens_at):%d %b %Y at %H:%M}."
+            return f"This exam opens on {local(self.opens_at):%d %b %Y at %H:%M %Z}."
         if self.closes_at is not None and now >= self.closes_at:
-            return f"This exam closed on {local(self.closes_at):%d %b %Y at %H:%M}."
+            return f"This exam closed on {local(self.closes_at):%d %b %Y at %H:%M %Z}."
         if self.attempts_left == 0:
             plural = "attempt" if self.max_attempts == 1 else "attempts"
             return f"You have used your {self.max_attempts} {plural} at this exam."
@@ -98,7 +98,11 @@ class OpenFormsOnly:
     def assignment_for(self, *, user, form: ExamForm, now: dt.datetime) -> AssignmentTerms | None:
         if not (user.is_authenticated and form.available_to_all and form.is_published):
             return None
-        used = Attempt.objects.exams().filter(candidate_id=user.pk, form_id=form.pk).count()
+        used = (
+            Attempt.objects.exams()
+            .filter(Q(form_id=form.pk) | Q(assigned_form_id=form.pk), candidate_id=user.pk)
+            .count()
+        )
         return open_form_terms(form=form, attempts_used=used)
 
     def own_time_multiplier(self, *, user) -> Decimal:
@@ -173,7 +177,9 @@ def attempt_review_allowed(*, attempt: Attempt, now: dt.datetime | None = None) 
         return False
     if attempt.mode == AttemptMode.PRACTICE:
         return True
-    terms = assignment_for(user=attempt.candidate, form=attempt.form, now=now)
+    # A retake on another form is reviewed under the assigned form's terms.
+    form = attempt.assigned_form if attempt.assigned_form_id else attempt.form
+    terms = assignment_for(user=attempt.candidate, form=form, now=now)
     if terms is None:
-        return bool(attempt.form.allow_review)
+        return bool(form.allow_review)
     return terms.review_allowed(attempt=attempt, now=now)

@@ -157,6 +157,10 @@ class ExamFormQuerySet(OwnedQuerySet):
     def published(self):
         return self.filter(status=FormStatus.PUBLISHED)
 
+    def offerable(self):
+        """Forms staff may assign or link: not the personal forms of retakes."""
+        return self.filter(retake_of__isnull=True)
+
     def delete(self):
         if self.filter(status=FormStatus.PUBLISHED).exists():
             raise FrozenFormError("A published form cannot be deleted.")
@@ -200,6 +204,16 @@ class ExamForm(models.Model):
     )
     # Null: a shared form (the demo forms of the sample bank) every program may assign.
     owner_program = owner_program_field()
+    # Set on a form built for one candidate's retake of this form (exams.retakes): it is
+    # never offered, assigned or linked to anyone else.
+    retake_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="retake_forms",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ExamFormQuerySet.as_manager()
@@ -361,6 +375,12 @@ class Attempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
     )
     form = models.ForeignKey(ExamForm, on_delete=models.PROTECT, related_name="attempts")
+    # A retake sat on another form than the one assigned (exams/retakes.py): the assigned
+    # form, whose terms (window, attempts, review) the attempt counts under. Null when the
+    # attempt is on the assigned form itself.
+    assigned_form = models.ForeignKey(
+        ExamForm, null=True, blank=True, on_delete=models.PROTECT, related_name="retake_attempts"
+    )
     mode = models.CharField(max_length=10, choices=AttemptMode.choices, default=AttemptMode.EXAM)
     state = models.CharField(
         max_length=12, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS
@@ -400,6 +420,12 @@ class Attempt(models.Model):
                 fields=["candidate", "form"],
                 condition=Q(state="in_progress"),
                 name="attempt_one_in_progress_per_form",
+            ),
+            # Nor two retakes of one assignment at once (each would build its own form).
+            models.UniqueConstraint(
+                fields=["candidate", "assigned_form"],
+                condition=Q(state="in_progress"),
+                name="attempt_one_retake_in_progress",
             ),
         ]
         indexes = [

@@ -400,6 +400,12 @@ class ReviewedItem:
     options: list[ReviewedOption]
     correct: bool
     rationale: str
+    domain: int | None = None
+    domain_name: str = ""
+    flagged: bool = False
+    answered: bool = False
+    # The health record of a case item (its sections; never the author's title).
+    case_sections: tuple = ()
 
 
 def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
@@ -408,7 +414,9 @@ def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
         raise ValueError("keys are never shown while an attempt is in progress")
     form_items = {
         fi.pk: fi
-        for fi in FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version")
+        for fi in FormItem.objects.filter(form_id=attempt.form_id).select_related(
+            "item_version__domain", "item_version__case"
+        )
     }
     options = {
         o.pk: o
@@ -416,16 +424,20 @@ def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
             version_id__in=[fi.item_version_id for fi in form_items.values()]
         )
     }
-    selections = dict(
-        Response.objects.filter(attempt=attempt).values_list("form_item_id", "selection")
-    )
+    responses = {
+        form_item_id: (selection, flagged)
+        for form_item_id, selection, flagged in Response.objects.filter(
+            attempt=attempt
+        ).values_list("form_item_id", "selection", "flagged")
+    }
     reviewed = []
     for position, (form_item_id, _choose, option_ids) in enumerate(attempt.layout, start=1):
         if form_items[form_item_id].is_pretest:
             # Pretest items are unidentified during the exam and stay so after it: they
             # never appear in a candidate's review (and are not scored for them).
             continue
-        chosen = set(selections.get(form_item_id) or [])
+        selection, flagged = responses.get(form_item_id, (None, False))
+        chosen = set(selection or [])
         opts = [
             ReviewedOption(
                 string.ascii_uppercase[i], options[pk].text, options[pk].is_key, pk in chosen
@@ -434,10 +446,104 @@ def attempt_answer_review(*, attempt: Attempt) -> list[ReviewedItem]:
         ]
         keys = {pk for pk in option_ids if options[pk].is_key}
         version = form_items[form_item_id].item_version
+        domain = version.domain
         reviewed.append(
-            ReviewedItem(position, version.stem, opts, chosen == keys, version.rationale)
+            ReviewedItem(
+                position,
+                version.stem,
+                opts,
+                chosen == keys,
+                version.rationale,
+                domain=domain.number if domain else None,
+                domain_name=domain.name if domain else "",
+                flagged=bool(flagged),
+                answered=bool(chosen),
+                case_sections=tuple(version.case.sections) if version.case else (),
+            )
         )
     return reviewed
+
+
+REVIEW_SHOWS = {"all": "All items", "wrong": "Not correct", "flagged": "Flagged"}
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """Which reviewed items to show: from the page's GET parameters, so the filter works
+    without JavaScript (static/js/report.js applies the same rule in the page)."""
+
+    show: str = "all"
+    domain: int | None = None
+
+    @classmethod
+    def from_params(cls, params) -> ReviewFilter:
+        show = params.get("show", "all")
+        domain = params.get("domain", "")
+        # Unknown values are read as "no filter", never as an error: a hand-edited URL
+        # still shows the review.
+        return cls(
+            show=show if show in REVIEW_SHOWS else "all",
+            domain=int(domain) if domain.isdigit() and len(domain) < 4 else None,
+        )
+
+    def matches(self, item: ReviewedItem) -> bool:
+        if self.show == "wrong" and item.correct:
+            return False
+        if self.show == "flagged" and not item.flagged:
+            return False
+        return self.domain is None or item.domain == self.domain
+
+    @property
+    def active(self) -> bool:
+        return self.show != "all" or self.domain is not None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    item: ReviewedItem
+    shown: bool
+
+
+@dataclass(frozen=True)
+class AnswerReview:
+    """The answer review of a page: every item with whether the filter shows it, the
+    filter itself and its choices."""
+
+    rows: list[ReviewRow]
+    filter: ReviewFilter
+    domains: list[tuple[int, str]]
+    shows: tuple = tuple(REVIEW_SHOWS.items())
+
+    @property
+    def shown(self) -> int:
+        return sum(row.shown for row in self.rows)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def wrong(self) -> int:
+        return sum(not row.item.correct for row in self.rows)
+
+    @property
+    def flagged(self) -> int:
+        return sum(row.item.flagged for row in self.rows)
+
+
+def answer_review(*, items: list[ReviewedItem], params) -> AnswerReview:
+    """The review of `items` filtered by the page's GET `params` (show=wrong|flagged,
+    domain=N). Items the filter leaves out are still rendered, hidden, so the page's
+    script can show them again without a request."""
+    chosen = ReviewFilter.from_params(params)
+    domains = sorted({(i.domain, i.domain_name) for i in items if i.domain is not None})
+    if chosen.domain is not None and chosen.domain not in {d for d, _ in domains}:
+        chosen = ReviewFilter(show=chosen.show)
+    return AnswerReview(
+        rows=[ReviewRow(item, chosen.matches(item)) for item in items],
+        filter=chosen,
+        domains=domains,
+    )
 
 
 def unsaved_positions(raw: str, *, count: int) -> list[int]:

@@ -18,11 +18,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
 from common.lifecycle import log_event
-from exams import adaptive, eligibility, signals
+from exams import adaptive, eligibility, retakes, signals
 from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form_report
 from exams.models import (
     Attempt,
@@ -431,6 +432,7 @@ def _create_attempt(
     multiplier: Decimal,
     program_id: int | None = None,
     practice=None,
+    assigned_form: ExamForm | None = None,
 ):
     seed = secrets.randbits(48)
     layout = attempt_layout(
@@ -450,11 +452,13 @@ def _create_attempt(
         seed=seed,
         layout=layout,
         practice_settings=practice or {},
+        assigned_form=assigned_form,
     )
     log_event(
         "attempt.started",
         attempt_id=attempt.pk,
         form_id=form.pk,
+        **({"assigned_form_id": assigned_form.pk} if assigned_form is not None else {}),
         candidate_id=candidate.pk,
         mode=mode,
     )
@@ -462,9 +466,18 @@ def _create_attempt(
 
 
 def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:
-    """Start an exam on a form, or resume the attempt already in progress on it."""
+    """Start an exam on a form, or resume the attempt already in progress on it.
+
+    A retake (an earlier exam attempt on this assignment) is sat on a form the candidate
+    has not seen when the bank allows (exams.retakes); the attempt keeps the assigned
+    form's terms through `assigned_form`.
+    """
     now = now or timezone.now()
-    existing = Attempt.objects.in_progress().filter(candidate=candidate, form=form).first()
+    existing = (
+        Attempt.objects.in_progress()
+        .filter(Q(form=form) | Q(assigned_form=form), candidate=candidate)
+        .first()
+    )
     if existing is not None:
         return existing
     if not form_is_available_to(form=form, user=candidate):
@@ -478,8 +491,10 @@ def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) 
         raise AttemptRefused(refusal)
     try:
         with transaction.atomic():
+            # A first attempt (the whole cohort's synchronized start) costs nothing here.
+            sit = form if terms.attempts_used == 0 else retake_form(candidate=candidate, form=form)
             return _create_attempt(
-                form=form,
+                form=sit,
                 candidate=candidate,
                 mode=AttemptMode.EXAM,
                 minutes=form.time_limit_minutes,
@@ -488,10 +503,66 @@ def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) 
                 # under, copied: a later change never alters this attempt.
                 multiplier=terms.time_multiplier,
                 program_id=terms.program_id,
+                assigned_form=None if sit.pk == form.pk else form,
             )
     except IntegrityError:
         # Another request of the same candidate started it a moment ago: resume that one.
-        return Attempt.objects.in_progress().get(candidate=candidate, form=form)
+        started = (
+            Attempt.objects.in_progress()
+            .filter(Q(form=form) | Q(assigned_form=form), candidate=candidate)
+            .first()
+        )
+        if started is None:
+            raise
+        return started
+
+
+def retake_plan(*, candidate, form: ExamForm) -> retakes.RetakePlan:
+    """What the candidate's next attempt on `form` will be sat on (exams.retakes)."""
+    return retakes.retake_plan(candidate=candidate, form=form, enemies=active_enemies())
+
+
+def retake_form(*, candidate, form: ExamForm) -> ExamForm:
+    """The form a retake of `form` is sat on: a new form of none of the items the candidate
+    has seen, built and published now; else an unseen published form; else `form` again.
+
+    Building runs in a savepoint: a form that cannot be published (no conversion table)
+    leaves nothing behind and the next choice is taken.
+    """
+    plan = retake_plan(candidate=candidate, form=form)
+    if plan.kind != retakes.NEW:
+        return plan.form
+    seen = retakes.seen_by(candidate=candidate, form=form)
+    try:
+        with transaction.atomic():
+            built = form_assemble(
+                blueprint=form.blueprint,
+                seed=plan.seed,
+                name=f"{form.name} · retake form {secrets.token_hex(3).upper()}",
+                exclude_versions=seen.version_ids,
+                owner_program_id=form.owner_program_id,
+            )
+            on_form = set(built.items.values_list("item_version__item_id", flat=True))
+            if on_form & seen.item_ids:
+                raise ValidationError("the assembled form repeats an item the candidate saw")
+            # The assigned form's delivery terms, not the blueprint's defaults.
+            ExamForm.objects.filter(pk=built.pk).update(
+                time_limit_minutes=form.time_limit_minutes,
+                warning_minutes=list(form.warning_minutes),
+                shuffle_items=form.shuffle_items,
+                shuffle_options=form.shuffle_options,
+                allow_review=form.allow_review,
+                codebook_panel=form.codebook_panel,
+                available_to_all=False,
+                retake_of=form,
+            )
+            built = form_publish(form=built, by=None)
+    except ValidationError as exc:
+        log_event("retake.form_not_built", form_id=form.pk, reason=" ".join(exc.messages))
+        other, _shared = retakes.unseen_form(form=form, seen=seen)
+        return other or form
+    log_event("retake.form_built", form_id=built.pk, assigned_form_id=form.pk)
+    return built
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -110,7 +111,8 @@ def _offline_urls(attempt: Attempt) -> dict:
 def home(request):
     """My exams: forms I may sit, attempts to resume, and past attempts."""
     history = selectors.attempt_history(user=request.user)
-    in_progress_by_form = {a.form_id: a for a in history["in_progress"]}
+    # A retake in progress on another form belongs to the assigned form's row.
+    in_progress_by_form = {a.assigned_form_id or a.form_id: a for a in history["in_progress"]}
     forms = [
         (form, in_progress_by_form.get(form.pk))
         for form in selectors.forms_available_to(user=request.user)
@@ -128,8 +130,13 @@ def instructions(request, form_id: int):
     form = selectors.forms_available_to(user=request.user).filter(pk=form_id).first()
     if form is None:
         raise Http404("No such exam.")
-    resume = Attempt.objects.in_progress().filter(candidate=request.user, form=form).first()
+    resume = (
+        Attempt.objects.in_progress()
+        .filter(Q(form=form) | Q(assigned_form=form), candidate=request.user)
+        .first()
+    )
     terms = assignment_for(user=request.user, form=form)
+    refusal = terms.refusal(timezone.now()) if terms and not resume else None
     # The extra time of the program whose assignment this sitting falls under.
     multiplier = terms.time_multiplier if terms else Decimal("1.00")
     minutes = round(form.time_limit_minutes * float(multiplier))
@@ -143,7 +150,11 @@ def instructions(request, form_id: int):
             "multiplier": multiplier,
             "resume": resume,
             "terms": terms,
-            "refusal": terms.refusal(timezone.now()) if terms and not resume else None,
+            "refusal": refusal,
+            # A retake: on which form, and said plainly when it is a repeat.
+            "retake": services.retake_plan(candidate=request.user, form=form)
+            if terms and terms.attempts_used and not resume and not refusal
+            else None,
         },
     )
 
@@ -470,16 +481,18 @@ def result(request, pk: int):
     attempt = selectors.own_attempt(user=request.user, pk=pk)
     if attempt.is_in_progress:
         return redirect("exams:item", pk, attempt.current_position)
-    review_items = None
+    review = None
     if attempt_review_allowed(attempt=attempt):
-        review_items = selectors.attempt_answer_review(attempt=attempt)
+        review = selectors.answer_review(
+            items=selectors.attempt_answer_review(attempt=attempt), params=request.GET
+        )
     return render(
         request,
         "exams/result.html",
         {
             "attempt": attempt,
             "expired": attempt.state == AttemptState.EXPIRED,
-            "review_items": review_items,
+            "review": review,
             # Changes the page still held when the server had closed the attempt (sent by
             # exam.js): never dropped silently, the candidate is told which they were.
             "unsaved": selectors.unsaved_positions(

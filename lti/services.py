@@ -234,7 +234,7 @@ def _custom_form(custom: dict) -> tuple[ExamForm | None, str | None]:
     form_id = str(custom.get("form_id") or "")
     if not form_id.isdigit():
         return None, None
-    form = ExamForm.objects.exams().published().filter(pk=int(form_id)).first()
+    form = ExamForm.objects.exams().published().offerable().filter(pk=int(form_id)).first()
     return form, custom.get("review_policy") or None
 
 
@@ -336,8 +336,10 @@ def grade_posts_record(*, attempt_id: int, result) -> list[GradePost]:
     attempt = result.attempt
     if attempt.mode != AttemptMode.EXAM:
         return []
+    # A retake sat on another form (exams.retakes) answers the link of the assigned form.
     links = ResourceLink.objects.filter(
-        form_id=attempt.form_id, learners__user_id=attempt.candidate_id
+        form_id=attempt.assigned_form_id or attempt.form_id,
+        learners__user_id=attempt.candidate_id,
     ).select_related("context")
     posts = []
     for link in links.distinct():

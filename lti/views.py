@@ -119,7 +119,7 @@ def jwks(request):
 
 
 def _published_forms():
-    return ExamForm.objects.exams().published().order_by("name")
+    return ExamForm.objects.exams().published().offerable().order_by("name")
 
 
 @login_required

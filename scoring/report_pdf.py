@@ -25,6 +25,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcherResponse
 
 from exams.models import Attempt
+from exams.selectors import answer_review
 from psychometrics import charts
 from scoring import selectors
 
@@ -80,7 +81,15 @@ def attempt_report_pdf(*, attempt: Attempt) -> bytes:
     report = selectors.attempt_report(attempt=attempt)
     html = render_to_string(
         "scoring/report_print.html",
-        {"report": report, "attempt": attempt, "domain_chart": _domain_chart(report)},
+        {
+            "report": report,
+            "attempt": attempt,
+            "domain_chart": _domain_chart(report),
+            # Every reviewed item, open: a printed review has no filter.
+            "review": None
+            if report.review_items is None
+            else answer_review(items=report.review_items, params={}),
+        },
     )
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=static_fetcher)
     return document.write_pdf()

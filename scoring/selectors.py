@@ -19,7 +19,7 @@ from exams.selectors import attempt_answer_review
 from psychometrics.precision import probability_of_passing
 from psychometrics.rasch import theta_for_expected_score
 from psychometrics.results import BAND_MARGIN
-from questionbank.models import Domain
+from questionbank.models import AngoffRating, Domain
 from scoring.models import (
     AttemptResult,
     BaseForm,
@@ -67,6 +67,37 @@ def blueprint_base_form(blueprint_id: int | None) -> ExamForm | None:
     """The form every other form of the blueprint is equated to (None: not chosen yet)."""
     base = BaseForm.objects.select_related("form").filter(blueprint_id=blueprint_id).first()
     return None if base is None else base.form
+
+
+class RetakeScaleCheck:
+    """Answers exams.retakes (registered in ScoringConfig.ready): could a retake form of
+    these operational versions get a conversion table when it is published? The same two
+    ways scoring.services.form_conversion_build has: equating to the blueprint's base form
+    (every item here and there calibrated) or the items' own Angoff ratings."""
+
+    def obstacle(self, *, blueprint_id: int, version_ids: list[int]) -> str | None:
+        if not version_ids:
+            return "it has no operational items"
+        calibrated = calibrated_difficulties(version_ids)
+        base = blueprint_base_form(blueprint_id)
+        if len(calibrated) == len(version_ids) and base is not None:
+            base_versions = [v for v, _ in operational_items(base)]
+            if ScaleConversion.objects.filter(form_id=base.pk).exists() and len(
+                calibrated_difficulties(base_versions)
+            ) == len(base_versions):
+                return None
+        rated = set(
+            AngoffRating.objects.filter(item_version_id__in=version_ids)
+            .values_list("item_version_id", flat=True)
+            .distinct()
+        )
+        if len(rated) == len(version_ids):
+            return None
+        missing = len(version_ids) - len(rated)
+        return (
+            f"{missing} of its {len(version_ids)} scored items have neither a calibrated "
+            "difficulty to equate with nor an Angoff rating"
+        )
 
 
 @dataclass(frozen=True)

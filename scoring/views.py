@@ -8,7 +8,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from exams.selectors import own_attempt
+from exams.selectors import answer_review, own_attempt
 from psychometrics import charts
 from scoring import selectors
 from scoring.adaptive import ScoringCalibrations
@@ -47,7 +47,14 @@ def report(request, pk: int):
             for d in report.domains
         ]
         domain_chart = mark_safe(charts.domain_chart(bars, margin=report.margin))  # noqa: S308
-    context = {"report": report, "attempt": attempt, "domain_chart": domain_chart}
+    context = {
+        "report": report,
+        "attempt": attempt,
+        "domain_chart": domain_chart,
+        "review": None
+        if report.review_items is None
+        else answer_review(items=report.review_items, params=request.GET),
+    }
     result = report.result
     if report.is_practice and result is not None and result.theta is not None:
         # Adaptive practice (every item calibrated): the ability read on the exam's scale.

@@ -202,6 +202,15 @@ APP_RULES: dict[str, Rule] = {
     ),
     "password_change": everyone_signed_in(200),
     "password_change_done": everyone_signed_in(200),
+    # One's own profile (time zone): everyone's, about themselves only; a POST changes the
+    # signing-in person's own zone, so it is not tried. The browser's report: POST only,
+    # and an empty one is refused as no zone (400).
+    "profile": everyone_signed_in(
+        200, post={"anon": LOGIN, **{r: None for r in ("own", "cand", *STAFF_RELATIONS)}}
+    ),
+    "time_zone_report": everyone_signed_in(
+        405, post={"anon": LOGIN, **{r: 400 for r in ("own", "cand", *STAFF_RELATIONS)}}
+    ),
     # A candidate's pages: staff have none of their own exams to sit.
     "exams:home": everyone_signed_in(200),
     "exams:instructions": rule(own=200, cand=404, instr_in=404, mgr_in=404, kwargs=FORM),

@@ -1,11 +1,15 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ccs_sim.demo import DEMO_COHORTS, DEMO_OTHER
-from cohorts.models import Cohort, Membership
-from exams.models import Attempt
+from cohorts.models import Assignment, Cohort, Membership
+from exams import services as exams_services
+from exams.eligibility import attempt_review_allowed
+from exams.models import Attempt, AttemptState, ReviewPolicy
 from scoring.models import AttemptResult
+from tests.factories import scored_form
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +165,27 @@ def test_bulk_generated_attempts_stay_without_answers(manager):
     demo_data.generate(cohorts=1, candidates=10, attempts=20, managers=[manager], seed=2)
     assert not Response.objects.exists()
     assert AttemptResult.objects.count() >= 19
+
+
+def test_the_demo_candidates_first_form_shows_its_review_on_submission(settings, candidate):
+
+    settings.DEBUG = True
+    form = scored_form({1: 2, 2: 1}, pretest=1, name="Demo review form")
+    call_command("seed_demo", "--no-bank")
+    # Whatever the model's default, the demo's first assignment keeps "at once".
+    Assignment._meta.get_field("review_policy").default = ReviewPolicy.NONE
+    try:
+        call_command("generate_demo_data", "--demo")
+    finally:
+        Assignment._meta.get_field("review_policy").default = ReviewPolicy.AFTER_SUBMISSION
+    first = Cohort.objects.get(name=DEMO_COHORTS[0])
+    assignment = Assignment.objects.get(cohort=first, form=form)
+    assert assignment.review_policy == ReviewPolicy.AFTER_SUBMISSION
+    dana = get_user_model().objects.get(username="demo-candidate")
+    attempt = exams_services.attempt_start(form=form, candidate=dana)
+    exams_services.attempt_finalise(attempt_id=attempt.pk, state=AttemptState.SUBMITTED)
+    attempt.refresh_from_db()
+    assert attempt_review_allowed(attempt=attempt)
 
 
 # --- The whole demo, as `make run` builds it (issue 16's "Done when") ------------------------

@@ -71,6 +71,6 @@ def test_review_policy_of_the_assignment_decides_answer_review(client, candidate
     attempt = services.attempt_start(form=form, candidate=candidate)
     services.attempt_finalise(attempt_id=attempt.pk, state=AttemptState.SUBMITTED)
     client.force_login(candidate)
-    assert client.get(f"/exams/attempts/{attempt.pk}/result/").context["review_items"] is None
+    assert client.get(f"/exams/attempts/{attempt.pk}/result/").context["review"] is None
     Assignment.objects.filter(pk=assignment.pk).update(review_policy="after_submission")
-    assert client.get(f"/exams/attempts/{attempt.pk}/result/").context["review_items"]
+    assert client.get(f"/exams/attempts/{attempt.pk}/result/").context["review"].rows

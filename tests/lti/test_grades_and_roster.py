@@ -14,6 +14,7 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
 from cohorts.models import Membership
+from exams.models import Attempt
 from lti import services
 from lti.keys import active_key
 from lti.models import Context, GradePost, LtiUser, Registration, ResourceLink, ToolKey
@@ -126,6 +127,14 @@ def test_the_beat_task_posts_pending_grades(learner_attempt, lms):
     post_pending_grades.apply(throw=True)
     assert GradePost.objects.get().status == "sent"
     assert len(lms.platform_scores()) == 1
+
+
+def test_a_retake_on_another_form_owes_the_grade_of_the_assigned_forms_link(learner_attempt, lms):
+    retake_form = published_form({1: 4}, available_to_all=False, name="Retake of the link")
+    retake = finished_attempt(retake_form, learner_attempt.candidate, correct=True)
+    Attempt.objects.filter(pk=retake.pk).update(assigned_form=learner_attempt.form)
+    attempt_score(attempt_id=retake.pk)
+    assert GradePost.objects.get(attempt=retake).line_item == lms.lineitem
 
 
 def test_attempts_not_launched_from_the_lms_owe_no_grade(learner_attempt, candidate):

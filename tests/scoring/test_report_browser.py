@@ -71,6 +71,9 @@ def test_sit_an_exam_then_read_its_report(page, live_server, login_in_browser, c
     assert trend.is_visible()
     assert "300, passed" in trend.locator("desc").text_content()
     assert page.get_by_role("table", name="Percent correct per domain").is_visible()
+    # The answer review is collapsed: a question opens to its rationale.
+    assert not page.get_by_text("Rationale:").first.is_visible()
+    page.locator(".review-item summary").first.click()
     assert page.get_by_text("Rationale:").first.is_visible()
     assert AttemptResult.objects.get(attempt=attempt).scaled_score == 300
 
