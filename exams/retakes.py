@@ -38,12 +38,16 @@ REPEAT = "repeat"  # the assigned form again
 
 
 class ScaleCheck(Protocol):
-    def obstacle(self, *, blueprint_id: int, version_ids: list[int]) -> str | None:
+    def obstacle(
+        self, *, blueprint_id: int, version_ids: list[int], program_owned: bool = False
+    ) -> str | None:
         """Why a form of these operational versions could not be put on the scale, or None."""
 
 
 class _NoScale:
-    def obstacle(self, *, blueprint_id: int, version_ids: list[int]) -> str | None:
+    def obstacle(
+        self, *, blueprint_id: int, version_ids: list[int], program_owned: bool = False
+    ) -> str | None:
         return "no scoring is installed to build its conversion table"
 
 
@@ -148,7 +152,11 @@ def _fresh_plan(
     except AssemblyError as exc:
         return None, f"the bank has too few questions you have not seen ({exc})"
     operational = [p.version_id for p in plan.items if not p.is_pretest]
-    obstacle = _scale_check.obstacle(blueprint_id=blueprint.pk, version_ids=operational)
+    obstacle = _scale_check.obstacle(
+        blueprint_id=blueprint.pk,
+        version_ids=operational,
+        program_owned=form.owner_program_id is not None,
+    )
     if obstacle:
         return None, f"a new form could not be scored on the scale: {obstacle}"
     return plan, ""

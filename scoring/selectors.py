@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from exams.eligibility import attempt_review_allowed
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind
@@ -75,7 +76,9 @@ class RetakeScaleCheck:
     ways scoring.services.form_conversion_build has: equating to the blueprint's base form
     (every item here and there calibrated) or the items' own Angoff ratings."""
 
-    def obstacle(self, *, blueprint_id: int, version_ids: list[int]) -> str | None:
+    def obstacle(
+        self, *, blueprint_id: int, version_ids: list[int], program_owned: bool = False
+    ) -> str | None:
         if not version_ids:
             return "it has no operational items"
         calibrated = calibrated_difficulties(version_ids)
@@ -86,13 +89,18 @@ class RetakeScaleCheck:
                 calibrated_difficulties(base_versions)
             ) == len(base_versions):
                 return None
-        rated = set(
-            AngoffRating.objects.filter(item_version_id__in=version_ids)
-            .values_list("item_version_id", flat=True)
-            .distinct()
-        )
+        ratings = AngoffRating.objects.filter(item_version_id__in=version_ids)
+        rated = set(ratings.values_list("item_version_id", flat=True).distinct())
         if len(rated) == len(version_ids):
-            return None
+            # A program's form needs a panel (form_conversion_build applies the same rule).
+            wanted = settings.CCS_MIN_ANGOFF_JUDGES if program_owned else 1
+            panel = ratings.values("judge_id").distinct().count()
+            if panel >= wanted:
+                return None
+            return (
+                f"its items' Angoff ratings come from {panel} judge"
+                f"{'' if panel == 1 else 's'}; a program's form needs a panel of {wanted}"
+            )
         missing = len(version_ids) - len(rated)
         return (
             f"{missing} of its {len(version_ids)} scored items have neither a calibrated "

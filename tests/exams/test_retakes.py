@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cohorts.selectors import assignable_forms
-from exams import services
+from exams import retakes, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.models import AttemptState, ExamForm, FormItem
 from questionbank.models import ItemStatus, ItemVersion
@@ -164,3 +164,20 @@ def test_a_first_attempt_is_never_a_retake(client, candidate, form):
     client.force_login(candidate)
     assert "retake-notice" not in client.get(f"/exams/forms/{form.pk}/").content.decode()
     assert services.retake_plan(candidate=candidate, form=form).kind == "first"
+
+
+def test_a_programs_retake_form_needs_the_panel_its_cut_would_need(settings):
+    # The scale check answers as form_conversion_build will: a program's own form takes
+    # its cut from a panel, so one judge's ratings are no way onto the scale for it.
+    settings.CCS_MIN_ANGOFF_JUDGES = 2
+    stock_bank(COUNTS)
+    versions = list(
+        ItemVersion.objects.filter(status=ItemStatus.OPERATIONAL).values_list("pk", flat=True)
+    )
+    rate(versions, rating=0.6, judges_=judges(1, prefix="lone-judge"))
+    check = retakes._scale_check
+    assert check.obstacle(blueprint_id=0, version_ids=versions, program_owned=False) is None
+    why = check.obstacle(blueprint_id=0, version_ids=versions, program_owned=True)
+    assert why == "its items' Angoff ratings come from 1 judge; a program's form needs a panel of 2"
+    rate(versions, rating=0.6, judges_=judges(1, prefix="second-judge"))
+    assert check.obstacle(blueprint_id=0, version_ids=versions, program_owned=True) is None
