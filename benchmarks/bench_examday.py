@@ -211,17 +211,16 @@ def expect(status: int, want: int, headers: dict, location: str | None = None):
 async def warm_up(fixture: dict, master: int) -> None:
     unmeasured = {n: Kind(n) for n in ("start", "page", "save", "payload", "state")}
     form_id = fixture["form"]
-    ids = []
+    # (attempt id, its candidate): in the order the starts finish, each with its own.
+    pairs = []
 
     async def begin(cand):
         status, headers = await http("POST", f"/exams/forms/{form_id}/start/", cand)
-        ids.append(
-            int(headers.get("location", "/attempts/0/").split("/attempts/")[1].split("/")[0])
-        )
+        pk = int(headers.get("location", "/attempts/0/").split("/attempts/")[1].split("/")[0])
+        pairs.append((pk, cand))
         return True
 
     await phase(unmeasured["start"], master, [lambda c=c: begin(c) for c in fixture["warmers"]])
-    pairs = list(zip(ids, fixture["warmers"], strict=False))
     for kind, path, method in (
         ("page", "items/2/", "GET"),
         ("save", "items/2/save/", "POST"),
