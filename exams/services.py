@@ -36,7 +36,6 @@ from exams.models import (
     Response,
     blueprint_totals_error,
 )
-from exams.selectors import form_is_available_to
 from questionbank.models import Item, ItemKind, ItemStatus, ItemVersion, Option, enemy_pairs
 from questionbank.services import item_versions_lock
 from tenancy.audit import with_actor
@@ -461,37 +460,56 @@ def _create_attempt(
     return attempt
 
 
-def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:
-    """Start an exam on a form, or resume the attempt already in progress on it."""
+def attempt_start(
+    *,
+    form: ExamForm | None = None,
+    form_id: int | None = None,
+    candidate,
+    now: dt.datetime | None = None,
+) -> Attempt:
+    """Start an exam on a form (or its id), or resume the attempt already in progress on it.
+
+    The cost of a cohort starting at once: one read (eligibility.start_check: the form, the
+    attempt to resume, the terms) and one INSERT whose layout comes from the form's cached
+    delivery rows. Raises PermissionDenied when the form does not exist for the candidate.
+    """
     now = now or timezone.now()
-    existing = Attempt.objects.in_progress().filter(candidate=candidate, form=form).first()
-    if existing is not None:
-        return existing
-    if not form_is_available_to(form=form, user=candidate):
+    check = eligibility.start_check(
+        user=candidate, form_id=form.pk if form is not None else form_id, now=now
+    )
+    if check.form is None:
         raise PermissionDenied("This exam is not available to you.")
-    # The cohort's terms: the window and the number of attempts allowed.
-    terms = eligibility.assignment_for(user=candidate, form=form, now=now)
+    if check.resume_id is not None:
+        return Attempt.objects.get(pk=check.resume_id)
+    terms = check.terms
     if terms is None:
         raise PermissionDenied("This exam is not available to you.")
     refusal = terms.refusal(now)
     if refusal:
         raise AttemptRefused(refusal)
+
+    def create() -> Attempt:
+        return _create_attempt(
+            form=check.form,
+            candidate=candidate,
+            mode=AttemptMode.EXAM,
+            minutes=check.form.time_limit_minutes,
+            now=now,
+            # The accommodation of the program whose assignment the candidate sits
+            # under, copied: a later change never alters this attempt.
+            multiplier=terms.time_multiplier,
+            program_id=terms.program_id,
+        )
+
     try:
-        with transaction.atomic():
-            return _create_attempt(
-                form=form,
-                candidate=candidate,
-                mode=AttemptMode.EXAM,
-                minutes=form.time_limit_minutes,
-                now=now,
-                # The accommodation of the program whose assignment the candidate sits
-                # under, copied: a later change never alters this attempt.
-                multiplier=terms.time_multiplier,
-                program_id=terms.program_id,
-            )
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint, so that a conflict spoils nothing
+                return create()
+        # One INSERT in autocommit: a conflict leaves no transaction to roll back.
+        return create()
     except IntegrityError:
         # Another request of the same candidate started it a moment ago: resume that one.
-        return Attempt.objects.in_progress().get(candidate=candidate, form=form)
+        return Attempt.objects.in_progress().get(candidate=candidate, form_id=check.form.pk)
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from django_htmx.jinja import htmx_script
 from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
-from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
+from exams.models import Attempt, AttemptMode, AttemptState
 from exams.navigator import cells_html, item_url_pattern, one_cell_html
 from exams.selectors import Cell
 from exams.walks import Walk, walk_at, walk_kind, walk_positions
@@ -151,12 +151,11 @@ def instructions(request, form_id: int):
 @login_required
 @require_POST
 def start(request, form_id: int):
-    form = get_object_or_404(ExamForm, pk=form_id)
     try:
-        attempt = services.attempt_start(form=form, candidate=request.user)
+        attempt = services.attempt_start(form_id=form_id, candidate=request.user)
     except services.AttemptRefused as exc:
         messages.error(request, str(exc))
-        return redirect("exams:instructions", form.pk)
+        return redirect("exams:instructions", form_id)
     except PermissionDenied:
         raise Http404("No such exam.") from None
     return _resume_redirect(attempt)
