@@ -9,6 +9,7 @@ same function, so the two never drift apart.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.urls import reverse
@@ -20,8 +21,56 @@ _MARK = 987654321
 
 
 def item_url_pattern(attempt_id: int) -> str:
-    """The item page's URL with `{}` where the position goes (one reverse() per page)."""
-    return reverse("exams:item", args=[attempt_id, _MARK]).replace(str(_MARK), "{}")
+    """The item page's URL with `{}` where the position goes (no reverse() per page)."""
+    return _item_pattern().replace("{attempt}", str(attempt_id))
+
+
+_ATTEMPT_MARK = 876543219
+
+
+@functools.cache
+def _item_pattern() -> str:
+    # Reversed once per process: the URL configuration and its prefix do not change.
+    return (
+        reverse("exams:item", args=[_ATTEMPT_MARK, _MARK])
+        .replace(str(_ATTEMPT_MARK), "{attempt}")
+        .replace(str(_MARK), "{}")
+    )
+
+
+@functools.cache
+def _attempt_patterns() -> dict[str, str]:
+    names = ("review", "submit", "time_up", "result", "payload", "state", "adaptive_next")
+    patterns = {
+        name: reverse(f"exams:{name}", args=[_ATTEMPT_MARK]).replace(str(_ATTEMPT_MARK), "{}")
+        for name in names
+    }
+    for name in ("save", "check"):
+        patterns[name] = (
+            reverse(f"exams:{name}", args=[_ATTEMPT_MARK, _MARK])
+            .replace(str(_ATTEMPT_MARK), "{0}")
+            .replace(str(_MARK), "{1}")
+        )
+    return patterns
+
+
+def attempt_urls(attempt_id: int) -> dict[str, str]:
+    """The attempt's page URLs the exam pages link to, made from patterns reversed once per
+    process: an item page used to pay a dozen reverse() calls in its templates."""
+    return {
+        name: pattern.format(attempt_id)
+        for name, pattern in _attempt_patterns().items()
+        if name not in ("save", "check")
+    }
+
+
+def item_urls(attempt_id: int, position: int) -> dict[str, str]:
+    """The save and check URLs of the item at `position`."""
+    patterns = _attempt_patterns()
+    return {
+        "save": patterns["save"].format(attempt_id, position),
+        "check": patterns["check"].format(attempt_id, position),
+    }
 
 
 def cell_html(cell: Cell, *, current: int | None, pattern: str, oob: bool = False) -> str:
