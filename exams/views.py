@@ -26,6 +26,7 @@ from django_htmx.jinja import htmx_script
 from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
+from exams.markup import option_rows_html
 from exams.models import Attempt, AttemptMode, AttemptState
 from exams.navigator import attempt_urls, cells_html, item_url_pattern, item_urls, one_cell_html
 from exams.selectors import Cell
@@ -235,9 +236,9 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
         "cells": page.cells,
         "nav_cells": cells_html(page.cells, current=position, pattern=pattern),
         "feedback": page.feedback,
+        "option_rows": option_rows_html(page.item, page.feedback),
         # The item's own links, without a reverse() each (exams.navigator).
         "item_url": item_urls(attempt.pk, position),
-        "item_pattern": pattern,
         "here_url": pattern.format(position),
         "prev_url": pattern.format(position - 1),
         "next_url": pattern.format(position + 1),
