@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -108,6 +109,14 @@ def _offline_urls(attempt: Attempt) -> dict:
         # Every attempt's pages: /exams/attempts/ (from .../attempts/<pk>/review/).
         "sw_scope": urls["review"].rsplit("/", 3)[0] + "/",
     }
+
+
+@functools.cache
+def _codebook_panel_html() -> SafeString:
+    """The code book panel beside the item: the same markup on every item page (it asks
+    for nothing of the attempt or the request; searches swap inside it), so it is made
+    once per process instead of on every move."""
+    return mark_safe(render_to_string("codebook/_panel.html", {"system": "cm"}))
 
 
 @functools.cache
@@ -237,6 +246,7 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
         "nav_cells": cells_html(page.cells, current=position, pattern=pattern),
         "feedback": page.feedback,
         "option_rows": option_rows_html(page.item, page.feedback),
+        "codebook_panel_html": _codebook_panel_html() if attempt.form.codebook_panel else "",
         # The item's own links, without a reverse() each (exams.navigator).
         "item_url": item_urls(attempt.pk, position),
         "here_url": pattern.format(position),

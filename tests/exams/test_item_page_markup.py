@@ -90,3 +90,23 @@ def test_option_rows_match_the_template_exam_js_clones_and_escape_the_text(cand_
         assert ("checked" in row) == (index == "1")
     assert "Code &lt;b&gt;&quot;A&quot;&lt;/b&gt; &amp; more" in shown
     assert "<b>" not in shown
+
+
+def test_code_book_panel_is_beside_the_item_only_when_the_form_has_it(cand_client, candidate):
+    from django.db import connection
+    from django.template.loader import render_to_string
+
+    form = published_form({1: 2})
+    attempt = services.attempt_start(form=form, candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    # Made once per process: the same markup the template renders.
+    assert render_to_string("codebook/_panel.html", {"system": "cm"}) in page
+    assert f'action="{reverse("codebook:search")}"' in page
+    other = published_form({1: 2}, stock=False, name="No code book")
+    with connection.cursor() as cursor:  # a published form refuses changes through the ORM
+        cursor.execute(
+            "UPDATE exams_examform SET codebook_panel = %s WHERE id = %s", [False, other.pk]
+        )
+    attempt = services.attempt_start(form=other, candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    assert "data-codebook-panel" not in page
