@@ -8,15 +8,20 @@ assignment of theirs says otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from cohorts.models import Accommodation, Assignment, Membership
+from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from common.roles import Role, user_role
-from exams.eligibility import AssignmentTerms, open_form_terms
-from exams.models import Attempt, ExamForm
+from exams.eligibility import AssignmentTerms, StartCheck, open_form_terms
+from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
 
 
 class CohortEligibility:
@@ -25,6 +30,9 @@ class CohortEligibility:
 
     def assignment_for(self, *, user, form: ExamForm, now: dt.datetime):
         return assignment_for(user=user, form=form, now=now)
+
+    def start_check(self, *, user, form_id: int, now: dt.datetime) -> StartCheck:
+        return start_check(user=user, form_id=form_id, now=now)
 
     def own_time_multiplier(self, *, user) -> Decimal:
         return own_time_multiplier(user=user)
@@ -140,3 +148,135 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
             form=form, attempts_used=used, time_multiplier=own_time_multiplier(user=user)
         )
     return None
+
+
+# --- Starting an exam, in one statement ------------------------------------------------
+# `forms_available_to` and `assignment_for` together, for one form and one candidate, in a
+# single read: the form row; the attempt to resume; attempts used; whether a staff role
+# keeps them out; whether they belong to the form's owning program; their most generous
+# accommodation; and the assignment whose terms apply (the one `_preference` picks: an open
+# window first, then unlimited attempts, the most attempts, the latest close, the lowest
+# id) with its program's accommodation. When a cohort starts at once, each start costs this
+# read and one INSERT.
+_START_SQL = """
+SELECT f.*,
+  (SELECT a.id FROM {attempt} a
+    WHERE a.candidate_id = %s AND (a.form_id = f.id OR a.assigned_form_id = f.id)
+      AND a.state = %s LIMIT 1) AS x_resume,
+  (SELECT COUNT(*) FROM {attempt} a
+    WHERE a.candidate_id = %s AND (a.form_id = f.id OR a.assigned_form_id = f.id)
+      AND a.mode = %s) AS x_used,
+  EXISTS (SELECT 1 FROM {user_groups} ug JOIN {group} g ON g.id = ug.group_id
+    WHERE ug.user_id = %s AND g.name IN (%s, %s)) AS x_staff,
+  (f.owner_program_id IS NULL OR EXISTS (
+    SELECT 1 FROM {membership} m JOIN {cohort} c ON c.id = m.cohort_id
+    WHERE m.user_id = %s AND c.program_id = f.owner_program_id)) AS x_member,
+  (SELECT MAX(o.time_multiplier) FROM {accommodation} o WHERE o.user_id = %s) AS x_own,
+  b.id AS x_a_id, b.cohort_id AS x_a_cohort, b.opens_at AS x_a_opens,
+  b.closes_at AS x_a_closes, b.max_attempts AS x_a_max, b.review_policy AS x_a_policy,
+  bc.program_id AS x_a_program,
+  (SELECT o.time_multiplier FROM {accommodation} o
+    WHERE o.user_id = %s AND o.program_id = bc.program_id) AS x_a_mult
+FROM {form} f
+LEFT JOIN {assignment} b ON b.id = (
+  SELECT s.id FROM {assignment} s
+  WHERE s.form_id = f.id
+    AND s.cohort_id IN (SELECT m.cohort_id FROM {membership} m WHERE m.user_id = %s)
+  ORDER BY
+    CASE WHEN s.opens_at <= %s AND (s.closes_at IS NULL OR s.closes_at > %s)
+      THEN 1 ELSE 0 END DESC,
+    CASE WHEN s.max_attempts IS NULL THEN 1 ELSE 0 END DESC,
+    COALESCE(s.max_attempts, 0) DESC,
+    CASE WHEN s.closes_at IS NULL THEN 1 ELSE 0 END DESC,
+    s.closes_at DESC,
+    s.id
+  LIMIT 1)
+LEFT JOIN {cohort} bc ON bc.id = b.cohort_id
+WHERE f.id = %s
+"""
+
+
+@functools.cache
+def _start_sql() -> str:
+    return _START_SQL.format(
+        attempt=Attempt._meta.db_table,
+        user_groups=get_user_model().groups.through._meta.db_table,
+        group=Group._meta.db_table,
+        membership=Membership._meta.db_table,
+        cohort=Cohort._meta.db_table,
+        accommodation=Accommodation._meta.db_table,
+        assignment=Assignment._meta.db_table,
+        form=ExamForm._meta.db_table,
+    )
+
+
+def _aware(value) -> dt.datetime | None:
+    # PostgreSQL returns aware datetimes; SQLite naive ones or the stored text (UTC).
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def start_check(*, user, form_id: int, now: dt.datetime | None = None) -> StartCheck:
+    """The form, the attempt to resume and the terms of a new one, in one query (a retake
+    sat on another form counts under, and resumes from, the assigned one); the same
+    answers as `forms_available_to` and `assignment_for` (tests/cohorts compare them)."""
+    now = now or timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [
+        user.pk, AttemptState.IN_PROGRESS,
+        user.pk, AttemptMode.EXAM,
+        user.pk, Role.INSTRUCTOR.value, Role.MANAGER.value,
+        user.pk,
+        user.pk,
+        user.pk,
+        user.pk, at, at,
+        form_id,
+    ]  # fmt: skip
+    rows = list(ExamForm.objects.raw(_start_sql(), params))
+    if not rows:
+        return StartCheck(None, None, None)
+    form = rows[0]
+    resume = form.x_resume
+    if (
+        form.kind != FormKind.EXAM
+        or form.status != FormStatus.PUBLISHED
+        # Staff try forms through the admin's preview (as in forms_available_to).
+        or user.is_superuser
+        or form.x_staff
+    ):
+        return StartCheck(form, resume, None)
+    used = form.x_used
+    if form.x_a_id is not None:
+        opens, closes = _aware(form.x_a_opens), _aware(form.x_a_closes)
+        if not (opens <= now and (closes is None or now < closes)):
+            # Assigned, but no assignment of theirs is open: not offered, not startable.
+            return StartCheck(form, resume, None)
+        terms = AssignmentTerms(
+            form_id=form.pk,
+            assignment_id=form.x_a_id,
+            cohort_id=form.x_a_cohort,
+            opens_at=opens,
+            closes_at=closes,
+            max_attempts=form.x_a_max,
+            attempts_used=used,
+            review_policy=form.x_a_policy,
+            program_id=form.x_a_program,
+            time_multiplier=_decimal(form.x_a_mult) or Decimal("1.00"),
+        )
+        return StartCheck(form, resume, terms)
+    if form.available_to_all and form.x_member:
+        terms = open_form_terms(
+            form=form,
+            attempts_used=used,
+            time_multiplier=_decimal(form.x_own) or Decimal("1.00"),
+        )
+        return StartCheck(form, resume, terms)
+    return StartCheck(form, resume, None)

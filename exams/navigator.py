@@ -9,6 +9,7 @@ same function, so the two never drift apart.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.urls import reverse
@@ -20,31 +21,102 @@ _MARK = 987654321
 
 
 def item_url_pattern(attempt_id: int) -> str:
-    """The item page's URL with `{}` where the position goes (one reverse() per page)."""
-    return reverse("exams:item", args=[attempt_id, _MARK]).replace(str(_MARK), "{}")
+    """The item page's URL with `{}` where the position goes (no reverse() per page)."""
+    return _item_pattern().replace("{attempt}", str(attempt_id))
+
+
+_ATTEMPT_MARK = 876543219
+
+
+@functools.cache
+def _item_pattern() -> str:
+    # Reversed once per process: the URL configuration and its prefix do not change.
+    return (
+        reverse("exams:item", args=[_ATTEMPT_MARK, _MARK])
+        .replace(str(_ATTEMPT_MARK), "{attempt}")
+        .replace(str(_MARK), "{}")
+    )
+
+
+@functools.cache
+def _attempt_patterns() -> dict[str, str]:
+    names = ("review", "submit", "time_up", "result", "payload", "state", "adaptive_next")
+    patterns = {
+        name: reverse(f"exams:{name}", args=[_ATTEMPT_MARK]).replace(str(_ATTEMPT_MARK), "{}")
+        for name in names
+    }
+    for name in ("save", "check"):
+        patterns[name] = (
+            reverse(f"exams:{name}", args=[_ATTEMPT_MARK, _MARK])
+            .replace(str(_ATTEMPT_MARK), "{0}")
+            .replace(str(_MARK), "{1}")
+        )
+    return patterns
+
+
+def attempt_urls(attempt_id: int) -> dict[str, str]:
+    """The attempt's page URLs the exam pages link to, made from patterns reversed once per
+    process: an item page used to pay a dozen reverse() calls in its templates."""
+    return {
+        name: pattern.format(attempt_id)
+        for name, pattern in _attempt_patterns().items()
+        if name not in ("save", "check")
+    }
+
+
+def item_urls(attempt_id: int, position: int) -> dict[str, str]:
+    """The save and check URLs of the item at `position`."""
+    patterns = _attempt_patterns()
+    return {
+        "save": patterns["save"].format(attempt_id, position),
+        "check": patterns["check"].format(attempt_id, position),
+    }
+
+
+# The class and the state words of a cell, by (answered, flagged): looked up, not built.
+_CSS = {
+    (False, False): "cell",
+    (True, False): "cell answered",
+    (False, True): "cell flagged",
+    (True, True): "cell answered flagged",
+}
+_CURRENT = ' aria-current="step"'
+_OOB = ' hx-swap-oob="true"'
+_STATE = {
+    (False, False): "unanswered",
+    (True, False): "answered",
+    (False, True): "unanswered, flagged",
+    (True, True): "answered, flagged",
+}
 
 
 def cell_html(cell: Cell, *, current: int | None, pattern: str, oob: bool = False) -> str:
     p = cell.position
-    css = "cell" + (" answered" if cell.answered else "") + (" flagged" if cell.flagged else "")
-    label = f"Question {p}, {'answered' if cell.answered else 'unanswered'}" + (
-        ", flagged" if cell.flagged else ""
-    )
+    key = (bool(cell.answered), bool(cell.flagged))
     return (
         f'<button id="nav-{p}" type="submit" form="answer-form" name="go" value="{p}" '
-        f'data-nav="{pattern.format(p)}" class="{css}"'
-        + (' aria-current="step"' if p == current else "")
-        + f' aria-label="{label}"'
-        + (' hx-swap-oob="true"' if oob else "")
-        + f">{p}</button>"
+        f'data-nav="{pattern.format(p)}" class="{_CSS[key]}"'
+        f"{_CURRENT if p == current else ''}"
+        f' aria-label="Question {p}, {_STATE[key]}"'
+        f"{_OOB if oob else ''}>{p}</button>"
     )
 
 
 def cells_html(cells: Iterable[Cell], *, current: int | None, pattern: str) -> SafeString:
-    # Only integers and fixed words go into this markup, so nothing needs escaping.
-    return mark_safe(
-        "".join(f"<li>{cell_html(c, current=current, pattern=pattern)}</li>" for c in cells)
-    )
+    # Only integers and fixed words go into this markup, so nothing needs escaping. The
+    # URL pattern is split once around its `{}`: 107 cells, 107 concatenations.
+    head, _, tail = pattern.partition("{}")
+    parts = []
+    for cell in cells:
+        p = cell.position
+        key = (bool(cell.answered), bool(cell.flagged))
+        parts.append(
+            f'<li><button id="nav-{p}" type="submit" form="answer-form" name="go" value="{p}" '
+            f'data-nav="{head}{p}{tail}" class="{_CSS[key]}"'
+            f"{_CURRENT if p == current else ''}"
+            f' aria-label="Question {p}, {_STATE[key]}">{p}</button></li>'
+        )
+    return mark_safe("".join(parts))
 
 
 def one_cell_html(cell: Cell, *, current: int | None, pattern: str) -> SafeString:

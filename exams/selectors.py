@@ -7,14 +7,20 @@ template cannot leak what it is never given.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
+import json
 import string
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from exams import eligibility
@@ -42,6 +48,41 @@ def own_attempt(*, user, pk: int) -> Attempt:
     return get_object_or_404(
         Attempt.objects.select_related("form", "candidate"), pk=pk, candidate=user
     )
+
+
+def attempt_for_delivery(*, user, pk: int) -> Attempt:
+    """own_attempt for the item page, a move's one read of the attempt: one plain SELECT of
+    the row (the ORM's query building cost more than the query), and its form from this
+    worker's memory when published (a published form's fields never change, except
+    available_to_all, which delivery does not read). The candidate is not loaded: the page
+    names request.user."""
+    found = list(Attempt.objects.raw(_attempt_sql(), [pk, user.pk]))
+    if not found:
+        raise Http404("No such attempt.")
+    attempt = found[0]
+    attempt.form = _delivered_form(attempt.form_id)
+    return attempt
+
+
+@functools.cache
+def _attempt_sql() -> str:
+    return f"SELECT * FROM {Attempt._meta.db_table} WHERE id = %s AND candidate_id = %s"
+
+
+_forms: dict[int, ExamForm] = {}
+
+
+def _delivered_form(form_id: int) -> ExamForm:
+    form = _forms.get(form_id)
+    if form is None:
+        form = ExamForm.objects.get(pk=form_id)
+        if not form.is_published:
+            return form  # a practice set or a draft: read each time
+        if len(_forms) >= 1000:
+            _forms.clear()
+        _forms[form_id] = form
+    # A copy per request: nothing one page sets on it reaches another's.
+    return copy.copy(form)
 
 
 def attempts_of(*, user):
@@ -130,10 +171,46 @@ def _case_key(case_id: int) -> str:
     return f"exams:case-sections:v1:{case_id}"
 
 
+# In front of the shared cache, each worker keeps what it read for a short while: a move
+# then reads its item's text without a round trip to Redis. Bounded by emptying it.
+LOCAL_SECONDS = 60
+LOCAL_MAX = 20_000
+_local: dict[str, tuple[float, object]] = {}
+
+
+def _cache_get_many(keys: list[str]) -> dict:
+    now = time.monotonic()
+    found = {}
+    for key in keys:
+        hit = _local.get(key)
+        if hit is not None and hit[0] > now:
+            found[key] = hit[1]
+    missing = [k for k in keys if k not in found]
+    if missing:
+        shared = cache.get_many(missing)
+        _local_set_many(shared)
+        found.update(shared)
+    return found
+
+
+def clear_local_cache() -> None:
+    """Forget what this worker kept (with cache.clear(): tests reuse ids on SQLite)."""
+    _local.clear()
+    _forms.clear()
+
+
+def _local_set_many(values: dict) -> None:
+    if len(_local) + len(values) > LOCAL_MAX:
+        _local.clear()
+    expires = time.monotonic() + LOCAL_SECONDS
+    for key, value in values.items():
+        _local[key] = (expires, value)
+
+
 def item_contents(*, form_item_ids: list[int]) -> dict[int, ItemContent]:
     """Stem, kind, case and option texts of each form item (no key, no rationale)."""
     keys = {fi: _content_key(fi) for fi in form_item_ids}
-    found = cache.get_many(list(keys.values()))
+    found = _cache_get_many(list(keys.values()))
     out = {fi: found[key] for fi, key in keys.items() if key in found}
     missing = [fi for fi in form_item_ids if fi not in out]
     if missing:
@@ -165,7 +242,7 @@ def item_contents(*, form_item_ids: list[int]) -> dict[int, ItemContent]:
 def case_sections(*, case_ids: list[int]) -> dict[int, list]:
     """The record of each case, by id: the sections a candidate reads (not the title)."""
     keys = {cid: _case_key(cid) for cid in set(case_ids)}
-    found = cache.get_many(list(keys.values()))
+    found = _cache_get_many(list(keys.values()))
     out = {cid: found[key] for cid, key in keys.items() if key in found}
     missing = [cid for cid in keys if cid not in out]
     if missing:
@@ -184,20 +261,41 @@ def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
     The attempt's responses are read once, for the item and the navigator alike; the
     item's text comes from the cache (item_contents).
     """
-    answers = {
-        row[0]: _Answer(*row[1:])
-        for row in Response.objects.filter(attempt=attempt).values_list(
-            "form_item_id", "selection", "flagged", "checked_at"
-        )
-    }
     form_item_id, choose, option_ids = attempt.layout[position - 1]
+    # The selections as the database's text: the navigator needs only whether each is
+    # empty, so only the item shown has its JSON decoded (a late move reads ~100 rows).
+    state: dict[int, tuple[bool, bool]] = {}
+    answer = None
+    with connection.cursor() as cursor:
+        # A plain SELECT: the ORM's query building cost more than the query. checked_at
+        # is only asked whether it is set (SQLite returns it as text or naive).
+        cursor.execute(_responses_sql(), [attempt.pk])
+        rows = cursor.fetchall()
+    for fi, text, flagged, checked_at in rows:
+        if fi == form_item_id:
+            answer = _Answer(json.loads(text) if text else [], bool(flagged), checked_at)
+            state[fi] = (bool(answer.selection), answer.flagged)
+        else:
+            state[fi] = (_answered(text), bool(flagged))
     content = item_contents(form_item_ids=[form_item_id])[form_item_id]
-    answer = answers.get(form_item_id)
     return QuestionPage(
         item=_item_view(attempt, position, content, choose, option_ids, answer),
-        cells=_cells(attempt, {fi: (bool(a.selection), a.flagged) for fi, a in answers.items()}),
+        cells=_cells(attempt, state),
         feedback=_practice_feedback(attempt, form_item_id, option_ids, answer),
     )
+
+
+@functools.cache
+def _responses_sql() -> str:
+    return (
+        "SELECT form_item_id, CAST(selection AS text), flagged, checked_at "
+        f"FROM {Response._meta.db_table} WHERE attempt_id = %s"
+    )
+
+
+def _answered(selection_text: str | None) -> bool:
+    """A stored selection, as text, holds at least one option ("[]" and null do not)."""
+    return selection_text not in (None, "", "[]", "null")
 
 
 def _item_view(attempt: Attempt, position: int, content: ItemContent, choose, option_ids, answer):

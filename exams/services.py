@@ -37,7 +37,6 @@ from exams.models import (
     Response,
     blueprint_totals_error,
 )
-from exams.selectors import form_is_available_to
 from questionbank.models import Item, ItemKind, ItemStatus, ItemVersion, Option, enemy_pairs
 from questionbank.services import item_versions_lock
 from tenancy.audit import with_actor
@@ -465,51 +464,70 @@ def _create_attempt(
     return attempt
 
 
-def attempt_start(*, form: ExamForm, candidate, now: dt.datetime | None = None) -> Attempt:
-    """Start an exam on a form, or resume the attempt already in progress on it.
+def attempt_start(
+    *,
+    form: ExamForm | None = None,
+    form_id: int | None = None,
+    candidate,
+    now: dt.datetime | None = None,
+) -> Attempt:
+    """Start an exam on a form (or its id), or resume the attempt already in progress on it.
 
     A retake (an earlier exam attempt on this assignment) is sat on a form the candidate
     has not seen when the bank allows (exams.retakes); the attempt keeps the assigned
     form's terms through `assigned_form`.
+
+    A first attempt, what a cohort starting at once pays: one read (eligibility.start_check:
+    the form, the attempt to resume, the terms) and one INSERT whose layout comes from the
+    form's cached delivery rows. Raises PermissionDenied when the form does not exist for the
+    candidate.
     """
     now = now or timezone.now()
-    existing = (
-        Attempt.objects.in_progress()
-        .filter(Q(form=form) | Q(assigned_form=form), candidate=candidate)
-        .first()
+    check = eligibility.start_check(
+        user=candidate, form_id=form.pk if form is not None else form_id, now=now
     )
-    if existing is not None:
-        return existing
-    if not form_is_available_to(form=form, user=candidate):
+    if check.form is None:
         raise PermissionDenied("This exam is not available to you.")
-    # The cohort's terms: the window and the number of attempts allowed.
-    terms = eligibility.assignment_for(user=candidate, form=form, now=now)
+    if check.resume_id is not None:
+        return Attempt.objects.get(pk=check.resume_id)
+    terms = check.terms
     if terms is None:
         raise PermissionDenied("This exam is not available to you.")
     refusal = terms.refusal(now)
     if refusal:
         raise AttemptRefused(refusal)
+
+    def create(sit: ExamForm) -> Attempt:
+        return _create_attempt(
+            form=sit,
+            candidate=candidate,
+            mode=AttemptMode.EXAM,
+            minutes=check.form.time_limit_minutes,
+            now=now,
+            # The accommodation of the program whose assignment the candidate sits
+            # under, copied: a later change never alters this attempt.
+            multiplier=terms.time_multiplier,
+            program_id=terms.program_id,
+            assigned_form=None if sit.pk == check.form.pk else check.form,
+        )
+
     try:
+        if terms.attempts_used == 0:
+            if connection.in_atomic_block:
+                with transaction.atomic():  # a savepoint, so that a conflict spoils nothing
+                    return create(check.form)
+            # A first attempt (the whole cohort's synchronized start): one INSERT in
+            # autocommit, and a conflict leaves no transaction to roll back.
+            return create(check.form)
         with transaction.atomic():
-            # A first attempt (the whole cohort's synchronized start) costs nothing here.
-            sit = form if terms.attempts_used == 0 else retake_form(candidate=candidate, form=form)
-            return _create_attempt(
-                form=sit,
-                candidate=candidate,
-                mode=AttemptMode.EXAM,
-                minutes=form.time_limit_minutes,
-                now=now,
-                # The accommodation of the program whose assignment the candidate sits
-                # under, copied: a later change never alters this attempt.
-                multiplier=terms.time_multiplier,
-                program_id=terms.program_id,
-                assigned_form=None if sit.pk == form.pk else form,
-            )
+            # A retake may build and publish its own form first (exams.retakes).
+            return create(retake_form(candidate=candidate, form=check.form))
     except IntegrityError:
         # Another request of the same candidate started it a moment ago: resume that one.
         started = (
             Attempt.objects.in_progress()
-            .filter(Q(form=form) | Q(assigned_form=form), candidate=candidate)
+            .filter(Q(form_id=check.form.pk) | Q(assigned_form_id=check.form.pk))
+            .filter(candidate=candidate)
             .first()
         )
         if started is None:

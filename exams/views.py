@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -18,6 +19,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -26,8 +28,9 @@ from django_htmx.jinja import htmx_script
 from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
-from exams.models import Attempt, AttemptMode, AttemptState, ExamForm
-from exams.navigator import cells_html, item_url_pattern, one_cell_html
+from exams.markup import option_rows_html
+from exams.models import Attempt, AttemptMode, AttemptState
+from exams.navigator import attempt_urls, cells_html, item_url_pattern, item_urls, one_cell_html
 from exams.selectors import Cell
 from exams.walks import Walk, walk_at, walk_kind, walk_positions
 
@@ -82,6 +85,7 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
     estimates = settings_.get("estimates") or []
     return {
         "attempt": attempt,
+        "urls": attempt_urls(attempt.pk),
         # Shown as it stands when the page is made: without JavaScript it is the countdown.
         "time_left": _clock_text(attempt.seconds_left(now)),
         "page_time": now,
@@ -98,12 +102,27 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
 
 def _offline_urls(attempt: Attempt) -> dict:
     """Where exam.js finds the attempt's payload, heartbeat and service worker."""
+    urls = attempt_urls(attempt.pk)
     return {
-        "payload_url": reverse("exams:payload", args=[attempt.pk]),
-        "state_url": reverse("exams:state", args=[attempt.pk]),
-        "sw_url": reverse("exams:service_worker"),
-        "sw_scope": reverse("exams:attempt", args=[attempt.pk]).rsplit("/", 2)[0] + "/",
+        "payload_url": urls["payload"],
+        "state_url": urls["state"],
+        "sw_url": _sw_url(),
+        # Every attempt's pages: /exams/attempts/ (from .../attempts/<pk>/review/).
+        "sw_scope": urls["review"].rsplit("/", 3)[0] + "/",
     }
+
+
+@functools.cache
+def _codebook_panel_html() -> SafeString:
+    """The code book panel beside the item: the same markup on every item page (it asks
+    for nothing of the attempt or the request; searches swap inside it), so it is made
+    once per process instead of on every move."""
+    return mark_safe(render_to_string("codebook/_panel.html", {"system": "cm"}))
+
+
+@functools.cache
+def _sw_url() -> str:
+    return reverse("exams:service_worker")
 
 
 @login_required
@@ -162,12 +181,11 @@ def instructions(request, form_id: int):
 @login_required
 @require_POST
 def start(request, form_id: int):
-    form = get_object_or_404(ExamForm, pk=form_id)
     try:
-        attempt = services.attempt_start(form=form, candidate=request.user)
+        attempt = services.attempt_start(form_id=form_id, candidate=request.user)
     except services.AttemptRefused as exc:
         messages.error(request, str(exc))
-        return redirect("exams:instructions", form.pk)
+        return redirect("exams:instructions", form_id)
     except PermissionDenied:
         raise Http404("No such exam.") from None
     return _resume_redirect(attempt)
@@ -231,12 +249,20 @@ def attempt_detail(request, pk: int):
 
 def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
     page = selectors.attempt_question(attempt=attempt, position=position)
+    pattern = item_url_pattern(attempt.pk)
     return {
         **_exam_context(attempt, now),
         "item": page.item,
         "cells": page.cells,
-        "nav_cells": cells_html(page.cells, current=position, pattern=item_url_pattern(attempt.pk)),
+        "nav_cells": cells_html(page.cells, current=position, pattern=pattern),
         "feedback": page.feedback,
+        "option_rows": option_rows_html(page.item, page.feedback),
+        "codebook_panel_html": _codebook_panel_html() if attempt.form.codebook_panel else "",
+        # The item's own links, without a reverse() each (exams.navigator).
+        "item_url": item_urls(attempt.pk, position),
+        "here_url": pattern.format(position),
+        "prev_url": pattern.format(position - 1),
+        "next_url": pattern.format(position + 1),
     }
 
 
@@ -244,7 +270,7 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
 @login_required
 @require_GET
 def item(request, pk: int, position: int):
-    attempt = selectors.own_attempt(user=request.user, pk=pk)
+    attempt = selectors.attempt_for_delivery(user=request.user, pk=pk)
     now = timezone.now()
     closed = _closed_if_over(request, attempt, now)
     if closed:

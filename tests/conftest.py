@@ -100,7 +100,10 @@ def _empty_cache():
     test must not answer for another's data."""
     from django.core.cache import cache
 
+    from exams.selectors import clear_local_cache
+
     cache.clear()
+    clear_local_cache()
 
 
 @pytest.fixture(autouse=True)

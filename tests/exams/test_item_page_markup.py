@@ -63,3 +63,50 @@ def test_no_key_marking_before_checking_or_in_an_exam(cand_client, candidate):
     attempt = services.attempt_start(form=published_form({1: 2}), candidate=candidate)
     page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
     assert "keyed" not in page and "the correct answer" not in page
+
+
+def test_option_rows_match_the_template_exam_js_clones_and_escape_the_text(cand_client, candidate):
+    """The rows are built in Python (exams.markup): the same elements, classes and
+    attributes as tpl-option, the option's own text escaped, the saved answer checked."""
+    from questionbank.models import Option
+
+    attempt = services.attempt_start(form=published_form({1: 2}), candidate=candidate)
+    option_ids = attempt.layout[0][2]
+    Option.objects.filter(pk=option_ids[1]).update(text='Code <b>"A"</b> & more')
+    cand_client.post(
+        reverse("exams:save", args=[attempt.pk, 1]), {"choice": "1"}, HTTP_HX_REQUEST="true"
+    )
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    shown = re.sub(r"<template .*?</template>", "", page, flags=re.S)
+    rows = re.findall(r'<li class="option-row" data-option="(\d+)">(.*?)</li>', shown, re.S)
+    assert [int(i) for i, _ in rows] == list(range(len(option_ids)))
+    template = re.search(r'<template id="tpl-option">(.*?)</template>', page, re.S).group(1)
+    # exam.js writes the letter into this span; the server writes the letter itself.
+    template = template.replace('<span class="strike-letter"></span>', "")
+    tags = lambda html: re.findall(r"<(\w+)((?: class=\"[^\"]*\")?)", html)  # noqa: E731
+    for index, row in rows:
+        assert tags(row) == tags(template.split('data-option="">', 1)[1]), index
+        assert f'name="choice" value="{index}"' in row
+        assert ("checked" in row) == (index == "1")
+    assert "Code &lt;b&gt;&quot;A&quot;&lt;/b&gt; &amp; more" in shown
+    assert "<b>" not in shown
+
+
+def test_code_book_panel_is_beside_the_item_only_when_the_form_has_it(cand_client, candidate):
+    from django.db import connection
+    from django.template.loader import render_to_string
+
+    form = published_form({1: 2})
+    attempt = services.attempt_start(form=form, candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    # Made once per process: the same markup the template renders.
+    assert render_to_string("codebook/_panel.html", {"system": "cm"}) in page
+    assert f'action="{reverse("codebook:search")}"' in page
+    other = published_form({1: 2}, stock=False, name="No code book")
+    with connection.cursor() as cursor:  # a published form refuses changes through the ORM
+        cursor.execute(
+            "UPDATE exams_examform SET codebook_panel = %s WHERE id = %s", [False, other.pk]
+        )
+    attempt = services.attempt_start(form=other, candidate=candidate)
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 1])).content.decode()
+    assert "data-codebook-panel" not in page

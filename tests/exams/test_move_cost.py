@@ -36,9 +36,9 @@ def test_an_item_page_writes_nothing_and_reads_four_rows_once_cached(
     for position in range(1, 7):  # fills the cache of every item's text
         cand_client.get(reverse("exams:item", args=[attempt.pk, position]))
     for position in range(1, 7):
-        # session, user, the attempt with its form, its responses; the item's text and
-        # its case record come from the cache.
-        with django_assert_max_num_queries(4), CaptureQueriesContext(connection) as ctx:
+        # the user, the attempt, its responses; the session, the published form, the
+        # item's text and its case record come from the cache or the worker's memory.
+        with django_assert_max_num_queries(3), CaptureQueriesContext(connection) as ctx:
             response = cand_client.get(reverse("exams:item", args=[attempt.pk, position]))
         assert response.status_code == 200
         assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper()[:6] != "SELECT"]
@@ -81,3 +81,23 @@ def test_the_item_page_states_the_time_left_for_pages_without_javascript(cand_cl
     timer = re.search(r'<span id="timer"[^>]*>([^<]*)</span>', page).group(1)
     assert re.fullmatch(r"0[01]:[0-5]\d:[0-5]\d", timer)  # a 60-minute form, just started
     assert "the exam ends at" in page and "reload to update" in page
+
+
+def test_navigator_tells_answered_from_cleared_and_flagged_only(cand_client, attempt):
+    post_save(cand_client, attempt, 1, ["0"])
+    post_save(cand_client, attempt, 2, [], flagged=True)  # flagged, never answered
+    post_save(cand_client, attempt, 3, ["1"])
+    post_save(cand_client, attempt, 3, [])  # answered, then cleared
+    page = cand_client.get(reverse("exams:item", args=[attempt.pk, 2])).content.decode()
+    css = dict(re.findall(r'<button id="nav-(\d+)"[^>]*class="([^"]+)"', page))
+    assert css == {
+        "1": "cell answered",
+        "2": "cell flagged",
+        "3": "cell",
+        "4": "cell",
+        "5": "cell",
+        "6": "cell",
+    }
+    # The item shown carries its own answer state: flagged, nothing chosen.
+    assert re.search(r'name="flagged" value="1" checked', page)
+    assert not re.search(r'name="choice" value="\d+" checked', page)
