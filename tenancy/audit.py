@@ -15,6 +15,14 @@ from collections.abc import Iterable
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
+# The trail's reason column holds 100 characters (django-simple-history's field); the whole
+# text stays where the change itself keeps it (a table version, a result's history).
+REASON_LENGTH = 100
+
+
+def trail_reason(reason: str) -> str:
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
+
 
 @receiver(pre_create_historical_record)
 def _stamp_program(sender, instance, history_instance, **kwargs) -> None:
@@ -45,7 +53,7 @@ def history_bulk(
             objs,
             update=update,
             default_user=by,
-            default_change_reason=reason,
+            default_change_reason=trail_reason(reason),
             custom_historical_attrs={"audit_program_id": program_id},
         )
         written += len(rows or [])
@@ -58,5 +66,7 @@ def with_actor(instance, by, reason: str = ""):
     if by is not None:
         instance._history_user = by
     if reason:
-        instance._change_reason = reason
+        # The trail's reason column holds 100 characters (django-simple-history's field);
+        # the whole text stays where the change keeps it (a table version, a result history).
+        instance._change_reason = trail_reason(reason)
     return instance
