@@ -56,6 +56,17 @@ class RunRequestForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["form"].queryset = ExamForm.objects.exams().visible_to(user).order_by("name")
+        if not user.is_superuser:
+            # The bank's calibrations are the operator's (run_requests.BANK_CALIBRATIONS).
+            self.fields["kind"].choices = [
+                (value, label)
+                for value, label in AnalysisKind.choices
+                if value not in run_requests.BANK_CALIBRATIONS
+            ]
+            self.fields["kind"].help_text = (
+                "The Rasch and pretest calibrations change every program's scale: the platform "
+                "operator runs them, and the nightly schedule does."
+            )
 
     kind = forms.ChoiceField(choices=AnalysisKind.choices, label="Analysis")
     form = forms.ModelChoiceField(

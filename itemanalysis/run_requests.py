@@ -19,6 +19,11 @@ from itemanalysis.models import AnalysisKind, AnalysisRun
 logger = logging.getLogger(__name__)
 
 
+# Runs over the whole bank's scale: their calibrations and re-equated tables reach every
+# program's forms and results, so no one program's staff start them.
+BANK_CALIBRATIONS = frozenset({AnalysisKind.RASCH, AnalysisKind.PRETEST})
+
+
 def _may_run(user) -> bool:
     return user is not None and user.has_perm("itemanalysis.add_analysisrun")
 
@@ -34,6 +39,12 @@ def analysis_request(*, kind: str, by=None, form: ExamForm | None = None) -> Ana
         raise ValidationError("Only the classical statistics are computed for one form.")
     if form is not None and form.kind != FormKind.EXAM:
         raise ValidationError("Practice sets are not analysed.")
+    if by is not None and kind in BANK_CALIBRATIONS and not by.is_superuser:
+        raise PermissionDenied(
+            "A calibration puts the whole bank on its scale: it re-equates the shared forms "
+            "and may rescore every program's results, so the platform operator requests it "
+            "(the nightly schedule runs it too). Classical statistics are yours to run."
+        )
     with transaction.atomic():
         existing = AnalysisRun.objects.active().filter(kind=kind, form=form).first()
         if existing is not None:

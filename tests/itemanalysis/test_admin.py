@@ -186,3 +186,14 @@ def test_distractor_table_of_a_multiple_response_item_shows_each_option():
     assert rows["A"].upper == pytest.approx(1.0) and rows["A"].lower == pytest.approx(0.5)
     assert rows["B"].all == pytest.approx(0.5) and rows["D"].lower == pytest.approx(0.5)
     assert not rows["B"].flagged
+
+
+def test_the_admin_offers_an_instructor_classical_statistics_only(client, instructor):
+    client.force_login(instructor)
+    url = reverse("admin:itemanalysis_analysisrun_request")
+    page = client.get(url).content.decode()
+    assert 'value="classical"' in page and 'value="rasch"' not in page
+    assert "the platform operator runs them" in page
+    refused = client.post(url, {"kind": "rasch"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    assert not AnalysisRun.objects.exists()

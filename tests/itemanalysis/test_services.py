@@ -290,10 +290,21 @@ def test_instructor_requests_a_run_which_is_queued_after_commit(
     assert requested.task_id
 
 
-def test_a_second_request_while_one_is_queued_returns_the_same_run(instructor):
-    first = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
-    second = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=instructor)
+def test_a_second_request_while_one_is_queued_returns_the_same_run(admin_user):
+    first = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=admin_user)
+    second = analysis_requests.analysis_request(kind=AnalysisKind.RASCH, by=admin_user)
     assert first.pk == second.pk and AnalysisRun.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", [AnalysisKind.RASCH, AnalysisKind.PRETEST])
+def test_a_programs_instructor_cannot_recalibrate_the_bank_for_every_program(instructor, kind):
+    # A calibration re-equates the shared forms and may rescore other programs' results.
+    with pytest.raises(PermissionDenied, match="platform operator"):
+        analysis_requests.analysis_request(kind=kind, by=instructor)
+    assert not AnalysisRun.objects.exists()
+    # Classical statistics stay theirs; the scheduler (by None) still calibrates nightly.
+    assert analysis_requests.analysis_request(kind=AnalysisKind.CLASSICAL, by=instructor)
+    assert analysis_requests.analysis_request(kind=kind, by=None).requested_by is None
 
 
 @pytest.mark.parametrize("who", ["candidate", "manager"])
