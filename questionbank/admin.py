@@ -465,7 +465,11 @@ class ItemVersionAdmin(ProgramScopedAdmin):
                 owner_program_id=_chosen_program(form),
                 **content,
             )
-        services.item_enemies_set(item=version.item, enemies=form.cleaned_data["enemies"])
+        services.item_enemies_set(
+            item=version.item,
+            enemies=form.cleaned_data["enemies"],
+            visible=form.fields["enemies"].queryset,
+        )
         form.instance.pk = version.pk
         form.instance.item = version.item
         form.instance.number = version.number

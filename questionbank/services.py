@@ -350,11 +350,19 @@ class EnemyError(ValidationError):
 
 
 @transaction.atomic
-def item_enemies_set(*, item: Item, enemies: Iterable[Item]) -> None:
-    """Make `enemies` exactly the items `item` must never share a form with (both ways)."""
+def item_enemies_set(*, item: Item, enemies: Iterable[Item], visible=None) -> None:
+    """Make `enemies` exactly the items `item` must never share a form with (both ways).
+
+    `visible` (a queryset of items) is what the editor could see and choose from: pairs
+    with items outside it are kept. A shared item may be paired with a program's own item
+    by that program's staff, and the operator editing the shared item never sees, and so
+    must not drop, that pairing.
+    """
     enemies = list(enemies)
     if any(enemy.pk == item.pk for enemy in enemies):
         raise EnemyError({"enemies": f"{item.key} cannot be its own enemy."})
+    if visible is not None:
+        enemies += list(item.enemies.exclude(pk__in=visible.values("pk")))
     item.enemies.set(enemies)
 
 

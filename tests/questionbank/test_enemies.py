@@ -149,3 +149,18 @@ def test_a_case_coding_carries_the_query_answer_it_assumes_through_import_and_ex
     with pytest.raises(BankImportError, match="must be text") as caught:
         bank_import(bad)
     assert caught.value.field == "coding.assumes_query_answer"
+
+
+def test_an_editor_keeps_the_pairs_of_items_they_cannot_see():
+    # A program's instructor paired their own item with a shared one; the operator, editing
+    # the shared item, chooses among shared items only and must not drop that pairing.
+    shared, other_shared, programs_own = (
+        ItemVersionFactory(item__key=k).item for k in ("E-S", "E-X", "E-P")
+    )
+    item_enemies_set(item=programs_own, enemies=[shared])
+    visible = Item.objects.filter(pk__in=[shared.pk, other_shared.pk])
+    item_enemies_set(item=shared, enemies=[other_shared], visible=visible)
+    assert set(shared.enemies.all()) == {other_shared, programs_own}
+    # Without the editor's view, the list given is the whole truth.
+    item_enemies_set(item=shared, enemies=[])
+    assert not shared.enemies.exists()
