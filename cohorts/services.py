@@ -250,10 +250,15 @@ def _split_name(name: str) -> tuple[str, str]:
     return first[:150], last.strip()[:150]
 
 
-def _password_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
+def set_password_link(*, user, base_url: str) -> str:
+    """The one-use link a new account follows to choose its password."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    link = base_url.rstrip("/") + reverse("cohorts:set_password", args=[uid, token])
+    return base_url.rstrip("/") + reverse("cohorts:set_password", args=[uid, token])
+
+
+def _password_email(*, user, cohort: Cohort, base_url: str) -> EmailMessage:
+    link = set_password_link(user=user, base_url=base_url)
     body = (
         f"Hello {user.first_name or user.username},\n\n"
         f"You have been enrolled in {cohort.name} on the CCS Exam Simulator.\n"

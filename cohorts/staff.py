@@ -16,18 +16,15 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from cohorts.models import Cohort
-from cohorts.services import _free_usernames, _split_name
+from cohorts.services import _free_usernames, _split_name, set_password_link
 from common.lifecycle import log_event
 from common.roles import Role
 from tenancy.audit import with_actor
@@ -66,9 +63,7 @@ class StaffAddResult:
 
 
 def _welcome_email(*, user, program: Program, role_label: str, base_url: str) -> EmailMessage:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = base_url.rstrip("/") + reverse("cohorts:set_password", args=[uid, token])
+    link = set_password_link(user=user, base_url=base_url)
     body = (
         f"Hello {user.first_name or user.username},\n\n"
         f"You have been made {role_label.lower()} of {program} on the CCS Exam Simulator.\n"

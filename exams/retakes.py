@@ -170,7 +170,7 @@ def unseen_form(*, form: ExamForm, seen: Seen) -> tuple[ExamForm | None, int]:
         .published()
         .offerable()  # never another candidate's personal retake form
         .filter(blueprint_id=form.blueprint_id)
-        .filter(Q(owner_program__isnull=True) | Q(owner_program_id=form.owner_program_id))
+        .shared_or_of(form.owner_program_id)
         .exclude(pk__in=seen.form_ids | {form.pk})
         .annotate(
             shared=Count("items", filter=Q(items__item_version__item_id__in=list(seen.item_ids)))

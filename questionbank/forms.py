@@ -5,7 +5,6 @@ import re
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 
 from codebook.models import CodeSystem
@@ -137,9 +136,7 @@ class ItemVersionAdminForm(forms.ModelForm):
             if "enemies" in self.fields:
                 # Shared items and the item's own program's: never another program's keys.
                 self.fields["enemies"].queryset = (
-                    Item.objects.filter(
-                        Q(owner_program__isnull=True) | Q(owner_program=item.owner_program_id)
-                    )
+                    Item.objects.shared_or_of(item.owner_program_id)
                     .exclude(pk=item.pk)
                     .order_by("key")
                 )

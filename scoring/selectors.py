@@ -70,6 +70,13 @@ def blueprint_base_form(blueprint_id: int | None) -> ExamForm | None:
     return None if base is None else base.form
 
 
+def angoff_panel_size(*, program_owned: bool) -> int:
+    """The fewest judges whose Angoff ratings may set a form's cut: a program's own form
+    needs a panel, so that no one person sets its cut; the operator's shared forms carry
+    the bank's panel as imported."""
+    return settings.CCS_MIN_ANGOFF_JUDGES if program_owned else 1
+
+
 class RetakeScaleCheck:
     """Answers exams.retakes (registered in ScoringConfig.ready): could a retake form of
     these operational versions get a conversion table when it is published? The same two
@@ -92,8 +99,7 @@ class RetakeScaleCheck:
         ratings = AngoffRating.objects.filter(item_version_id__in=version_ids)
         rated = set(ratings.values_list("item_version_id", flat=True).distinct())
         if len(rated) == len(version_ids):
-            # A program's form needs a panel (form_conversion_build applies the same rule).
-            wanted = settings.CCS_MIN_ANGOFF_JUDGES if program_owned else 1
+            wanted = angoff_panel_size(program_owned=program_owned)
             panel = ratings.values("judge_id").distinct().count()
             if panel >= wanted:
                 return None

@@ -46,7 +46,12 @@ from scoring.models import (
     ResultHistory,
     ScaleConversion,
 )
-from scoring.selectors import blueprint_base_form, calibrated_difficulties, operational_items
+from scoring.selectors import (
+    angoff_panel_size,
+    blueprint_base_form,
+    calibrated_difficulties,
+    operational_items,
+)
 from tenancy.audit import with_actor
 from tenancy.scoping import is_operator, may_change
 
@@ -246,9 +251,7 @@ def form_conversion_build(*, form: ExamForm, by=None) -> ScaleConversion:
     if equating is not None:
         fields = _equated_fields(equating, n)
     else:
-        # The operator's shared forms carry the bank's panel as imported; a program's own
-        # form needs a panel, so that no one person sets its cut.
-        min_judges = settings.CCS_MIN_ANGOFF_JUDGES if form.owner_program_id else 1
+        min_judges = angoff_panel_size(program_owned=form.owner_program_id is not None)
         derivation, no_angoff = _angoff_plan(items, min_judges=min_judges)
         if derivation is None:
             raise ValidationError(
