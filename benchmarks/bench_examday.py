@@ -67,6 +67,7 @@ def build_fixture() -> dict:
     from django.core.management import call_command
     from django.middleware.csrf import _get_new_csrf_string
 
+    from ccs_sim.time_zones import session_time_zone
     from exams import services
     from questionbank.models import ItemStatus
     from tests.factories import (
@@ -104,6 +105,10 @@ def build_fixture() -> dict:
         store["_auth_user_id"] = str(user.pk)
         store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
         store["_auth_user_hash"] = user.get_session_auth_hash()
+        # What signing in puts in the session besides the user (ccs_sim.apps connects
+        # remember_zone_on_login): without it every first request would pay the profile
+        # read and a session write that a signed-in candidate paid at login.
+        session_time_zone(store)
         store.create()
         return {"session": store.session_key, "csrf": _get_new_csrf_string()}
 
