@@ -70,8 +70,24 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
-    """Django DATABASES entry for a postgres:// URL (psycopg 3)."""
+def env_int_or_off(name: str, default: int | None, *, minimum: int = 0) -> int | None:
+    """An integer, or None when the variable says off (off, none, no, 0 is a number)."""
+    raw = os.environ.get(name)
+    if raw is not None and raw.strip().lower() in {"off", "none", "no", "false"}:
+        return None
+    return _env_number(name, default, int, "an integer or off", minimum)
+
+
+def database_from_url(
+    name: str, url: str, *, conn_max_age: int, prepare_threshold: int | None = None
+) -> dict:
+    """Django DATABASES entry for a postgres:// URL (psycopg 3).
+
+    `prepare_threshold`: psycopg prepares a statement on the server after that many runs
+    on a connection, so PostgreSQL plans it once per connection instead of on every run
+    (planning the exam start's one query cost the database more than running it). It needs
+    server-side binding; None keeps Django's default (client-side binding, nothing
+    prepared), which a connection pooler in transaction mode requires."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(
@@ -88,6 +104,9 @@ def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
     # A database that does not answer fails a request (and /healthz) within seconds
     # instead of holding a worker; the URL may set its own.
     options.setdefault("connect_timeout", "10")
+    if prepare_threshold is not None:
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = prepare_threshold
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": db_name,

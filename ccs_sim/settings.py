@@ -17,6 +17,7 @@ from ccs_sim.env import (
     env_choice,
     env_float,
     env_int,
+    env_int_or_off,
     env_list,
     env_str,
     redis_url,
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ccs_sim.security.csp_nonce",
+                "ccs_sim.chrome.page_chrome",
             ],
         },
     },
@@ -118,6 +120,8 @@ if DATABASE_URL:
             "DATABASE_URL",
             DATABASE_URL,
             conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            # Prepared statements (ccs_sim/env.py); "off" behind a transaction pooler.
+            prepare_threshold=env_int_or_off("DB_PREPARE_THRESHOLD", 5),
         )
     }
 else:
@@ -330,7 +334,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "ccs_sim.storage.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -5,8 +5,17 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
-from ccs_sim.env import database_from_url, env_bool, env_int, env_list, redis_url
+from ccs_sim.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_int_or_off,
+    env_list,
+    redis_url,
+)
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3J9-very-long-production-secret-value-with-many-unique-chars-!@#$%^&*()"
@@ -58,6 +67,45 @@ def test_postgres_url_gives_psycopg_settings_with_persistent_connections():
     )  # fmt: skip
     assert db["CONN_MAX_AGE"] == 600
     assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": "10"}
+
+
+def test_prepare_threshold_turns_on_server_side_binding_and_off_keeps_djangos_default(
+    monkeypatch,
+):
+    url = "postgres://u@h/ccs"
+    db = database_from_url("DATABASE_URL", url, conn_max_age=0, prepare_threshold=5)
+    assert db["OPTIONS"]["server_side_binding"] is True
+    assert db["OPTIONS"]["prepare_threshold"] == 5
+    db = database_from_url("DATABASE_URL", url, conn_max_age=0, prepare_threshold=None)
+    assert "server_side_binding" not in db["OPTIONS"]
+    assert "prepare_threshold" not in db["OPTIONS"]
+    monkeypatch.setenv("X_PREP", "off")
+    assert env_int_or_off("X_PREP", 5) is None
+    monkeypatch.setenv("X_PREP", "2")
+    assert env_int_or_off("X_PREP", 5) == 2
+    monkeypatch.delenv("X_PREP")
+    assert env_int_or_off("X_PREP", 5) == 5
+    monkeypatch.setenv("X_PREP", "often")
+    with pytest.raises(ImproperlyConfigured, match="X_PREP must be an integer or off"):
+        env_int_or_off("X_PREP", 5)
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_a_repeated_query_is_planned_once_per_connection_on_postgresql():
+    """The configured threshold reaches psycopg: after that many runs the statement is
+    prepared on the server (pg_prepared_statements), so PostgreSQL stops re-planning it."""
+    need(None if connection.vendor == "postgresql" else "needs PostgreSQL (DATABASE_URL)")
+    from django.contrib.auth import get_user_model
+
+    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
+    assert threshold is not None, "DB_PREPARE_THRESHOLD is off: nothing is prepared"
+    for _ in range(threshold + 1):
+        list(get_user_model().objects.filter(username="nobody-here").values_list("pk"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"auth_user"."username" = $1' in text for text in prepared), prepared
 
 
 @pytest.mark.parametrize(
