@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.jinja import htmx_script
 
+from common.clock import clock_label
 from exams import adaptive, selectors, services
 from exams.eligibility import assignment_for, attempt_review_allowed
 from exams.forms import PracticeForm
@@ -88,7 +89,9 @@ def _exam_context(attempt: Attempt, now: dt.datetime) -> dict:
         "urls": attempt_urls(attempt.pk),
         # Shown as it stands when the page is made: without JavaScript it is the countdown.
         "time_left": _clock_text(attempt.seconds_left(now)),
-        "page_time": now,
+        # "14:05 CST": made in Python; the template's |time filter cost 40 us each.
+        "clock_as_of": clock_label(now),
+        "clock_ends": clock_label(attempt.deadline),
         **_offline_urls(attempt),
         "is_practice": attempt.mode == AttemptMode.PRACTICE,
         "adaptive": bool(settings_.get("adaptive")),

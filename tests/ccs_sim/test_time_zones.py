@@ -174,3 +174,23 @@ def test_an_assignment_window_is_entered_in_the_staff_members_zone():
         form.is_valid()
         # 09:00 in Berlin in summer (CEST, UTC+2) is 07:00 UTC.
         assert form.cleaned_data["opens_at"] == dt.datetime(2026, 7, 1, 7, 0, tzinfo=dt.UTC)
+
+
+def test_the_exam_clock_without_javascript_names_its_times_in_the_persons_zone(client, candidate):
+    """The item page's "at 08:05 CST; the exam ends at 12:05 CST" (common.clock): the
+    page's time and the deadline in the person's zone, named with it."""
+    Profile.objects.create(user=candidate, time_zone="America/Chicago", time_zone_source="person")
+    form = published_form({1: 2}, minutes=90)
+    client.force_login(candidate)
+    attempt = exams_services.attempt_start(form_id=form.pk, candidate=candidate)
+    before = timezone.now()
+    page = client.get(f"/exams/attempts/{attempt.pk}/items/1/").content.decode()
+    chicago = time_zones.zone("America/Chicago")
+    shown = before.astimezone(chicago)
+    ends = attempt.deadline.astimezone(chicago)
+    as_of = {f"{(shown + dt.timedelta(minutes=m)):%H:%M %Z}" for m in (0, 1)}
+    assert any(
+        f"at {label}; the exam ends at {ends:%H:%M %Z} (reload to update)" in page
+        for label in as_of
+    ), page[page.find("timer-asof") : page.find("timer-asof") + 160]
+    assert ends.strftime("%Z") in ("CST", "CDT")
