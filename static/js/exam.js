@@ -267,6 +267,12 @@
   function pump() {
     if (sender.busy || sender.closed) return;
     if (!queue.length) { setStatus("saved", "All answers saved"); return; }
+    if (navigator.onLine === false) {
+      // The browser knows it has no network: the "online" event (below) sends the queue.
+      // Trying anyway only fails, once per answer given while offline.
+      setStatus("retrying", "Offline: " + waitingText() + " when the connection returns.");
+      return;
+    }
     sender.busy = true;
     var entry = queue[0];
     fetch(entry.url, {

@@ -149,8 +149,11 @@ def test_answers_given_while_offline_arrive_when_the_network_returns(
     page.context.set_offline(True)
     choices = page.locator("input[name=choice]")
     choices.nth(0).click()
+    # The browser knows it is offline: nothing is tried until it is back; the status says
+    # what waits.
     page.wait_for_function(
-        "document.getElementById('save-status').textContent.includes('Not saved')"
+        "document.getElementById('save-status').textContent"
+        ".includes('Offline: 1 answer waits to be sent')"
     )
     choices.nth(1).click()
     if attempt.layout[0][1] == 1:
