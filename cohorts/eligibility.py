@@ -22,6 +22,7 @@ from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from common.roles import Role, user_role
 from exams.eligibility import AssignmentTerms, StartCheck, open_form_terms
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
+from exams.selectors import delivered_form
 
 
 class CohortEligibility:
@@ -157,9 +158,11 @@ def assignment_for(*, user, form: ExamForm, now: dt.datetime | None = None):
 # accommodation; and the assignment whose terms apply (the one `_preference` picks: an open
 # window first, then unlimited attempts, the most attempts, the latest close, the lowest
 # id) with its program's accommodation. When a cohort starts at once, each start costs this
-# read and one INSERT.
+# read and one INSERT. Only the form's columns that may change while it is published are
+# read (a published form's other fields never change: exams.selectors.delivered_form keeps
+# it in the worker's memory); building the whole row into a model cost more than the read.
 _START_SQL = """
-SELECT f.*,
+SELECT f.id, f.kind, f.status, f.available_to_all,
   (SELECT a.id FROM {attempt} a
     WHERE a.candidate_id = %s AND (a.form_id = f.id OR a.assigned_form_id = f.id)
       AND a.state = %s LIMIT 1) AS x_resume,
@@ -240,43 +243,52 @@ def start_check(*, user, form_id: int, now: dt.datetime | None = None) -> StartC
         user.pk, at, at,
         form_id,
     ]  # fmt: skip
-    rows = list(ExamForm.objects.raw(_start_sql(), params))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_start_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
         return StartCheck(None, None, None)
-    form = rows[0]
-    resume = form.x_resume
+    (
+        pk, kind, status, available_to_all,
+        resume, used, staff, member, own,
+        a_id, a_cohort, a_opens, a_closes, a_max, a_policy, a_program, a_mult,
+    ) = row  # fmt: skip
+    if status == FormStatus.PUBLISHED:
+        form = delivered_form(pk)
+        form.available_to_all = bool(available_to_all)  # the one field that may change
+    else:
+        form = ExamForm.objects.get(pk=pk)  # a draft or retired form: read as it is now
     if (
-        form.kind != FormKind.EXAM
-        or form.status != FormStatus.PUBLISHED
+        kind != FormKind.EXAM
+        or status != FormStatus.PUBLISHED
         # Staff try forms through the admin's preview (as in forms_available_to).
         or user.is_superuser
-        or form.x_staff
+        or staff
     ):
         return StartCheck(form, resume, None)
-    used = form.x_used
-    if form.x_a_id is not None:
-        opens, closes = _aware(form.x_a_opens), _aware(form.x_a_closes)
+    if a_id is not None:
+        opens, closes = _aware(a_opens), _aware(a_closes)
         if not (opens <= now and (closes is None or now < closes)):
             # Assigned, but no assignment of theirs is open: not offered, not startable.
             return StartCheck(form, resume, None)
         terms = AssignmentTerms(
-            form_id=form.pk,
-            assignment_id=form.x_a_id,
-            cohort_id=form.x_a_cohort,
+            form_id=pk,
+            assignment_id=a_id,
+            cohort_id=a_cohort,
             opens_at=opens,
             closes_at=closes,
-            max_attempts=form.x_a_max,
+            max_attempts=a_max,
             attempts_used=used,
-            review_policy=form.x_a_policy,
-            program_id=form.x_a_program,
-            time_multiplier=_decimal(form.x_a_mult) or Decimal("1.00"),
+            review_policy=a_policy,
+            program_id=a_program,
+            time_multiplier=_decimal(a_mult) or Decimal("1.00"),
         )
         return StartCheck(form, resume, terms)
-    if form.available_to_all and form.x_member:
+    if available_to_all and member:
         terms = open_form_terms(
             form=form,
             attempts_used=used,
-            time_multiplier=_decimal(form.x_own) or Decimal("1.00"),
+            time_multiplier=_decimal(own) or Decimal("1.00"),
         )
         return StartCheck(form, resume, terms)
     return StartCheck(form, resume, None)

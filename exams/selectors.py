@@ -60,7 +60,7 @@ def attempt_for_delivery(*, user, pk: int) -> Attempt:
     if not found:
         raise Http404("No such attempt.")
     attempt = found[0]
-    attempt.form = _delivered_form(attempt.form_id)
+    attempt.form = delivered_form(attempt.form_id)
     return attempt
 
 
@@ -72,7 +72,10 @@ def _attempt_sql() -> str:
 _forms: dict[int, ExamForm] = {}
 
 
-def _delivered_form(form_id: int) -> ExamForm:
+def delivered_form(form_id: int) -> ExamForm:
+    """The form `form_id`: a published one from this worker's memory (its fields never
+    change, except available_to_all, which the caller reads itself if it needs it), any
+    other read each time. A copy: nothing one request sets on it reaches another."""
     form = _forms.get(form_id)
     if form is None:
         form = ExamForm.objects.get(pk=form_id)
@@ -81,7 +84,6 @@ def _delivered_form(form_id: int) -> ExamForm:
         if len(_forms) >= 1000:
             _forms.clear()
         _forms[form_id] = form
-    # A copy per request: nothing one page sets on it reaches another's.
     return copy.copy(form)
 
 

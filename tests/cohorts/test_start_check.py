@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from cohorts import eligibility as cohort_eligibility
 from cohorts.models import Accommodation, Assignment
 from exams.models import Attempt, ExamForm
+from exams.selectors import delivered_form
 from exams.services import form_delivery_rows
 from tests.conftest import program
 
@@ -99,6 +100,7 @@ def test_starting_costs_one_read_and_one_insert(client, candidate):
     client.force_login(candidate)
     client.get("/exams/")  # the session is stored and cached
     form_delivery_rows(form=form)  # the form's layout rows are cached once per form
+    delivered_form(form.pk)  # and the published form kept in the worker's memory once
     with CaptureQueriesContext(connection) as ctx:
         response = client.post(f"/exams/forms/{form.pk}/start/")
     assert response.status_code == 302
@@ -113,3 +115,16 @@ def test_starting_costs_one_read_and_one_insert(client, candidate):
         "INSERT",
     ]
     assert Attempt.objects.filter(candidate=candidate, form=form).count() == 1
+
+
+def test_a_form_kept_in_memory_still_answers_to_its_row(candidate):
+    """The worker keeps a published form (delivered_form), but whether it is open to all,
+    the one field a published form may change, comes from the row on every start."""
+    form = make_form("kept", available_to_all=True)
+    assert cohort_eligibility.start_check(user=candidate, form_id=form.pk, now=NOW).terms
+    kept = delivered_form(form.pk)
+    assert kept.available_to_all
+    ExamForm.objects.filter(pk=form.pk).update(available_to_all=False)
+    check = cohort_eligibility.start_check(user=candidate, form_id=form.pk, now=NOW)
+    assert check.terms is None and check.form.available_to_all is False
+    assert delivered_form(form.pk).available_to_all  # the kept copy is not changed
