@@ -14,6 +14,7 @@ import json
 import string
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -209,15 +210,23 @@ def _local_set_many(values: dict) -> None:
         _local[key] = (expires, value)
 
 
-def item_contents(*, form_item_ids: list[int]) -> dict[int, ItemContent]:
-    """Stem, kind, case and option texts of each form item (no key, no rationale)."""
+def item_contents(
+    *, form_item_ids: list[int], load_with: Sequence[int] = ()
+) -> dict[int, ItemContent]:
+    """Stem, kind, case and option texts of each form item (no key, no rationale).
+
+    On a miss the items of `load_with` (the rest of the attempt's form) are made and cached
+    in the same two queries: when a cohort starts at once, the first item pages (each
+    candidate's is a different item) then read the cache instead of each making its own."""
     keys = {fi: _content_key(fi) for fi in form_item_ids}
     found = _cache_get_many(list(keys.values()))
     out = {fi: found[key] for fi, key in keys.items() if key in found}
     missing = [fi for fi in form_item_ids if fi not in out]
     if missing:
+        made = list(dict.fromkeys([*missing, *load_with]))
+        keys.update((fi, _content_key(fi)) for fi in made if fi not in keys)
         rows = list(
-            FormItem.objects.filter(pk__in=missing).values_list(
+            FormItem.objects.filter(pk__in=made).values_list(
                 "pk",
                 "item_version_id",
                 "item_version__stem",
@@ -237,7 +246,7 @@ def item_contents(*, form_item_ids: list[int]) -> dict[int, ItemContent]:
             for pk, version_id, stem, kind, case_id in rows
         }
         cache.set_many({keys[fi]: c for fi, c in fresh.items()}, CONTENT_SECONDS)
-        out.update(fresh)
+        out.update((fi, fresh[fi]) for fi in missing if fi in fresh)
     return out
 
 
@@ -279,7 +288,9 @@ def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
             state[fi] = (bool(answer.selection), answer.flagged)
         else:
             state[fi] = (_answered(text), bool(flagged))
-    content = item_contents(form_item_ids=[form_item_id])[form_item_id]
+    content = item_contents(
+        form_item_ids=[form_item_id], load_with=[row[0] for row in attempt.layout]
+    )[form_item_id]
     return QuestionPage(
         item=_item_view(attempt, position, content, choose, option_ids, answer),
         cells=_cells(attempt, state),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from exams import services
+from exams import selectors, services
 from tests.exams.conftest import post_save
 from tests.factories import bank_case, bank_items, published_form
 
@@ -44,6 +45,23 @@ def test_an_item_page_writes_nothing_and_reads_four_rows_once_cached(
         assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper()[:6] != "SELECT"]
     attempt.refresh_from_db()
     assert attempt.current_position == 1
+
+
+def test_the_first_item_page_makes_the_whole_forms_texts_once(cand_client, attempt, candidate):
+    """A cohort starting at once: the first page made every item's text in one go, so the
+    other candidates' first pages (each a different item) read them from the cache."""
+    cache.clear()
+    selectors.clear_local_cache()
+    with CaptureQueriesContext(connection) as first:
+        cand_client.get(reverse("exams:item", args=[attempt.pk, 1]))
+    made = [q for q in first.captured_queries if "exams_formitem" in q["sql"]]
+    assert len(made) == 1
+    for position in range(2, 7):
+        with CaptureQueriesContext(connection) as later:
+            response = cand_client.get(reverse("exams:item", args=[attempt.pk, position]))
+        assert response.status_code == 200
+        assert not [q for q in later.captured_queries if "exams_formitem" in q["sql"]]
+        assert not [q for q in later.captured_queries if "questionbank_option" in q["sql"]]
 
 
 def test_no_javascript_save_that_moves_records_the_place_to_resume(cand_client, attempt):
