@@ -52,8 +52,9 @@ BURST = int(os.environ.get("BENCH_EXAMDAY_BURST", "500"))
 OVERDUE = int(os.environ.get("BENCH_EXAMDAY_OVERDUE", "5000"))
 ITEMS = 107
 # Candidates who go through every kind of request first, unmeasured, so that each worker
-# has loaded its code, templates and caches before the figures are taken.
-WARM = 4 * base.WORKERS
+# has loaded its code, templates and caches before the figures are taken, and has run each
+# statement more often than psycopg's prepare threshold (5, DB_PREPARE_THRESHOLD).
+WARM = 8 * base.WORKERS
 AUTOSAVE_ROUNDS = 10
 TICKS = os.sysconf("SC_CLK_TCK")
 
