@@ -243,3 +243,7 @@ def test_items_and_review_made_from_the_payload_have_no_axe_violations(
     page.wait_for_selector("#review-heading")
     assert_accessible(page)
     go_online(page.context)
+    # The three answers go out when the network returns; the test ends when they are in,
+    # not while the server is still writing them (the database is emptied after each test).
+    wait_saved(page)
+    assert Response.objects.filter(attempt=attempt).count() == 3
