@@ -89,6 +89,9 @@ _STATE = {
     (True, True): "answered, flagged",
 }
 
+# Both at once, by (answered, flagged); True and 1 are the same key.
+_LOOK = {key: (_CSS[key], _STATE[key]) for key in _CSS}
+
 
 def cell_html(cell: Cell, *, current: int | None, pattern: str, oob: bool = False) -> str:
     p = cell.position
@@ -102,19 +105,21 @@ def cell_html(cell: Cell, *, current: int | None, pattern: str, oob: bool = Fals
     )
 
 
-def cells_html(cells: Iterable[Cell], *, current: int | None, pattern: str) -> SafeString:
+def cells_html(cells: Iterable[Cell | tuple], *, current: int | None, pattern: str) -> SafeString:
+    """The navigator's cells: `cells` holds a Cell or a (position, answered, flagged)
+    tuple per position."""
     # Only integers and fixed words go into this markup, so nothing needs escaping. The
     # URL pattern is split once around its `{}`: 107 cells, 107 concatenations.
     head, _, tail = pattern.partition("{}")
+    look = _LOOK
     parts = []
-    for cell in cells:
-        p = cell.position
-        key = (bool(cell.answered), bool(cell.flagged))
+    for p, answered, flagged in cells:
+        css, words = look[answered, flagged]
         parts.append(
             f'<li><button id="nav-{p}" type="submit" form="answer-form" name="go" value="{p}" '
-            f'data-nav="{head}{p}{tail}" class="{_CSS[key]}"'
+            f'data-nav="{head}{p}{tail}" class="{css}"'
             f"{_CURRENT if p == current else ''}"
-            f' aria-label="Question {p}, {_STATE[key]}">{p}</button></li>'
+            f' aria-label="Question {p}, {words}">{p}</button></li>'
         )
     return mark_safe("".join(parts))
 

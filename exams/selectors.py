@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from common.rows import RowReader
 from exams import eligibility
 from exams.models import Attempt, AttemptMode, ExamForm, FormItem, FormKind, Response
 from questionbank.models import Case, Option, enemy_pairs
@@ -53,21 +54,18 @@ def own_attempt(*, user, pk: int) -> Attempt:
 
 def attempt_for_delivery(*, user, pk: int) -> Attempt:
     """own_attempt for the item page, a move's one read of the attempt: one plain SELECT of
-    the row (the ORM's query building cost more than the query), and its form from this
-    worker's memory when published (a published form's fields never change, except
-    available_to_all, which delivery does not read). The candidate is not loaded: the page
-    names request.user."""
-    found = list(Attempt.objects.raw(_attempt_sql(), [pk, user.pk]))
-    if not found:
+    the row, built once (common.rows: the ORM's query building cost more than the query),
+    and its form from this worker's memory when published (a published form's fields never
+    change, except available_to_all, which delivery does not read). The candidate is not
+    loaded: the page names request.user."""
+    attempt = _own_attempt_row.get([pk, user.pk])
+    if attempt is None:
         raise Http404("No such attempt.")
-    attempt = found[0]
     attempt.form = delivered_form(attempt.form_id)
     return attempt
 
 
-@functools.cache
-def _attempt_sql() -> str:
-    return f"SELECT * FROM {Attempt._meta.db_table} WHERE id = %s AND candidate_id = %s"
+_own_attempt_row = RowReader(Attempt, "id = %s AND candidate_id = %s")
 
 
 _forms: dict[int, ExamForm] = {}
@@ -129,8 +127,7 @@ class Feedback:
     references: str
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     position: int
     answered: bool
     flagged: bool
@@ -139,8 +136,14 @@ class Cell:
 @dataclass(frozen=True)
 class QuestionPage:
     item: ItemView
-    cells: list[Cell]
+    # (position, answered, flagged) of every position: what the navigator's markup needs
+    # (exams.navigator.cells_html), without making a Cell of each on every move.
+    positions: list[tuple[int, bool, bool]]
     feedback: Feedback | None
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [Cell._make(p) for p in self.positions]
 
 
 class _Answer(NamedTuple):
@@ -293,7 +296,7 @@ def attempt_question(*, attempt: Attempt, position: int) -> QuestionPage:
     )[form_item_id]
     return QuestionPage(
         item=_item_view(attempt, position, content, choose, option_ids, answer),
-        cells=_cells(attempt, state),
+        positions=_positions(attempt, state),
         feedback=_practice_feedback(attempt, form_item_id, option_ids, answer),
     )
 
@@ -356,12 +359,16 @@ def _practice_feedback(attempt: Attempt, form_item_id: int, option_ids, answer: 
     )
 
 
+def _positions(attempt: Attempt, state: dict[int, tuple[bool, bool]]) -> list[tuple]:
+    blank = (False, False)
+    return [
+        (position, *state.get(row[0], blank))
+        for position, row in enumerate(attempt.layout, start=1)
+    ]
+
+
 def _cells(attempt: Attempt, state: dict[int, tuple[bool, bool]]) -> list[Cell]:
-    cells = []
-    for position, (form_item_id, _choose, _options) in enumerate(attempt.layout, start=1):
-        answered, flagged = state.get(form_item_id, (False, False))
-        cells.append(Cell(position, answered, flagged))
-    return cells
+    return [Cell._make(p) for p in _positions(attempt, state)]
 
 
 def _form_content_key(form_id: int) -> str:

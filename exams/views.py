@@ -256,8 +256,8 @@ def _item_context(attempt: Attempt, position: int, now: dt.datetime) -> dict:
     return {
         **_exam_context(attempt, now),
         "item": page.item,
-        "cells": page.cells,
-        "nav_cells": cells_html(page.cells, current=position, pattern=pattern),
+        "page": page,
+        "nav_cells": cells_html(page.positions, current=position, pattern=pattern),
         "feedback": page.feedback,
         "option_rows": option_rows_html(page.item, page.feedback),
         "codebook_panel_html": _codebook_panel_html() if attempt.form.codebook_panel else "",
@@ -285,7 +285,7 @@ def item(request, pk: int, position: int):
     context = _item_context(attempt, position, now)
     kind = walk_kind(request.GET.get("walk"))
     context["walk"] = (
-        _walk_for(request, attempt, position, kind, context["cells"]) if kind else None
+        _walk_for(request, attempt, position, kind, context["page"].cells) if kind else None
     )
     if request.htmx:
         html = render_to_string("exams/take.html#question-panel", context, request=request)

@@ -1,7 +1,7 @@
 """Prepared statements (DB_PREPARE_THRESHOLD) and deployments: the exam's hand-written
-statements, some of them `SELECT *`, keep running prepared after a migration adds a
-column, as old workers serve candidates between the migration and their restart
-(PostgreSQL re-plans them rather than refusing them)."""
+statements (the start's read, the move's read of the attempt by its columns) keep running
+prepared after a migration adds a column, as old workers serve candidates between the
+migration and their restart (PostgreSQL re-plans them rather than refusing them)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_start_and_move_reads_survive_a_column_added_under_them(candidate):
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = " ".join(row[0] for row in cursor.fetchall())
-        assert "FROM exams_attempt WHERE id = $1" in prepared
+        assert 'FROM "exams_attempt" WHERE id = $1' in prepared
         assert "AS x_resume" in prepared
         # What a later release's migration might do while this release's workers run
         # (the test's own inserts' deferred checks are settled first, as a commit would).
