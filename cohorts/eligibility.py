@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from cohorts.models import Accommodation, Assignment, Cohort, Membership
 from common.roles import Role, user_role
+from common.rows import fits_bigint
 from exams.eligibility import AssignmentTerms, StartCheck, open_form_terms
 from exams.models import Attempt, AttemptMode, AttemptState, ExamForm, FormKind, FormStatus
 from exams.selectors import delivered_form
@@ -231,6 +232,8 @@ def start_check(*, user, form_id: int, now: dt.datetime | None = None) -> StartC
     """The form, the attempt to resume and the terms of a new one, in one query (a retake
     sat on another form counts under, and resumes from, the assigned one); the same
     answers as `forms_available_to` and `assignment_for` (tests/cohorts compare them)."""
+    if not fits_bigint(form_id):
+        return StartCheck(None, None, None)  # no form has such an id
     now = now or timezone.now()
     at = connection.ops.adapt_datetimefield_value(now)
     params = [

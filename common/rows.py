@@ -19,6 +19,17 @@ from django.db.models import Model
 M = TypeVar("M", bound=Model)
 
 
+# The widest integer column (bigint). A URL's <int:...> takes any run of digits; the ORM
+# answers "no such row" for a number beyond this, and so must a plain statement (SQLite's
+# driver raises OverflowError on it).
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def fits_bigint(*values) -> bool:
+    """Whether every int among `values` fits a bigint column (non-ints are not asked)."""
+    return all(BIGINT_MIN <= v <= BIGINT_MAX for v in values if isinstance(v, int))
+
+
 class RowReader(Generic[M]):
     """`RowReader(Attempt, "id = %s AND candidate_id = %s").get([pk, user_id])`: the
     instance with every concrete field loaded, or None. `where` is SQL over the table's
@@ -52,6 +63,8 @@ class RowReader(Generic[M]):
         return prepared
 
     def get(self, params: list, *, using: str = "default") -> M | None:
+        if not fits_bigint(*params):
+            return None  # no row has such an id
         connection = connections[using]
         sql, converters = self._for(connection)
         with connection.cursor() as cursor:

@@ -128,3 +128,8 @@ def test_a_form_kept_in_memory_still_answers_to_its_row(candidate):
     check = cohort_eligibility.start_check(user=candidate, form_id=form.pk, now=NOW)
     assert check.terms is None and check.form.available_to_all is False
     assert delivered_form(form.pk).available_to_all  # the kept copy is not changed
+
+
+def test_a_form_id_beyond_any_integer_column_is_no_form(candidate):
+    check = cohort_eligibility.start_check(user=candidate, form_id=10**25)
+    assert (check.form, check.resume_id, check.terms) == (None, None, None)

@@ -56,3 +56,11 @@ def test_an_instance_it_loads_saves_like_any_other(attempt, candidate):
     loaded.save(update_fields=["current_position"])
     attempt.refresh_from_db()
     assert attempt.current_position == 4
+
+
+def test_an_id_beyond_any_integer_column_is_no_row(attempt, candidate):
+    """A URL's <int:pk> takes any digits: the ORM finds nothing, and so does the reader
+    (SQLite's driver would raise OverflowError)."""
+    assert own.get([10**25, candidate.pk]) is None
+    assert own.get([attempt.pk, -(10**25)]) is None
+    assert own.get([2**63 - 1, candidate.pk]) is None  # the widest that fits is asked
