@@ -136,7 +136,7 @@ def build_fixture() -> dict:
     def session_for(user) -> dict:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         store.create()
         return {"session": store.session_key, "csrf": _get_new_csrf_string()}

@@ -112,7 +112,7 @@ def build_fixture() -> dict:
     def session_for(user) -> dict:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         # What signing in puts in the session besides the user (ccs_sim.apps connects
         # remember_zone_on_login): without it every first request would pay the profile

@@ -90,7 +90,7 @@ def setup(redis_url: str) -> dict:
     for user in users:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         store.create()
         attempt = services.attempt_start(form=form, candidate=user)

@@ -71,7 +71,8 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 def env_int_or_off(name: str, default: int | None, *, minimum: int = 0) -> int | None:
-    """An integer, or None when the variable says off (off, none, no, 0 is a number)."""
+    """An integer, or None when the variable says "off", "none", "no" or "false" (any
+    case). 0 is a number, not off: for DB_PREPARE_THRESHOLD it means prepare on first use."""
     raw = os.environ.get(name)
     if raw is not None and raw.strip().lower() in {"off", "none", "no", "false"}:
         return None

@@ -245,6 +245,9 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Refuses locked-out sign-ins before the password is checked; signs nobody in itself.
     "ccs_sim.security.LockoutBackend",
+    # Signs people in and loads the user of each request (by a statement built once).
+    "common.accounts.AccountBackend",
+    # Only for sessions signed in before AccountBackend existed (common/accounts.py).
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

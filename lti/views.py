@@ -18,6 +18,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException
 from pylti1p3.lineitem import LineItem
 
+from common.accounts import ACCOUNT_BACKEND
 from common.roles import Role
 from exams.models import ExamForm, ReviewPolicy
 from lti import embedding, keys, services
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 LAUNCH_SESSION_KEY = "lti_deep_link_launch"
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = ACCOUNT_BACKEND
 
 
 def _refused(request, reason: str, status: int = 403) -> HttpResponse:
