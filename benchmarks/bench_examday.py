@@ -549,6 +549,14 @@ def main() -> int:
         f"  expiry sweep: {swept} of {OVERDUE} overdue attempts finalised in {sweep_s:.1f} s"
         "  (target: all within 60 s)"
     )
+    targets = {
+        "move <= 1.5 x save": move_ratio <= 1.5,
+        "start + first page <= 3 x save": start_ratio <= 3,
+        "burst p99 < 2 s": burst_p99 < 2000,
+        "sweep of all within 60 s": swept == OVERDUE and sweep_s <= 60,
+    }
+    missed = [name for name, met in targets.items() if not met]
+    print(f"  targets: {'all met' if not missed else 'MISSED ' + '; '.join(missed)}")
     print(f"total {time.time() - t0:.0f} s")
     errors = sum(sum(k.sample.errors.values()) for k in [*kinds.values(), burst])
     return 1 if errors or swept != OVERDUE else 0
