@@ -295,8 +295,6 @@ async def exam_day(fixture: dict, master: int) -> dict[str, Kind]:
 
         return go
 
-    await phase(kinds["start"], master, [starter(i, c, attempts) for i, c in enumerate(sitters)])
-
     def get(kind_path, cand, want=200):
         async def go():
             status, headers = await http("GET", kind_path, cand)
@@ -311,12 +309,18 @@ async def exam_day(fixture: dict, master: int) -> dict[str, Kind]:
 
         return go
 
-    live = [(i, c) for i, c in enumerate(sitters) if i in attempts]
-    await phase(
-        kinds["first page"],
-        master,
-        [get(f"/exams/attempts/{attempts[i]}/items/1/", c) for i, c in live],
-    )
+    async def start_round(group, into: dict[int, int]) -> list[tuple[int, dict]]:
+        """A cohort starts at once, then opens its first item pages; those who started."""
+        await phase(kinds["start"], master, [starter(i, c, into) for i, c in enumerate(group)])
+        begun = [(i, c) for i, c in enumerate(group) if i in into]
+        await phase(
+            kinds["first page"],
+            master,
+            [get(f"/exams/attempts/{into[i]}/items/1/", c) for i, c in begun],
+        )
+        return begun
+
+    live = await start_round(sitters, attempts)
     # The baseline's rounds are spread over the whole sitting, between the moves and saves,
     # so that the load other processes put on the machine weighs on it as on them (on a
     # shared machine, rounds taken all at the start gave a ratio that drifted with it).
@@ -378,13 +382,7 @@ async def exam_day(fixture: dict, master: int) -> dict[str, Kind]:
     # are: with a round of the baseline's autosaves right after it.
     for group in fixture["rounds"]:
         started: dict[int, int] = {}
-        await phase(kinds["start"], master, [starter(i, c, started) for i, c in enumerate(group)])
-        begun = [(i, c) for i, c in enumerate(group) if i in started]
-        await phase(
-            kinds["first page"],
-            master,
-            [get(f"/exams/attempts/{started[i]}/items/1/", c) for i, c in begun],
-        )
+        begun = await start_round(group, started)
         await phase(
             kinds["autosave"],
             master,

@@ -95,12 +95,12 @@ _LOOK = {key: (_CSS[key], _STATE[key]) for key in _CSS}
 
 def cell_html(cell: Cell, *, current: int | None, pattern: str, oob: bool = False) -> str:
     p = cell.position
-    key = (bool(cell.answered), bool(cell.flagged))
+    css, words = _LOOK[bool(cell.answered), bool(cell.flagged)]
     return (
         f'<button id="nav-{p}" type="submit" form="answer-form" name="go" value="{p}" '
-        f'data-nav="{pattern.format(p)}" class="{_CSS[key]}"'
+        f'data-nav="{pattern.format(p)}" class="{css}"'
         f"{_CURRENT if p == current else ''}"
-        f' aria-label="Question {p}, {_STATE[key]}"'
+        f' aria-label="Question {p}, {words}"'
         f"{_OOB if oob else ''}>{p}</button>"
     )
 
