@@ -139,25 +139,29 @@ def build_fixture() -> dict:
 
 # --- HTTP ---------------------------------------------------------------------------------
 async def http(method: str, path: str, cand: dict, body: str = "", *, htmx: bool = False):
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(base.HOST, base.PORT), 60)
-    data = body.encode()
-    head = (
-        f"{method} {path} HTTP/1.1\r\nHost: {base.HOST}:{base.PORT}\r\n"
-        f"Cookie: sessionid={cand['session']}; csrftoken={cand['csrf']}\r\n"
-        f"X-CSRFToken: {cand['csrf']}\r\n"
-        + ("HX-Request: true\r\n" if htmx else "")
-        + (
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(data)}\r\n"
-            if method == "POST"
-            else ""
+    # One deadline for the whole exchange (asyncio.timeout): the load generator shares the
+    # server's two cores, and a wait_for per step cost it a task each.
+    async with asyncio.timeout(60):
+        reader, writer = await asyncio.open_connection(base.HOST, base.PORT)
+        data = body.encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {base.HOST}:{base.PORT}\r\n"
+            f"Cookie: sessionid={cand['session']}; csrftoken={cand['csrf']}\r\n"
+            f"X-CSRFToken: {cand['csrf']}\r\n"
+            + ("HX-Request: true\r\n" if htmx else "")
+            + (
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(data)}\r\n"
+                if method == "POST"
+                else ""
+            )
+            + "Connection: close\r\n\r\n"
         )
-        + "Connection: close\r\n\r\n"
-    )
-    writer.write(head.encode() + data)
-    try:
-        raw = await asyncio.wait_for(reader.read(), 60)
-    finally:
-        writer.close()
+        writer.write(head.encode() + data)
+        try:
+            raw = await reader.read()
+        finally:
+            writer.close()
     header_blob, _, _content = raw.partition(b"\r\n\r\n")
     lines = header_blob.decode("latin-1").split("\r\n")
     headers = {}

@@ -14,7 +14,7 @@ import json
 import string
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -84,6 +84,24 @@ def delivered_form(form_id: int) -> ExamForm:
             _forms.clear()
         _forms[form_id] = form
     return copy.copy(form)
+
+
+_form_rows: dict[int, tuple] = {}
+
+
+def published_form_rows(form_id: int, load: Callable[[], Sequence[tuple]]) -> tuple:
+    """A published form's delivery rows (exams.services.form_delivery_rows) from this
+    worker's memory, `load()`ed the first time: they never change once it is published.
+    Tuples all the way down, as every start of every candidate shares them."""
+    rows = _form_rows.get(form_id)
+    if rows is None:
+        rows = tuple(
+            (pk, case_id, choose, tuple(option_ids)) for pk, case_id, choose, option_ids in load()
+        )
+        if len(_form_rows) >= 1000:
+            _form_rows.clear()
+        _form_rows[form_id] = rows
+    return rows
 
 
 def attempts_of(*, user):
@@ -203,6 +221,7 @@ def clear_local_cache() -> None:
     """Forget what this worker kept (with cache.clear(): tests reuse ids on SQLite)."""
     _local.clear()
     _forms.clear()
+    _form_rows.clear()
 
 
 def _local_set_many(values: dict) -> None:

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -197,7 +197,11 @@ def start(request, form_id: int):
 def _resume_redirect(attempt: Attempt):
     """To the item the server last recorded; `?resume` lets the page go on to the one the
     browser remembers (exam.js keeps it; moving there is not written to the server)."""
-    return redirect(reverse("exams:item", args=[attempt.pk, attempt.current_position]) + "?resume")
+    # A plain redirect to a URL made from the pattern reversed once: redirect() with a URL
+    # first tries it as a view name (a failed reverse), ~60 µs of every start.
+    return HttpResponseRedirect(
+        item_url_pattern(attempt.pk).format(attempt.current_position) + "?resume"
+    )
 
 
 @login_required
@@ -322,7 +326,7 @@ def _walk_for(request, attempt: Attempt, position: int, kind: str, cells=None) -
 
 
 def _item_url(attempt: Attempt, position: int, walk: Walk | None = None) -> str:
-    url = reverse("exams:item", args=[attempt.pk, position])
+    url = item_url_pattern(attempt.pk).format(position)
     return f"{url}?walk={walk.kind}" if walk else url
 
 
@@ -409,7 +413,7 @@ def save(request, pk: int, position: int):
     if target is not None:
         # Resuming returns here. Written by the save that moves, not by every page view.
         services.attempt_set_position(attempt=attempt, position=target)
-    return redirect(url)
+    return HttpResponseRedirect(url)
 
 
 @login_required
@@ -430,12 +434,12 @@ def check(request, pk: int, position: int):
         )
     except services.SaveRefused as exc:
         messages.error(request, str(exc))
-        return redirect(_item_url(attempt, position))
+        return HttpResponseRedirect(_item_url(attempt, position))
     except services.AttemptClosed:
         return redirect("exams:result", pk)
     services.response_check(attempt=attempt, position=position, now=now)
     kind = walk_kind(request.POST.get("walk"))
-    return redirect(
+    return HttpResponseRedirect(
         _item_url(attempt, position, _walk_for(request, attempt, position, kind) if kind else None)
     )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from exams import services, signals
-from exams.assembly import AssemblyError, Unit, attempt_layout, plan_form
+from exams.assembly import AssemblyError, Unit, attempt_layout, option_order, plan_form
 from exams.models import Blueprint, ExamForm, FormItem, FormStatus, FrozenFormError
 from questionbank.models import ItemStatus, ItemVersion
 from tests.factories import bank_case, bank_items, blueprint_with, published_form
@@ -127,6 +129,41 @@ def test_layout_shuffles_reproducibly_and_keeps_cases_together():
     plain = attempt_layout(rows=rows, seed=42, shuffle_items=False, shuffle_options=False)
     assert [r[0] for r in plain] == [r[0] for r in rows]
     assert plain[0][2] == rows[0][3]
+
+
+def test_an_items_option_order_depends_on_the_seed_and_the_item_alone():
+    rows = [(i, None, 1, [i * 10 + k for k in range(4)]) for i in range(1, 31)]
+    full = attempt_layout(rows=rows, seed=7, shuffle_items=True, shuffle_options=True)
+    alone = attempt_layout(rows=rows[12:13], seed=7, shuffle_items=False, shuffle_options=True)
+    by_item = {row[0]: row[2] for row in full}
+    assert by_item[13] == alone[0][2] == option_order(rows[12][3], seed=7, form_item_id=13)
+    # Thirty items draw many different orders, and another seed draws other orders.
+    positions = {row[0]: [o - row[0] * 10 for o in row[2]] for row in full}
+    assert len({tuple(p) for p in positions.values()}) > 10
+    other = attempt_layout(rows=rows, seed=8, shuffle_items=True, shuffle_options=True)
+    assert {row[0]: row[2] for row in other} != by_item
+
+
+def test_every_option_order_is_about_equally_likely():
+    """Over 4,800 seeds, each of the 24 orders of four options comes about 200 times, each
+    option first about a quarter of the time (a fixed set of seeds: the test cannot flake)."""
+    options = [11, 22, 33, 44]
+    seen = Counter(
+        tuple(option_order(options, seed=seed, form_item_id=900)) for seed in range(4800)
+    )
+    assert len(seen) == 24
+    assert min(seen.values()) > 140 and max(seen.values()) < 260
+    first = Counter(order[0] for order, n in seen.items() for _ in range(n))
+    assert all(1050 < first[o] < 1350 for o in options)
+    # Seeds as an attempt has them (48 random bits) and large item ids work the same way.
+    assert sorted(option_order(options, seed=2**47 + 3, form_item_id=2**40)) == options
+
+
+def test_items_with_many_options_are_shuffled_too():
+    options = list(range(100, 112))  # beyond the table of orders (8 options)
+    one = option_order(options, seed=3, form_item_id=5)
+    assert sorted(one) == options and one != options
+    assert one == option_order(options, seed=3, form_item_id=5)
 
 
 # --- the service and the bank ------------------------------------------------------------
