@@ -105,6 +105,7 @@ def build_fixture() -> dict:
     from django.core.management import call_command
     from django.middleware.csrf import _get_new_csrf_string
 
+    from common.accounts import ACCOUNT_BACKEND
     from exams import services
     from tests.factories import bank_items, blueprint_with
 
@@ -136,7 +137,7 @@ def build_fixture() -> dict:
     def session_for(user) -> dict:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
+        store["_auth_user_backend"] = ACCOUNT_BACKEND  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         store.create()
         return {"session": store.session_key, "csrf": _get_new_csrf_string()}

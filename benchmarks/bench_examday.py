@@ -77,6 +77,7 @@ def build_fixture() -> dict:
     from django.middleware.csrf import _get_new_csrf_string
 
     from ccs_sim.time_zones import session_time_zone
+    from common.accounts import ACCOUNT_BACKEND
     from exams import services
     from questionbank.models import ItemStatus
     from tests.factories import (
@@ -112,7 +113,7 @@ def build_fixture() -> dict:
     def session_for(user) -> dict:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
+        store["_auth_user_backend"] = ACCOUNT_BACKEND  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         # What signing in puts in the session besides the user (ccs_sim.apps connects
         # remember_zone_on_login): without it every first request would pay the profile

@@ -68,6 +68,7 @@ def setup(redis_url: str) -> dict:
     from django.db import connections
     from django.middleware.csrf import _get_new_csrf_string
 
+    from common.accounts import ACCOUNT_BACKEND
     from exams import services
     from tests.factories import bank_items, blueprint_with, judges, operational_versions, rate
 
@@ -90,7 +91,7 @@ def setup(redis_url: str) -> dict:
     for user in users:
         store = SessionStore()
         store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "common.accounts.AccountBackend"  # as signing in does
+        store["_auth_user_backend"] = ACCOUNT_BACKEND  # as signing in does
         store["_auth_user_hash"] = user.get_session_auth_hash()
         store.create()
         attempt = services.attempt_start(form=form, candidate=user)

@@ -35,37 +35,48 @@ def fits_bigint(*values) -> bool:
     return all(BIGINT_MIN <= v <= BIGINT_MAX for v in values if isinstance(v, int))
 
 
-class RowReader(Generic[M]):
+class _PerConnection(Generic[M]):
+    """A statement and what goes with it, built once per connection (one per thread)."""
+
+    def __init__(self, model: type[M]):
+        self.model = model
+        self._prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _for(self, connection):
+        prepared = self._prepared.get(connection)
+        if prepared is None:
+            prepared = self._prepared[connection] = self._build(connection)
+        return prepared
+
+    def _build(self, connection):
+        raise NotImplementedError
+
+
+class RowReader(_PerConnection[M]):
     """`RowReader(Attempt, "id = %s AND candidate_id = %s").get([pk, user_id])`: the
     instance with every concrete field loaded, or None. `where` is SQL over the table's
     own columns, with %s placeholders for the parameters."""
 
     def __init__(self, model: type[M], where: str):
-        self.model = model
+        super().__init__(model)
         self.where = where
         self._fields = list(model._meta.concrete_fields)
         self._attnames = [f.attname for f in self._fields]
-        # Per connection (one per thread): its SQL and, for each column that needs it, the
-        # converters the ORM would apply (JSON decoding; SQLite's dates and decimals).
-        self._prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def _for(self, connection) -> tuple[str, list]:
-        prepared = self._prepared.get(connection)
-        if prepared is None:
-            quote = connection.ops.quote_name
-            table = self.model._meta.db_table
-            columns = ", ".join(quote(f.column) for f in self._fields)
-            sql = f"SELECT {columns} FROM {quote(table)} WHERE {self.where}"
-            converters = []
-            for index, field in enumerate(self._fields):
-                column = field.get_col(table)
-                found = connection.ops.get_db_converters(column) + field.get_db_converters(
-                    connection
-                )
-                if found:
-                    converters.append((index, column, found))
-            prepared = self._prepared[connection] = (sql, converters)
-        return prepared
+    def _build(self, connection) -> tuple[str, list]:
+        # The SQL and, for each column that needs it, the converters the ORM would apply
+        # (JSON decoding; SQLite's dates and decimals).
+        quote = connection.ops.quote_name
+        table = self.model._meta.db_table
+        columns = ", ".join(quote(f.column) for f in self._fields)
+        sql = f"SELECT {columns} FROM {quote(table)} WHERE {self.where}"
+        converters = []
+        for index, field in enumerate(self._fields):
+            column = field.get_col(table)
+            found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if found:
+                converters.append((index, column, found))
+        return sql, converters
 
     def get(self, params: list, *, using: str = "default") -> M | None:
         if not fits_bigint(*params):
@@ -86,7 +97,7 @@ class RowReader(Generic[M]):
         return self.model.from_db(using, self._attnames, values)
 
 
-class RowInserter(Generic[M]):
+class RowInserter(_PerConnection[M]):
     """`RowInserter(Attempt).insert(Attempt(...))`: one INSERT of every concrete column but
     an auto-incremented key; sets the instance's key and state as `save()` does and returns
     it. For plain fields only: a field with its own placeholder (geometry) or a database
@@ -94,10 +105,12 @@ class RowInserter(Generic[M]):
     """
 
     def __init__(self, model: type[M]):
+        super().__init__(model)
         meta = model._meta
-        self.model = model
         self._pk = meta.pk
         self._fields = [f for f in meta.concrete_fields if not (f.primary_key and f.db_returning)]
+        # The database makes the key (an auto field): it is read back after the INSERT.
+        self._key_from_database = self._pk not in self._fields
         refused = [
             f.name
             for f in self._fields
@@ -105,22 +118,26 @@ class RowInserter(Generic[M]):
         ]
         if refused or meta.parents:
             raise TypeError(f"RowInserter cannot insert {model.__name__}: {refused or 'parents'}")
-        self._prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def _sql(self, connection) -> tuple[str, bool]:
-        prepared = self._prepared.get(connection)
-        if prepared is None:
-            quote = connection.ops.quote_name
-            columns = ", ".join(quote(f.column) for f in self._fields)
-            values = ", ".join(["%s"] * len(self._fields))
-            sql = f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({values})"
-            returning = self._pk not in self._fields and bool(
-                connection.features.can_return_columns_from_insert
-            )
-            if returning:
-                sql += f" RETURNING {quote(self._pk.column)}"
-            prepared = self._prepared[connection] = (sql, returning)
-        return prepared
+    def _build(self, connection) -> tuple[str, bool, list]:
+        # The SQL, whether it returns the new key, and the converters the ORM applies to it.
+        quote = connection.ops.quote_name
+        table = self.model._meta.db_table
+        columns = ", ".join(quote(f.column) for f in self._fields)
+        values = ", ".join(["%s"] * len(self._fields))
+        sql = f"INSERT INTO {quote(table)} ({columns}) VALUES ({values})"
+        returning = self._key_from_database and bool(
+            connection.features.can_return_columns_from_insert
+        )
+        if returning:
+            sql += f" RETURNING {quote(self._pk.column)}"
+        column = self._pk.get_col(table)
+        converters = [
+            (column, convert)
+            for convert in connection.ops.get_db_converters(column)
+            + self._pk.get_db_converters(connection)
+        ]
+        return sql, returning, converters
 
     def insert(self, instance: M, *, using: str = "default") -> M:
         model = self.model
@@ -135,10 +152,10 @@ class RowInserter(Generic[M]):
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"RowInserter takes values, not expressions ({field.name})")
             params.append(field.get_db_prep_save(value, connection=connection))
-        sql, returning = self._sql(connection)
+        sql, returning, converters = self._for(connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            if self._pk not in self._fields:
+            if self._key_from_database:
                 key = (
                     cursor.fetchone()[0]
                     if returning
@@ -146,10 +163,7 @@ class RowInserter(Generic[M]):
                         cursor, model._meta.db_table, self._pk.column
                     )
                 )
-                column = self._pk.get_col(model._meta.db_table)
-                for convert in connection.ops.get_db_converters(
-                    column
-                ) + self._pk.get_db_converters(connection):
+                for column, convert in converters:
                     key = convert(key, column, connection)
                 setattr(instance, self._pk.attname, key)
         instance._state.adding = False

@@ -80,9 +80,7 @@ def delivered_form(form_id: int) -> ExamForm:
         form = ExamForm.objects.get(pk=form_id)
         if not form.is_published:
             return form  # a practice set or a draft: read each time
-        if len(_forms) >= 1000:
-            _forms.clear()
-        _forms[form_id] = form
+        _keep(_forms, form_id, form)
     return copy.copy(form)
 
 
@@ -98,10 +96,15 @@ def published_form_rows(form_id: int, load: Callable[[], Sequence[tuple]]) -> tu
         rows = tuple(
             (pk, case_id, choose, tuple(option_ids)) for pk, case_id, choose, option_ids in load()
         )
-        if len(_form_rows) >= 1000:
-            _form_rows.clear()
-        _form_rows[form_id] = rows
+        _keep(_form_rows, form_id, rows)
     return rows
+
+
+def _keep(store: dict, form_id: int, value) -> None:
+    """Keep what never changes of a published form; bounded by emptying the store."""
+    if len(store) >= 1000:
+        store.clear()
+    store[form_id] = value
 
 
 def attempts_of(*, user):

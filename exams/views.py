@@ -197,11 +197,9 @@ def start(request, form_id: int):
 def _resume_redirect(attempt: Attempt):
     """To the item the server last recorded; `?resume` lets the page go on to the one the
     browser remembers (exam.js keeps it; moving there is not written to the server)."""
-    # A plain redirect to a URL made from the pattern reversed once: redirect() with a URL
-    # first tries it as a view name (a failed reverse), ~60 µs of every start.
-    return HttpResponseRedirect(
-        item_url_pattern(attempt.pk).format(attempt.current_position) + "?resume"
-    )
+    # A plain redirect: redirect() with a URL first tries it as a view name (a failed
+    # reverse), ~35 µs of every start.
+    return HttpResponseRedirect(_item_url(attempt, attempt.current_position) + "?resume")
 
 
 @login_required
